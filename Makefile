@@ -1,0 +1,36 @@
+# Single entry point. `make run` = demo on embedded defaults; `make test` = the whole suite on PostgreSQL + Redis.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: run test lint format venv demo-data bench-small clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+venv: $(BIN)/.installed
+
+demo-data: venv
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py run_sla_checks
+
+run: demo-data
+	PORT=$(PORT) bash scripts/run_demo.sh
+
+test: venv
+	bash scripts/run_tests.sh
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf data/db.sqlite3* data/broker data/celerybeat-schedule* data/staticfiles

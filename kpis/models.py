@@ -1,0 +1,349 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from contracts.choices import ServiceType
+
+from . import periods
+from .choices import (
+    OPEN_STATUSES,
+    BreachKind,
+    BreachStatus,
+    Direction,
+    Frequency,
+    MeasurementSource,
+    Severity,
+    Unit,
+)
+
+PERCENT_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
+
+
+class KPI(models.Model):
+    code = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=100)
+    unit = models.CharField(max_length=10, choices=Unit)
+    direction = models.CharField(max_length=20, choices=Direction)
+    description = models.TextField(blank=True)
+    service_types = models.JSONField(
+        default=list, blank=True, help_text=f"Service types it suits: {', '.join(ServiceType.values)}."
+    )
+    is_computed = models.BooleanField(default=False, help_text="Computed by the app from staffing data, not reported.")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "KPI"
+        verbose_name_plural = "KPI catalogue"
+
+    def __str__(self):
+        return f"{self.name} ({self.get_unit_display()})"
+
+    def clean(self):
+        super().clean()
+        unknown = set(self.service_types or []) - set(ServiceType.values)
+        if unknown:
+            raise ValidationError({"service_types": f"Unknown service types: {', '.join(sorted(unknown))}."})
+
+    @property
+    def higher_is_better(self):
+        return self.direction == Direction.HIGHER_IS_BETTER
+
+
+class SLAQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+
+class SLA(models.Model):
+    contract = models.ForeignKey("contracts.Contract", on_delete=models.CASCADE, related_name="slas")
+    kpi = models.ForeignKey(KPI, on_delete=models.PROTECT, related_name="slas", verbose_name="KPI")
+    expected = models.DecimalField(max_digits=14, decimal_places=2, help_text="The agreed service level.")
+    minimum = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        help_text="The floor: worse than this is a major breach. Equal to expected when there is one level.",
+    )
+    frequency = models.CharField(max_length=10, choices=Frequency, default=Frequency.MONTHLY)
+    credit_allocation_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=PERCENT_VALIDATORS,
+        help_text="Share of the contract's at-risk amount this SLA carries (0–100).",
+    )
+    effective_from = models.DateField()
+    effective_to = models.DateField(null=True, blank=True)
+    active = models.BooleanField(default=True)
+
+    history = HistoricalRecords()
+    objects = SLAQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["contract", "kpi__name"]
+        verbose_name = "SLA"
+        verbose_name_plural = "SLAs"
+        indexes = [
+            models.Index(fields=["active", "frequency"], name="sla_active_frequency_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "kpi", "effective_from"],
+                name="sla_contract_kpi_from_unique",
+                violation_error_message="This contract already has an SLA for this KPI starting on that date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(credit_allocation_percent__gte=0, credit_allocation_percent__lte=100),
+                name="sla_credit_allocation_range",
+                violation_error_message="The credit allocation must be between 0 and 100 %.",
+            ),
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
+                name="sla_effective_to_after_from",
+                violation_error_message="The SLA cannot end before it takes effect.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.contract.reference}: {self.kpi.name}"
+
+    def get_absolute_url(self):
+        return reverse("contracts:sla_detail", args=[self.pk])
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        kpi = self.kpi if self.kpi_id else None
+        if kpi and self.expected is not None and self.minimum is not None:
+            if kpi.higher_is_better and self.minimum > self.expected:
+                errors["minimum"] = (
+                    f"For {kpi.name} higher is better, so the minimum ({self.minimum}) "
+                    f"cannot be above the expected level ({self.expected})."
+                )
+            if not kpi.higher_is_better and self.minimum < self.expected:
+                errors["minimum"] = (
+                    f"For {kpi.name} lower is better, so the minimum ({self.minimum}) "
+                    f"cannot be below the expected level ({self.expected})."
+                )
+        if kpi and kpi.unit == Unit.PERCENT:
+            for field in ("expected", "minimum"):
+                value = getattr(self, field)
+                if value is not None and not (0 <= value <= 100) and field not in errors:
+                    errors[field] = f"{kpi.name} is a percentage: give a value between 0 and 100."
+        if self.effective_to and self.effective_from and self.effective_to < self.effective_from:
+            errors["effective_to"] = "The SLA cannot end before it takes effect."
+        if errors:
+            raise ValidationError(errors)
+
+    # Rule 1, for one value. The set-based engine in kpis/breaches.py applies the same rule in SQL.
+    def evaluate(self, value):
+        """None when ``value`` meets the SLA, else the breach severity (``minor`` / ``major``)."""
+        better_or_equal = (lambda a, b: a >= b) if self.kpi.higher_is_better else (lambda a, b: a <= b)
+        if better_or_equal(value, self.expected):
+            return None
+        if better_or_equal(value, self.minimum):
+            return Severity.MINOR
+        return Severity.MAJOR
+
+    def period_for(self, day):
+        return periods.period_bounds(self.frequency, day)
+
+
+class Measurement(models.Model):
+    sla = models.ForeignKey(SLA, on_delete=models.CASCADE, related_name="measurements", verbose_name="SLA")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    value = models.DecimalField(max_digits=14, decimal_places=2)
+    source = models.CharField(max_length=10, choices=MeasurementSource, default=MeasurementSource.MANUAL)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-period_start"]
+        indexes = [
+            models.Index(fields=["period_start"], name="measurement_period_start_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sla", "period_start"],
+                name="measurement_sla_period_unique",
+                violation_error_message="A figure for this SLA and period has already been recorded.",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")),
+                name="measurement_period_end_after_start",
+                violation_error_message="The period cannot end before it starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(value__gte=0),
+                name="measurement_value_non_negative",
+                violation_error_message="A KPI figure cannot be negative.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.sla} — {self.period_label}: {self.value}"
+
+    @property
+    def period_label(self):
+        return periods.describe_period(self.sla.frequency, self.period_start)
+
+    def clean(self):
+        super().clean()
+        if not self.sla_id or not self.period_start:
+            return
+        sla = self.sla
+        start, end = periods.period_bounds(sla.frequency, self.period_start)
+        label = sla.get_frequency_display().lower()
+        if start != self.period_start:
+            raise ValidationError(
+                {
+                    "period_start": f"This SLA is reported {label}: the period starts on "
+                    f"{start:%Y-%m-%d} ({periods.describe_period(sla.frequency, start)}), "
+                    f"not {self.period_start:%Y-%m-%d}."
+                }
+            )
+        if self.period_end is None:
+            self.period_end = end
+        elif self.period_end != end:
+            raise ValidationError(
+                {"period_end": f"A {label} period starting {start:%Y-%m-%d} ends on {end:%Y-%m-%d}."}
+            )
+        if self.value is not None:
+            if self.value < 0:
+                raise ValidationError({"value": "A KPI figure cannot be negative."})
+            if sla.kpi.unit == Unit.PERCENT and self.value > 100:
+                raise ValidationError({"value": f"{sla.kpi.name} is a percentage: give a value between 0 and 100."})
+
+    def save(self, *args, **kwargs):
+        if self.period_start and self.period_end is None and self.sla_id:
+            self.period_end = periods.period_end(self.sla.frequency, self.period_start)
+        super().save(*args, **kwargs)
+
+
+class BreachQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def major_first(self):
+        return self.order_by(
+            models.Case(models.When(severity=Severity.MAJOR, then=0), default=1), "-period_end", "-pk"
+        )
+
+    def detected_between(self, start, end):
+        return self.filter(detected_at__date__gte=start, detected_at__date__lte=end)
+
+
+class Breach(models.Model):
+    kind = models.CharField(max_length=20, choices=BreachKind)
+    severity = models.CharField(max_length=10, choices=Severity)
+    contract = models.ForeignKey("contracts.Contract", on_delete=models.CASCADE, related_name="breaches")
+    sla = models.ForeignKey(
+        SLA, on_delete=models.CASCADE, null=True, blank=True, related_name="breaches", verbose_name="SLA"
+    )
+    measurement = models.OneToOneField(
+        Measurement, on_delete=models.SET_NULL, null=True, blank=True, related_name="breach"
+    )
+    obligation = models.OneToOneField(
+        "contracts.ReplacementObligation", on_delete=models.CASCADE, null=True, blank=True, related_name="breach"
+    )
+    period_start = models.DateField()
+    period_end = models.DateField()
+    expected = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    minimum = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    actual = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    service_credit = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    credit_earned_back = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    detected_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    status = models.CharField(max_length=20, choices=BreachStatus, default=BreachStatus.OPEN)
+    notes = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+    objects = BreachQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-detected_at", "-pk"]
+        verbose_name_plural = "breaches"
+        indexes = [
+            models.Index(fields=["status", "severity"], name="breach_status_severity_idx"),
+            models.Index(fields=["detected_at"], name="breach_detected_at_idx"),
+            models.Index(fields=["contract", "period_end"], name="breach_contract_period_idx"),
+            models.Index(fields=["kind", "status"], name="breach_kind_status_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sla", "period_start", "kind"],
+                name="breach_sla_period_kind_unique",
+                violation_error_message="This SLA already has a breach of this kind for this period.",
+            ),
+            models.CheckConstraint(
+                condition=Q(service_credit__gte=0, credit_earned_back__gte=0),
+                name="breach_credit_non_negative",
+                violation_error_message="Service credits cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=BreachKind.REPLACEMENT, obligation__isnull=False)
+                | (~Q(kind=BreachKind.REPLACEMENT) & Q(sla__isnull=False)),
+                name="breach_kind_has_subject",
+                violation_error_message="A replacement breach needs its obligation; any other breach needs its SLA.",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")),
+                name="breach_period_end_after_start",
+                violation_error_message="The period cannot end before it starts.",
+            ),
+        ]
+
+    def __str__(self):
+        subject = self.sla.kpi.name if self.sla_id else "replacement"
+        return f"{self.get_severity_display()} {self.get_kind_display().lower()} — {self.contract.reference} {subject}"
+
+    def get_absolute_url(self):
+        return reverse("kpis:breach_detail", args=[self.pk])
+
+    @property
+    def is_open(self):
+        return self.status in OPEN_STATUSES
+
+
+class DigestDelivery(models.Model):
+    """One row per recipient and ISO week: claimed before sending so a digest never goes out twice."""
+
+    class Status(models.TextChoices):
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_deliveries")
+    week = models.CharField(max_length=8, help_text="ISO week, e.g. 2026-W47.")
+    all_vendors = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status, default=Status.SENDING)
+    subject = models.CharField(max_length=255, blank=True)
+    breach_count = models.PositiveIntegerField(default=0)
+    claimed_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-week", "recipient"]
+        verbose_name_plural = "digest deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "week"], name="digest_delivery_recipient_week_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.week} → {self.recipient}"
