@@ -155,6 +155,34 @@ class SLA(models.Model):
         return periods.period_bounds(self.frequency, day)
 
 
+def _better_or_equal(value, threshold):
+    """Q: ``value`` is at least as good as ``threshold`` given the KPI's direction (joins sla → kpi)."""
+    return Q(sla__kpi__direction=Direction.HIGHER_IS_BETTER, **{f"{value}__gte": F(threshold)}) | Q(
+        sla__kpi__direction=Direction.LOWER_IS_BETTER, **{f"{value}__lte": F(threshold)}
+    )
+
+
+class MeasurementQuerySet(models.QuerySet):
+    def with_outcome(self):
+        """Annotate ``outcome`` (rule 1): ``met``, ``minor`` or ``major``, and ``met`` as a boolean.
+
+        The one SQL expression of rule 1, reused by the breach engine, dashboard and reports.
+        """
+        return self.annotate(
+            outcome=models.Case(
+                models.When(_better_or_equal("value", "sla__expected"), then=models.Value("met")),
+                models.When(_better_or_equal("value", "sla__minimum"), then=models.Value(Severity.MINOR.value)),
+                default=models.Value(Severity.MAJOR.value),
+                output_field=models.CharField(),
+            ),
+            met=models.Case(
+                models.When(_better_or_equal("value", "sla__expected"), then=models.Value(True)),
+                default=models.Value(False),
+                output_field=models.BooleanField(),
+            ),
+        )
+
+
 class Measurement(models.Model):
     sla = models.ForeignKey(SLA, on_delete=models.CASCADE, related_name="measurements", verbose_name="SLA")
     period_start = models.DateField()
@@ -169,6 +197,7 @@ class Measurement(models.Model):
     note = models.TextField(blank=True)
 
     history = HistoricalRecords()
+    objects = MeasurementQuerySet.as_manager()
 
     class Meta:
         ordering = ["-period_start"]
