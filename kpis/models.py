@@ -229,6 +229,14 @@ class Measurement(models.Model):
     def period_label(self):
         return periods.describe_period(self.sla.frequency, self.period_start)
 
+    def _fill_period_end(self):
+        if self.period_start and self.period_end is None and self.sla_id:
+            self.period_end = periods.period_end(self.sla.frequency, self.period_start)
+
+    def clean_fields(self, exclude=None):
+        self._fill_period_end()
+        super().clean_fields(exclude=exclude)
+
     def clean(self):
         super().clean()
         if not self.sla_id or not self.period_start:
@@ -244,12 +252,8 @@ class Measurement(models.Model):
                     f"not {self.period_start:%Y-%m-%d}."
                 }
             )
-        if self.period_end is None:
-            self.period_end = end
-        elif self.period_end != end:
-            raise ValidationError(
-                {"period_end": f"A {label} period starting {start:%Y-%m-%d} ends on {end:%Y-%m-%d}."}
-            )
+        if self.period_end != end:
+            raise ValidationError({"period_end": f"A {label} period starting {start:%Y-%m-%d} ends on {end:%Y-%m-%d}."})
         if self.value is not None:
             if self.value < 0:
                 raise ValidationError({"value": "A KPI figure cannot be negative."})
@@ -257,8 +261,7 @@ class Measurement(models.Model):
                 raise ValidationError({"value": f"{sla.kpi.name} is a percentage: give a value between 0 and 100."})
 
     def save(self, *args, **kwargs):
-        if self.period_start and self.period_end is None and self.sla_id:
-            self.period_end = periods.period_end(self.sla.frequency, self.period_start)
+        self._fill_period_end()
         super().save(*args, **kwargs)
 
 
@@ -267,9 +270,7 @@ class BreachQuerySet(models.QuerySet):
         return self.filter(status__in=OPEN_STATUSES)
 
     def major_first(self):
-        return self.order_by(
-            models.Case(models.When(severity=Severity.MAJOR, then=0), default=1), "-period_end", "-pk"
-        )
+        return self.order_by(models.Case(models.When(severity=Severity.MAJOR, then=0), default=1), "-period_end", "-pk")
 
     def detected_between(self, start, end):
         return self.filter(detected_at__date__gte=start, detected_at__date__lte=end)

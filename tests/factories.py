@@ -125,9 +125,7 @@ class ReplacementObligationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ReplacementObligation
 
-    departed = factory.SubFactory(
-        StaffMemberFactory, left_on=datetime.date(2026, 3, 1), leave_reason="voluntary"
-    )
+    departed = factory.SubFactory(StaffMemberFactory, left_on=datetime.date(2026, 3, 1), leave_reason="voluntary")
     due_on = factory.LazyAttribute(lambda o: ReplacementObligation.due_date_for(o.departed))
 
 
