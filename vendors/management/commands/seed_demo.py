@@ -1,0 +1,42 @@
+import datetime
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from vendors.demo_data import DEMO_USERS, load_demo_data
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the demo data set: vendors, delivery centres, contracts, SLAs, 12+ months of KPI figures, "
+        "staff rosters with departures, and the demo users. Safe to run again: nothing is duplicated. "
+        "Breaches are not created here; run `manage.py run_sla_checks` afterwards."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--today",
+            help="Build the data as if today were this date (YYYY-MM-DD). Default: the local date.",
+        )
+
+    def handle(self, *args, today=None, **options):
+        if today:
+            try:
+                today = datetime.date.fromisoformat(today)
+            except ValueError:
+                raise CommandError(f"--today: “{today}” is not a date; write it like 2026-11-23.")
+        else:
+            today = timezone.localdate()
+        started = time.monotonic()
+        created = load_demo_data(today)
+        elapsed = time.monotonic() - started
+        if any(created.values()):
+            summary = ", ".join(f"{count} {name}" for name, count in created.items())
+            self.stdout.write(self.style.SUCCESS(f"Demo data loaded ({summary}) in {elapsed:.1f}s."))
+        else:
+            self.stdout.write(self.style.SUCCESS(f"Demo data already present: nothing to add ({elapsed:.1f}s)."))
+        self.stdout.write("Demo logins (demo only — change or remove them on any shared server):")
+        for username, password, *_rest, role, _all_vendors in DEMO_USERS:
+            self.stdout.write(f"  {username:<8} / {password:<20} ({role})")
+        self.stdout.write("Next: `manage.py run_sla_checks` to detect breaches and service credits.")
