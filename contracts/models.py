@@ -45,6 +45,26 @@ class ContractQuerySet(models.QuerySet):
             .filter(notice_deadline__gte=today, notice_deadline__lte=today + datetime.timedelta(days=days))
         )
 
+    def expiring_within(self, days, today=None):
+        """Contracts whose end date falls between today and today + ``days``."""
+        today = today or _today()
+        return self.filter(end_date__gte=today, end_date__lte=today + datetime.timedelta(days=days))
+
+    def with_counts(self, today=None):
+        """``sla_count``, ``open_breach_count``, ``headcount`` (active staff today), as subqueries."""
+        from kpis.models import SLA, Breach
+        from vendors.models import _subquery_count
+
+        today = today or _today()
+        return self.annotate(
+            sla_count=_subquery_count(SLA.objects.active(), "contract"),
+            open_breach_count=_subquery_count(Breach.objects.open(), "contract"),
+            headcount=_subquery_count(StaffMember.objects.active_on(today), "contract"),
+        )
+
+    def for_list(self):
+        return self.select_related("vendor", "owner", "delivery_center")
+
 
 class Contract(models.Model):
     vendor = models.ForeignKey("vendors.Vendor", on_delete=models.PROTECT, related_name="contracts")
@@ -272,7 +292,7 @@ class StaffMember(models.Model):
         return f"{self.full_name} ({self.employee_ref})"
 
     def get_absolute_url(self):
-        return reverse("contracts:staff_detail", args=[self.pk])
+        return reverse("staff:staff_detail", args=[self.pk])
 
     def clean(self):
         super().clean()

@@ -1,5 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "staff"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.StaffListView.as_view(), name="staff_list"),
+    path("add/", views.StaffEditView.as_view(), name="staff_add"),
+    path("<int:pk>/", views.StaffDetailView.as_view(), name="staff_detail"),
+    path("<int:pk>/edit/", views.StaffEditView.as_view(), name="staff_edit"),
+    path("<int:pk>/departure/", views.DepartureView.as_view(), name="staff_departure"),
+    path("<int:pk>/replacement/", views.ObligationEditView.as_view(), name="obligation_edit"),
+]

@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "dashboard"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.DashboardView.as_view(), name="home"),
+]

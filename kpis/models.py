@@ -60,6 +60,35 @@ class SLAQuerySet(models.QuerySet):
     def active(self):
         return self.filter(active=True)
 
+    def effective_on(self, day):
+        return self.filter(effective_from__lte=day).filter(Q(effective_to__isnull=True) | Q(effective_to__gte=day))
+
+    def with_latest(self):
+        """Annotate the latest figure: ``latest_value``, ``latest_period_start`` and ``latest_outcome``
+        (``met`` / ``minor`` / ``major``, rule 1; None when nothing was reported)."""
+        latest = Measurement.objects.filter(sla=models.OuterRef("pk")).order_by("-period_start")
+        qs = self.annotate(
+            latest_value=models.Subquery(latest.values("value")[:1]),
+            latest_period_start=models.Subquery(latest.values("period_start")[:1]),
+        )
+        higher = Q(kpi__direction=Direction.HIGHER_IS_BETTER)
+        lower = Q(kpi__direction=Direction.LOWER_IS_BETTER)
+        return qs.annotate(
+            latest_outcome=models.Case(
+                models.When(latest_value__isnull=True, then=models.Value(None)),
+                models.When(higher & Q(latest_value__gte=F("expected")), then=models.Value("met")),
+                models.When(lower & Q(latest_value__lte=F("expected")), then=models.Value("met")),
+                models.When(higher & Q(latest_value__gte=F("minimum")), then=models.Value(Severity.MINOR.value)),
+                models.When(lower & Q(latest_value__lte=F("minimum")), then=models.Value(Severity.MINOR.value)),
+                default=models.Value(Severity.MAJOR.value),
+                output_field=models.CharField(),
+            )
+        )
+
+    def at_risk(self):
+        """Active SLAs whose latest figure missed the expected level (needs ``with_latest``)."""
+        return self.active().filter(latest_outcome__in=[Severity.MINOR.value, Severity.MAJOR.value])
+
 
 class SLA(models.Model):
     contract = models.ForeignKey("contracts.Contract", on_delete=models.CASCADE, related_name="slas")
@@ -182,6 +211,19 @@ class MeasurementQuerySet(models.QuerySet):
             ),
         )
 
+    def compliance_by_month(self):
+        """Rows of ``month`` (first day), ``total`` and ``met`` per calendar month of ``period_end``."""
+        from django.db.models.functions import TruncMonth
+
+        return (
+            self.with_outcome()
+            .annotate(month=TruncMonth("period_end"))
+            .order_by()
+            .values("month")
+            .annotate(total=models.Count("pk"), met_total=models.Count("pk", filter=Q(met=True)))
+            .order_by("month")
+        )
+
 
 class Measurement(models.Model):
     sla = models.ForeignKey(SLA, on_delete=models.CASCADE, related_name="measurements", verbose_name="SLA")
@@ -274,6 +316,9 @@ class BreachQuerySet(models.QuerySet):
 
     def detected_between(self, start, end):
         return self.filter(detected_at__date__gte=start, detected_at__date__lte=end)
+
+    def for_list(self):
+        return self.select_related("contract__vendor", "contract__owner", "sla__kpi")
 
 
 class Breach(models.Model):

@@ -25,6 +25,107 @@ class VendorQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=VendorStatus.ACTIVE)
 
+    def with_counts(self):
+        """``contract_count``, ``active_contract_count`` and ``center_count`` (one query, subqueries)."""
+        from contracts.models import Contract
+
+        return self.annotate(
+            contract_count=_subquery_count(Contract.objects.all(), "vendor"),
+            active_contract_count=_subquery_count(Contract.objects.active(), "vendor"),
+            center_count=_subquery_count(DeliveryCenter.objects.all(), "vendor"),
+        )
+
+    def with_scorecard(self, today=None, months=12):
+        """The vendor scorecard over the last ``months`` calendar months, as annotations.
+
+        ``measurement_count``, ``met_count``, ``compliance_percent`` (met ÷ measured × 100),
+        ``breach_count``, ``major_breach_count``, ``open_breach_count``, ``service_credits``,
+        ``overdue_replacements``, ``headcount`` (active staff today), ``contracted_headcount``
+        (active contracts), ``departures`` and ``attrition_percent`` (departures in the window ÷
+        headcount today × 100). Every figure is a correlated subquery: one query for any number
+        of vendors, no row multiplication between the joins.
+        """
+
+        from django.db.models import DecimalField, ExpressionWrapper, FloatField, OuterRef, Subquery, Sum
+        from django.db.models.functions import Cast, Coalesce, NullIf
+        from django.utils import timezone
+
+        from contracts.models import Contract, ReplacementObligation, StaffMember
+        from kpis.models import Breach, Measurement
+
+        today = today or timezone.localdate()
+        since = _months_back(today, months)
+        measured = Measurement.objects.filter(period_end__gte=since, period_end__lte=today).with_outcome()
+        breaches = Breach.objects.filter(period_end__gte=since).exclude(status="withdrawn")
+        credits = (
+            breaches.filter(contract__vendor=OuterRef("pk"))
+            .order_by()
+            .values("contract__vendor")
+            .annotate(total=Sum("service_credit"))
+            .values("total")[:1]
+        )
+        contracted = (
+            Contract.objects.active()
+            .current(today)
+            .filter(vendor=OuterRef("pk"))
+            .order_by()
+            .values("vendor")
+            .annotate(total=Sum("contracted_headcount"))
+            .values("total")[:1]
+        )
+        qs = self.annotate(
+            measurement_count=_subquery_count(measured, "sla__contract__vendor"),
+            met_count=_subquery_count(measured.filter(met=True), "sla__contract__vendor"),
+            breach_count=_subquery_count(breaches, "contract__vendor"),
+            major_breach_count=_subquery_count(breaches.filter(severity="major"), "contract__vendor"),
+            open_breach_count=_subquery_count(Breach.objects.open(), "contract__vendor"),
+            service_credits=Coalesce(
+                Subquery(credits, output_field=DecimalField(max_digits=14, decimal_places=2)),
+                models.Value(0, output_field=DecimalField(max_digits=14, decimal_places=2)),
+            ),
+            overdue_replacements=_subquery_count(
+                ReplacementObligation.objects.overdue(today), "departed__contract__vendor"
+            ),
+            headcount=_subquery_count(StaffMember.objects.active_on(today), "contract__vendor"),
+            contracted_headcount=Coalesce(Subquery(contracted, output_field=models.IntegerField()), 0),
+            departures=_subquery_count(
+                StaffMember.objects.filter(left_on__gte=since, left_on__lte=today), "contract__vendor"
+            ),
+        )
+        return qs.annotate(
+            compliance_percent=ExpressionWrapper(
+                Cast("met_count", FloatField()) * 100.0 / NullIf(Cast("measurement_count", FloatField()), 0.0),
+                output_field=FloatField(),
+            ),
+            attrition_percent=ExpressionWrapper(
+                Cast("departures", FloatField()) * 100.0 / NullIf(Cast("headcount", FloatField()), 0.0),
+                output_field=FloatField(),
+            ),
+        )
+
+
+def _months_back(today, months):
+    """The first day of the month ``months - 1`` months before ``today``'s month (a window of ``months``)."""
+    import datetime
+
+    month_index = today.year * 12 + today.month - 1 - (months - 1)
+    return datetime.date(month_index // 12, month_index % 12 + 1, 1)
+
+
+def _subquery_count(queryset, outer_path):
+    """COUNT(*) of ``queryset`` rows whose ``outer_path`` is the outer row's pk, as a correlated subquery."""
+    from django.db.models import Count, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    inner = (
+        queryset.filter(**{outer_path: OuterRef("pk")})
+        .order_by()
+        .values(outer_path)
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
+    return Coalesce(Subquery(inner, output_field=models.IntegerField()), 0)
+
 
 class Vendor(models.Model):
     name = models.CharField(max_length=200)

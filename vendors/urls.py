@@ -1,5 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "vendors"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.VendorListView.as_view(), name="vendor_list"),
+    path("add/", views.VendorEditView.as_view(), name="vendor_add"),
+    path("<int:pk>/", views.VendorDetailView.as_view(), name="vendor_detail"),
+    path("<int:pk>/edit/", views.VendorEditView.as_view(), name="vendor_edit"),
+    path("<int:vendor_pk>/centres/add/", views.DeliveryCenterEditView.as_view(), name="center_add"),
+    path("<int:vendor_pk>/centres/<int:pk>/edit/", views.DeliveryCenterEditView.as_view(), name="center_edit"),
+]

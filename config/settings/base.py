@@ -38,6 +38,7 @@ THIRD_PARTY_APPS = [
     "simple_history",
 ]
 LOCAL_APPS = [
+    "common",
     "accounts",
     "vendors",
     "contracts",

@@ -1,0 +1,70 @@
+"""Chart.js configurations built server-side (rendered with json_script, drawn by static/js/charts.js)."""
+
+from kpis.periods import describe_period
+
+GREEN = "#198754"
+RED = "#dc3545"
+AMBER = "#fd7e14"
+BLUE = "#0d6efd"
+GREY = "#6c757d"
+
+
+def compliance_chart(rows):
+    """Bar chart of monthly compliance % from ``Measurement.objects.compliance_by_month()`` rows."""
+    labels, values, colours = [], [], []
+    for row in rows:
+        labels.append(row["month"].strftime("%b %Y"))
+        pct = round(row["met_total"] * 100.0 / row["total"], 1) if row["total"] else None
+        values.append(pct)
+        colours.append(GREEN if pct is not None and pct >= 95 else AMBER if pct is not None and pct >= 80 else RED)
+    return {
+        "type": "bar",
+        "data": {
+            "labels": labels,
+            "datasets": [{"label": "SLAs met (%)", "data": values, "backgroundColor": colours}],
+        },
+        "options": {
+            "scales": {"y": {"min": 0, "max": 100}},
+            "plugins": {"legend": {"display": False}},
+        },
+    }
+
+
+def measurement_chart(sla, measurements):
+    """Line chart of one SLA's figures with its expected and minimum levels."""
+    points = sorted(measurements, key=lambda m: m.period_start)
+    labels = [describe_period(sla.frequency, m.period_start) for m in points]
+    colours = [
+        GREEN if getattr(m, "outcome", "met") == "met" else AMBER if m.outcome == "minor" else RED for m in points
+    ]
+    return {
+        "type": "line",
+        "data": {
+            "labels": labels,
+            "datasets": [
+                {
+                    "label": "Actual",
+                    "data": [float(m.value) for m in points],
+                    "borderColor": BLUE,
+                    "pointBackgroundColor": colours,
+                    "pointRadius": 5,
+                    "tension": 0.2,
+                },
+                {
+                    "label": "Expected",
+                    "data": [float(sla.expected)] * len(points),
+                    "borderColor": GREEN,
+                    "borderDash": [6, 4],
+                    "pointRadius": 0,
+                },
+                {
+                    "label": "Minimum",
+                    "data": [float(sla.minimum)] * len(points),
+                    "borderColor": RED,
+                    "borderDash": [2, 3],
+                    "pointRadius": 0,
+                },
+            ],
+        },
+        "options": {"plugins": {"legend": {"position": "bottom", "labels": {"boxWidth": 12}}}},
+    }

@@ -1,0 +1,47 @@
+"""Form helpers: Bootstrap classes on every widget, optional ``user`` for role-limited choices."""
+
+from django import forms
+
+
+class BootstrapMixin:
+    accepts_user = True
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect):
+                css = ""
+            elif isinstance(widget, forms.Select | forms.SelectMultiple):
+                css = "form-select"
+            else:
+                css = "form-control"
+            if css:
+                widget.attrs["class"] = (widget.attrs.get("class", "") + " " + css).strip()
+
+    def is_valid(self):
+        valid = super().is_valid()
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                widget.attrs["class"] = (widget.attrs.get("class", "") + " is-invalid").strip()
+                widget.attrs["aria-invalid"] = "true"
+        return valid
+
+
+class BootstrapModelForm(BootstrapMixin, forms.ModelForm):
+    pass
+
+
+class BootstrapForm(BootstrapMixin, forms.Form):
+    pass
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None, format="%Y-%m-%d"):  # noqa: A002
+        super().__init__(attrs=attrs, format=format)

@@ -1,0 +1,231 @@
+"""Shared base views (NetBox's habit): list / detail / edit machinery written once.
+
+Every page of the web app is one of these with a few attributes (``queryset``,
+``filterset_class``, ``table_class``, ``form_class``, ``template_name``). The role check lives
+here — :class:`WriteAccessMixin` — and nowhere else: a view that writes declares *what* it writes
+(the object, or the model and the parent it is created under) and the mixin answers 403 before
+anything is read from the request body or saved.
+"""
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.encoding import force_str
+from django.views.generic import DetailView, View
+from django.views.generic.detail import SingleObjectTemplateResponseMixin
+from django.views.generic.edit import ModelFormMixin
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+from django_tables2.export import ExportMixin
+
+from . import permissions
+
+
+class _Echo:
+    """A file-like object whose write() returns the line, for csv.writer inside a generator."""
+
+    def write(self, value):
+        return value
+
+
+class ParentMixin:
+    """Views nested under a parent object (``/contracts/<contract_pk>/slas/add/``)."""
+
+    parent_model = None
+    parent_kwarg = None
+
+    def get_parent(self):
+        if self.parent_model is None or self.parent_kwarg not in self.kwargs:
+            return None
+        return get_object_or_404(self.parent_model, pk=self.kwargs[self.parent_kwarg])
+
+
+class WriteAccessMixin(ParentMixin):
+    """403 unless the user may write what this view writes. The only role check of the web app."""
+
+    def get_permission_object(self):
+        """The existing object being changed, or None when creating."""
+        return getattr(self, "object", None)
+
+    def check_write_access(self):
+        user = self.request.user
+        obj = self.get_permission_object()
+        if obj is not None:
+            allowed = permissions.can_change(user, obj)
+        else:
+            allowed = permissions.can_add(user, self.model, self.parent)
+        if not allowed:
+            raise PermissionDenied("You may not change this.")
+
+
+class ObjectListView(ExportMixin, SingleTableMixin, FilterView):
+    """A sortable, paginated django-tables2 table over a django-filter filterset, with exports.
+
+    ``?_export=csv`` streams the filtered rows (a StreamingHttpResponse over ``.iterator()``);
+    ``?_export=xlsx`` builds a workbook with tablib.
+    """
+
+    template_name = "common/object_list.html"
+    paginate_by = 25
+    export_formats = ("csv", "xlsx")
+    export_chunk_size = 2000
+    add_url_name = None
+    title = None
+    filterset_template = "common/filter_form.html"
+
+    def get_export_filename(self, export_format):
+        return f"{self.export_name}.{export_format}"
+
+    @property
+    def export_name(self):
+        return self.model._meta.verbose_name_plural.replace(" ", "-")
+
+    def get_title(self):
+        return self.title or self.model._meta.verbose_name_plural.capitalize()
+
+    def get_add_url(self):
+        from django.urls import reverse
+
+        if self.add_url_name and permissions.can_add(self.request.user, self.model):
+            return reverse(self.add_url_name)
+        return None
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        params = self.request.GET.copy()
+        params.pop("page", None)
+        params.pop(self.export_trigger_param, None)
+        context.update(
+            title=self.get_title(),
+            add_url=self.get_add_url(),
+            export_formats=self.export_formats,
+            export_query=params.urlencode(),
+            filter_active=any(v for k, v in self.request.GET.items() if k not in ("page", "sort", "per_page")),
+        )
+        return context
+
+    def create_export(self, export_format):
+        if export_format == "csv":
+            return self.stream_csv()
+        return super().create_export(export_format)
+
+    def stream_csv(self):
+        """CSV without holding the rows in memory: the table's cells over a server-side cursor."""
+        table = self.get_table_class()(data=self.get_table_data(), **self.get_table_kwargs())
+        # Apply the requested sort the way RequestConfig would, without paginating.
+        order_by = self.request.GET.get(table.prefixed_order_by_field)
+        if order_by:
+            table.order_by = order_by
+        queryset = table.data.data
+        if hasattr(queryset, "iterator"):
+            table.data.data = queryset.iterator(chunk_size=self.export_chunk_size)
+        writer = csv.writer(_Echo())
+        rows = table.as_values(exclude_columns=self.exclude_columns)
+        response = StreamingHttpResponse(
+            (writer.writerow([force_str(v) if v is not None else "" for v in row]) for row in rows),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{self.get_export_filename("csv")}"'
+        return response
+
+
+class ObjectDetailView(DetailView):
+    """A read page. ``can_edit`` tells the template whether to show edit controls."""
+
+    context_object_name = "object"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_edit"] = permissions.can_change(self.request.user, self.object)
+        return context
+
+
+class ObjectEditView(WriteAccessMixin, SingleObjectTemplateResponseMixin, ModelFormMixin, View):
+    """Create (no ``pk`` in the URL) or edit (``pk``) one object through a ModelForm.
+
+    The role check runs in ``dispatch`` before the form is bound; a refused write is a 403
+    and nothing is saved. Forms may accept ``user`` (to limit choices) — it is passed when
+    the form's ``__init__`` takes it.
+    """
+
+    template_name = "common/object_edit.html"
+    success_message = "Saved."
+
+    def dispatch(self, request, *args, **kwargs):
+        if self.model is None:
+            raise ImproperlyConfigured(f"{type(self).__name__} needs a model.")
+        self.parent = self.get_parent()
+        self.object = self.get_object() if self.pk_url_kwarg in kwargs else None
+        self.check_write_access()
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return self.queryset if self.queryset is not None else self.model._default_manager.all()
+
+    def new_instance(self):
+        """The unsaved instance a create form fills in; set the parent here."""
+        return self.model()
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        if kwargs.get("instance") is None:
+            kwargs["instance"] = self.new_instance()
+        form_class = self.get_form_class()
+        if getattr(form_class, "accepts_user", False):
+            kwargs["user"] = self.request.user
+        return kwargs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            parent=self.parent,
+            is_new=self.object is None,
+            model_name=self.model._meta.verbose_name,
+            cancel_url=self.get_cancel_url(),
+        )
+        return context
+
+    def get_cancel_url(self):
+        if self.object is not None and hasattr(self.object, "get_absolute_url"):
+            return self.object.get_absolute_url()
+        if self.parent is not None and hasattr(self.parent, "get_absolute_url"):
+            return self.parent.get_absolute_url()
+        return "/"
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.get_context_data())
+
+    def post(self, request, *args, **kwargs):
+        form = self.get_form()
+        if form.is_valid():
+            return self.form_valid(form)
+        return self.form_invalid(form)
+
+    def form_valid(self, form):
+        self.object = self.save_form(form)
+        if self.success_message:
+            messages.success(self.request, self.success_message)
+        return redirect(self.get_success_url())
+
+    def save_form(self, form):
+        return form.save()
+
+    def get_success_url(self):
+        if self.success_url:
+            return self.success_url
+        return self.object.get_absolute_url()
+
+
+class WriteFormView(WriteAccessMixin, View):
+    """A write page that is not one ModelForm (bulk KPI entry, import): same role check, own handling."""
+
+    model = None
+
+    def dispatch(self, request, *args, **kwargs):
+        self.parent = self.get_parent()
+        self.object = None
+        self.check_write_access()
+        return super().dispatch(request, *args, **kwargs)

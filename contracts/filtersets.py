@@ -1,0 +1,65 @@
+import django_filters
+from django.contrib.auth import get_user_model
+
+from common.filtersets import BaseFilterSet
+from vendors.choices import SourcingModel
+from vendors.models import Vendor
+
+from .choices import ContractStatus, EngagementModel, ServiceType
+from .models import Contract, StaffMember
+
+
+class ContractFilterSet(BaseFilterSet):
+    search_fields = ("reference", "title", "service_line", "vendor__name")
+
+    vendor = django_filters.ModelChoiceFilter(queryset=Vendor.objects.order_by("name"))
+    owner = django_filters.ModelChoiceFilter(
+        queryset=get_user_model().objects.filter(owned_contracts__isnull=False).distinct().order_by("username")
+    )
+    service_type = django_filters.MultipleChoiceFilter(choices=ServiceType.choices, label="Service type")
+    sourcing_model = django_filters.MultipleChoiceFilter(choices=SourcingModel.choices, label="Sourcing model")
+    engagement_model = django_filters.MultipleChoiceFilter(choices=EngagementModel.choices, label="Engagement model")
+    status = django_filters.MultipleChoiceFilter(choices=ContractStatus.choices)
+    expiring_within = django_filters.NumberFilter(
+        method="filter_expiring_within", label="Expiring within (days)", min_value=0
+    )
+
+    class Meta:
+        model = Contract
+        fields = [
+            "q",
+            "vendor",
+            "owner",
+            "service_type",
+            "sourcing_model",
+            "engagement_model",
+            "status",
+            "expiring_within",
+        ]
+
+    def filter_expiring_within(self, queryset, name, value):
+        return queryset.expiring_within(int(value))
+
+
+class StaffMemberFilterSet(BaseFilterSet):
+    search_fields = ("full_name", "employee_ref", "role")
+
+    contract = django_filters.ModelChoiceFilter(queryset=Contract.objects.order_by("reference"))
+    vendor = django_filters.ModelChoiceFilter(
+        queryset=Vendor.objects.order_by("name"), field_name="contract__vendor", label="Vendor"
+    )
+    state = django_filters.ChoiceFilter(
+        choices=[("active", "On staff"), ("departed", "Departed")], method="filter_state", label="State"
+    )
+    left_after = django_filters.DateFilter(field_name="left_on", lookup_expr="gte", label="Left on or after")
+
+    class Meta:
+        model = StaffMember
+        fields = ["q", "contract", "vendor", "state", "left_after"]
+
+    def filter_state(self, queryset, name, value):
+        if value == "active":
+            return queryset.filter(left_on__isnull=True)
+        if value == "departed":
+            return queryset.filter(left_on__isnull=False)
+        return queryset

@@ -1,0 +1,128 @@
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
+
+from common.templatetags.ui import badge
+
+from .models import Contract, StaffMember
+
+
+class ContractTable(tables.Table):
+    reference = tables.Column(linkify=True)
+    title = tables.Column()
+    vendor = tables.Column(linkify=True, order_by="vendor__name")
+    owner = tables.Column(order_by="owner__username")
+    service_type = tables.Column(verbose_name="Service")
+    sourcing_model = tables.Column(verbose_name="Sourcing")
+    engagement_model = tables.Column(verbose_name="Model")
+    status = tables.Column()
+    end_date = tables.DateColumn(verbose_name="Ends", format="Y-m-d")
+    monthly_fee = tables.Column(verbose_name="Monthly fee", attrs={"td": {"class": "text-end"}})
+    sla_count = tables.Column(verbose_name="SLAs", attrs={"td": {"class": "text-end"}})
+    open_breach_count = tables.Column(verbose_name="Open breaches", attrs={"td": {"class": "text-end"}})
+    headcount = tables.Column(verbose_name="Staff", attrs={"td": {"class": "text-end"}})
+
+    class Meta:
+        model = Contract
+        fields = (
+            "reference",
+            "title",
+            "vendor",
+            "owner",
+            "service_type",
+            "sourcing_model",
+            "engagement_model",
+            "status",
+            "end_date",
+            "monthly_fee",
+            "sla_count",
+            "open_breach_count",
+            "headcount",
+        )
+        order_by = ("reference",)
+        empty_text = "No contracts match these filters."
+
+    def render_owner(self, value):
+        return value.get_full_name() or value.username
+
+    def value_owner(self, value):
+        return value.username
+
+    def render_engagement_model(self, value, record):
+        return record.engagement_model.upper()
+
+    def value_engagement_model(self, value, record):
+        return record.engagement_model.upper()
+
+    def render_status(self, value, record):
+        label = record.display_status
+        return badge(label.lower(), label)
+
+    def value_status(self, value, record):
+        return record.display_status
+
+    def render_monthly_fee(self, value, record):
+        return f"{record.currency} {value:,.2f}"
+
+    def value_monthly_fee(self, value):
+        return value
+
+    def render_open_breach_count(self, value, record):
+        if not value:
+            return "0"
+        url = reverse("kpis:breach_list")
+        return format_html(
+            '<a class="text-danger fw-semibold" href="{}?contract={}&status=open&status=acknowledged">{}</a>',
+            url,
+            record.pk,
+            value,
+        )
+
+    def value_open_breach_count(self, value):
+        return value
+
+
+class StaffMemberTable(tables.Table):
+    full_name = tables.Column(linkify=True, verbose_name="Name")
+    employee_ref = tables.Column()
+    contract = tables.Column(linkify=True, order_by="contract__reference")
+    vendor = tables.Column(accessor="contract__vendor", order_by="contract__vendor__name", linkify=True)
+    role = tables.Column()
+    joined_on = tables.DateColumn(format="Y-m-d")
+    left_on = tables.DateColumn(format="Y-m-d")
+    leave_reason = tables.Column()
+    replacement_due = tables.Column(
+        accessor="replacement_obligation__due_on",
+        verbose_name="Replacement due",
+        order_by="replacement_obligation__due_on",
+    )
+    replacement_state = tables.Column(empty_values=(), verbose_name="Replacement", orderable=False)
+
+    class Meta:
+        model = StaffMember
+        fields = ("full_name", "employee_ref", "contract", "vendor", "role", "joined_on", "left_on", "leave_reason")
+        order_by = ("full_name",)
+        empty_text = "No staff match these filters."
+
+    def render_contract(self, value):
+        return value.reference
+
+    def value_contract(self, value):
+        return value.reference
+
+    def _obligation(self, record):
+        try:
+            return record.replacement_obligation
+        except StaffMember.replacement_obligation.RelatedObjectDoesNotExist:
+            return None
+
+    def render_replacement_state(self, record):
+        obligation = self._obligation(record)
+        if obligation is None:
+            return "—"
+        state = obligation.state()
+        return badge(state.value, state.label)
+
+    def value_replacement_state(self, record):
+        obligation = self._obligation(record)
+        return obligation.state().label if obligation else ""

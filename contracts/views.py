@@ -1,0 +1,326 @@
+import datetime
+
+from django.contrib import messages
+from django.db.models import Sum
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from common.charts import measurement_chart
+from common.views import ObjectDetailView, ObjectEditView, ObjectListView, WriteFormView
+from kpis import imports
+from kpis.checks import queue_breach_check
+from kpis.forms import KPIEntryForm, MeasurementImportForm, parse_period, previous_month
+from kpis.models import SLA, Measurement
+from vendors.models import _months_back
+
+from .filtersets import ContractFilterSet, StaffMemberFilterSet
+from .forms import ContractForm, DepartureForm, ObligationForm, SLAForm, StaffMemberForm
+from .models import Contract, ReplacementObligation, StaffMember
+from .tables import ContractTable, StaffMemberTable
+
+# --- contracts ----------------------------------------------------------------------------
+
+
+class ContractListView(ObjectListView):
+    model = Contract
+    queryset = Contract.objects.for_list().with_counts()
+    filterset_class = ContractFilterSet
+    table_class = ContractTable
+    add_url_name = "contracts:contract_add"
+
+
+class ContractDetailView(ObjectDetailView):
+    model = Contract
+    template_name = "contracts/contract_detail.html"
+
+    def get_queryset(self):
+        return Contract.objects.for_list().with_counts()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        contract = self.object
+        today = timezone.localdate()
+        slas = list(contract.slas.select_related("kpi").with_latest().order_by("-active", "kpi__name"))
+        history = {}
+        for m in (
+            Measurement.objects.filter(sla__contract=contract, period_end__gte=_months_back(today, 12))
+            .with_outcome()
+            .order_by("period_start")
+        ):
+            history.setdefault(m.sla_id, []).append(m)
+        for sla in slas:
+            sla.history = history.get(sla.pk, [])
+            sla.chart = measurement_chart(sla, sla.history) if sla.history else None
+            sla.chart_id = f"sla-chart-{sla.pk}"
+        staff = list(contract.staff.select_related("replacement_obligation").order_by("left_on", "full_name"))
+        obligations = list(
+            ReplacementObligation.objects.filter(departed__contract=contract)
+            .select_related("departed__contract", "replacement")
+            .order_by("-due_on")
+        )
+        for obligation in obligations:
+            obligation.current_state = obligation.state(today)
+        breaches = list(contract.breaches.select_related("sla__kpi").major_first()[:100])
+        credits = contract.breaches.exclude(status="withdrawn").aggregate(
+            total=Sum("service_credit"), earned_back=Sum("credit_earned_back")
+        )
+        months = (
+            max(0, (min(today, contract.end_date) - contract.start_date).days // 30)
+            if contract.start_date <= today
+            else 0
+        )
+        context.update(
+            slas=slas,
+            has_charts=any(sla.chart for sla in slas),
+            staff=staff,
+            active_staff=[s for s in staff if s.left_on is None],
+            obligations=obligations,
+            breaches=breaches,
+            credits_total=credits["total"] or 0,
+            credits_earned_back=credits["earned_back"] or 0,
+            annual_saving=contract.monthly_saving * 12,
+            saving_to_date=contract.monthly_saving * months,
+            months_running=months,
+            default_period=previous_month(today).strftime("%Y-%m"),
+        )
+        return context
+
+
+class ContractEditView(ObjectEditView):
+    model = Contract
+    form_class = ContractForm
+    template_name = "contracts/contract_edit.html"
+
+    def new_instance(self):
+        return Contract(owner=self.request.user)
+
+    def get_initial(self):
+        initial = super().get_initial()
+        if self.object is None and self.request.GET.get("vendor", "").isdigit():
+            initial["vendor"] = self.request.GET["vendor"]
+        return initial
+
+    def get_cancel_url(self):
+        return self.object.get_absolute_url() if self.object else "/contracts/"
+
+
+# --- SLAs ---------------------------------------------------------------------------------
+
+
+class SLADetailView(ObjectDetailView):
+    model = SLA
+    template_name = "contracts/sla_detail.html"
+
+    def get_queryset(self):
+        return SLA.objects.select_related("contract__vendor", "contract__owner", "kpi").with_latest()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        measurements = list(
+            self.object.measurements.with_outcome().select_related("recorded_by").order_by("-period_start")[:120]
+        )
+        context.update(
+            contract=self.object.contract,
+            measurements=measurements,
+            chart=measurement_chart(self.object, measurements[:24]) if measurements else None,
+            breaches=list(self.object.breaches.major_first()[:50]),
+        )
+        return context
+
+
+class SLAEditView(ObjectEditView):
+    model = SLA
+    form_class = SLAForm
+    parent_model = Contract
+    parent_kwarg = "contract_pk"
+
+    def get_queryset(self):
+        return SLA.objects.filter(contract_id=self.kwargs["contract_pk"]).select_related("contract", "kpi")
+
+    def new_instance(self):
+        return SLA(contract=self.parent)
+
+
+# --- KPI figures --------------------------------------------------------------------------
+
+
+class KPIEntryView(WriteFormView):
+    """One contract, one period: every SLA due, with expected / minimum, all figures in one form."""
+
+    model = Measurement
+    parent_model = Contract
+    parent_kwarg = "contract_pk"
+    template_name = "contracts/kpi_entry.html"
+
+    def get_day(self):
+        source = self.request.POST if self.request.method == "POST" else self.request.GET
+        return parse_period(source.get("period"), default=previous_month())
+
+    def render_form(self, form):
+        day = form.day
+        return render(
+            self.request,
+            self.template_name,
+            {
+                "contract": self.parent,
+                "form": form,
+                "rows": list(form.bound_rows()),
+                "period_value": day.strftime("%Y-%m"),
+                "period_day": day,
+                "prev_period": (day.replace(day=1) - datetime.timedelta(days=1)).replace(day=1).strftime("%Y-%m"),
+                "next_period": (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1).strftime("%Y-%m"),
+            },
+        )
+
+    def get(self, request, *args, **kwargs):
+        return self.render_form(KPIEntryForm(contract=self.parent, day=self.get_day()))
+
+    def post(self, request, *args, **kwargs):
+        form = KPIEntryForm(request.POST, contract=self.parent, day=self.get_day())
+        if not form.is_valid():
+            return self.render_form(form)
+        changed = form.save(request.user)
+        queue_breach_check(changed)
+        messages.success(
+            request,
+            f"Saved {len(changed)} figure{'s' if len(changed) != 1 else ''}. Breaches are checked in the background."
+            if changed
+            else "Nothing changed.",
+        )
+        return redirect(self.parent.get_absolute_url())
+
+
+class MeasurementImportView(WriteFormView):
+    """Upload a CSV / XLSX of figures: all rows checked, all written in one transaction or none."""
+
+    model = Measurement
+    template_name = "contracts/measurement_import.html"
+
+    def get(self, request, *args, **kwargs):
+        return render(request, self.template_name, {"form": MeasurementImportForm()})
+
+    def post(self, request, *args, **kwargs):
+        form = MeasurementImportForm(request.POST, request.FILES)
+        result = None
+        if form.is_valid():
+            try:
+                rows = imports.read_rows(form.cleaned_data["file"])
+            except imports.ImportFileError as exc:
+                form.add_error("file", str(exc))
+            else:
+                result = imports.import_measurements(rows, request.user)
+                if result.ok:
+                    queue_breach_check(result.sla_ids)
+                    messages.success(
+                        request,
+                        f"Imported: {result.created} new, {result.updated} corrected, {result.unchanged} unchanged.",
+                    )
+                    return redirect("contracts:measurement_import")
+        status = 400 if result is not None and result.errors else 200
+        return render(request, self.template_name, {"form": form, "result": result}, status=status)
+
+
+# --- staffing -----------------------------------------------------------------------------
+
+
+class StaffListView(ObjectListView):
+    model = StaffMember
+    queryset = StaffMember.objects.select_related("contract__vendor", "replacement_obligation")
+    filterset_class = StaffMemberFilterSet
+    table_class = StaffMemberTable
+    add_url_name = "staff:staff_add"
+    title = "Staff"
+
+    @property
+    def export_name(self):
+        return "staff"
+
+
+class StaffDetailView(ObjectDetailView):
+    model = StaffMember
+    template_name = "staff/staff_detail.html"
+
+    def get_queryset(self):
+        return StaffMember.objects.select_related("contract__vendor", "contract__owner")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        obligation = (
+            ReplacementObligation.objects.select_related("departed__contract", "replacement")
+            .filter(departed=self.object)
+            .first()
+        )
+        context.update(
+            obligation=obligation,
+            obligation_state=obligation.state() if obligation else None,
+            replaces=list(self.object.replaces.select_related("departed")),
+            fulfilment_field=self.object.contract.replacement_fulfilment_field(),
+        )
+        return context
+
+
+def ensure_obligation(staff_member):
+    """A departure creates its replacement obligation at once (the hourly job is the safety net)."""
+    if not staff_member.left_on:
+        return None
+    due_on = ReplacementObligation.due_date_for(staff_member)
+    obligation, created = ReplacementObligation.objects.get_or_create(
+        departed=staff_member, defaults={"due_on": due_on}
+    )
+    if not created and obligation.due_on != due_on and not obligation.is_fulfilled:
+        obligation.due_on = due_on
+        obligation.save(update_fields=["due_on", "updated_at"])
+    return obligation
+
+
+class StaffEditView(ObjectEditView):
+    model = StaffMember
+    form_class = StaffMemberForm
+
+    def get_queryset(self):
+        return StaffMember.objects.select_related("contract")
+
+    def get_parent(self):
+        """Adding staff to a chosen contract is a write on that contract: checked like any other."""
+        if self.pk_url_kwarg in self.kwargs:
+            return None
+        pk = self.request.POST.get("contract") or self.request.GET.get("contract")
+        return Contract.objects.filter(pk=pk).first() if pk and str(pk).isdigit() else None
+
+    def get_initial(self):
+        initial = super().get_initial()
+        if self.object is None and self.request.GET.get("contract", "").isdigit():
+            initial["contract"] = self.request.GET["contract"]
+        return initial
+
+    def get_cancel_url(self):
+        return self.object.get_absolute_url() if self.object else "/staff/"
+
+    def save_form(self, form):
+        staff_member = form.save()
+        ensure_obligation(staff_member)
+        return staff_member
+
+
+class DepartureView(StaffEditView):
+    form_class = DepartureForm
+    template_name = "staff/departure.html"
+    success_message = "Departure recorded; the replacement obligation is open."
+
+
+class ObligationEditView(ObjectEditView):
+    model = ReplacementObligation
+    form_class = ObligationForm
+    template_name = "staff/obligation_edit.html"
+    success_message = "Replacement updated."
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(
+            ReplacementObligation.objects.select_related("departed__contract"), departed_id=self.kwargs["pk"]
+        )
+
+    def get_success_url(self):
+        return self.object.departed.get_absolute_url()
+
+    def get_cancel_url(self):
+        return self.object.departed.get_absolute_url()

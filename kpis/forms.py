@@ -1,0 +1,191 @@
+import datetime
+from decimal import Decimal
+
+from django import forms
+from django.db import transaction
+from django.utils import timezone
+
+from common.forms import BootstrapForm, BootstrapModelForm
+
+from . import periods
+from .choices import BreachStatus, MeasurementSource, Unit
+from .models import Breach, Measurement
+
+
+def parse_period(text, default=None):
+    """``2026-10`` (a month) or ``2026-10-05`` (any day) → a date; ``default`` when blank or unreadable."""
+    text = (text or "").strip()
+    for fmt in ("%Y-%m", "%Y-%m-%d"):
+        try:
+            return datetime.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return default
+
+
+def previous_month(today=None):
+    today = today or timezone.localdate()
+    return (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+
+
+class KPIEntryForm(BootstrapForm):
+    """Every SLA of one contract due in the period containing ``day``: one figure (and note) each."""
+
+    def __init__(self, *args, contract, day, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.contract = contract
+        self.day = day
+        self.rows = []
+        slas = list(contract.slas.active().select_related("kpi").order_by("kpi__name", "effective_from"))
+        bounds = {sla.pk: periods.period_bounds(sla.frequency, day) for sla in slas}
+        existing = {
+            (m.sla_id, m.period_start): m
+            for m in Measurement.objects.filter(sla__in=slas, period_start__in={b[0] for b in bounds.values()})
+        }
+        for sla in slas:
+            start, end = bounds[sla.pk]
+            if sla.effective_from > end or (sla.effective_to and sla.effective_to < start):
+                continue
+            if start > contract.end_date or end < contract.start_date:
+                continue
+            current = existing.get((sla.pk, start))
+            value_name, note_name = f"value_{sla.pk}", f"note_{sla.pk}"
+            is_percent = sla.kpi.unit == Unit.PERCENT
+            self.fields[value_name] = forms.DecimalField(
+                required=False,
+                min_value=Decimal("0"),
+                max_value=Decimal("100") if is_percent else None,
+                max_digits=14,
+                decimal_places=2,
+                label=sla.kpi.name,
+                initial=current.value if current else None,
+                widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+                error_messages={
+                    "max_value": f"{sla.kpi.name} is a percentage: give a value between 0 and 100.",
+                    "min_value": "A KPI figure cannot be negative.",
+                },
+            )
+            self.fields[note_name] = forms.CharField(
+                required=False, label="Note", initial=current.note if current else ""
+            )
+            self.rows.append(
+                {
+                    "sla": sla,
+                    "start": start,
+                    "end": end,
+                    "label": periods.describe_period(sla.frequency, start),
+                    "current": current,
+                    "computed": sla.kpi.is_computed,
+                    "value_name": value_name,
+                    "note_name": note_name,
+                }
+            )
+        for name, field in self.fields.items():
+            css = "form-control form-control-sm"
+            field.widget.attrs["class"] = css
+            field.widget.attrs["aria-label"] = name
+
+    def bound_rows(self):
+        for row in self.rows:
+            yield {**row, "value": self[row["value_name"]], "note": self[row["note_name"]]}
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not any(cleaned.get(r["value_name"]) is not None for r in self.rows):
+            raise forms.ValidationError("Enter at least one figure.")
+        return cleaned
+
+    @transaction.atomic
+    def save(self, user):
+        """Create or correct one measurement per filled-in SLA; returns the SLA ids that changed."""
+        changed = []
+        for row in self.rows:
+            value = self.cleaned_data.get(row["value_name"])
+            if value is None:
+                continue
+            note = self.cleaned_data.get(row["note_name"], "")
+            current = row["current"]
+            if current is not None:
+                if current.value == value and current.note == note:
+                    continue
+                current.value, current.note = value, note
+                current.source, current.recorded_by, current.recorded_at = (
+                    MeasurementSource.MANUAL,
+                    user,
+                    timezone.now(),
+                )
+                current.save()
+            else:
+                Measurement.objects.create(
+                    sla=row["sla"],
+                    period_start=row["start"],
+                    period_end=row["end"],
+                    value=value,
+                    note=note,
+                    source=MeasurementSource.MANUAL,
+                    recorded_by=user,
+                )
+            changed.append(row["sla"].pk)
+        return changed
+
+
+class MeasurementImportForm(BootstrapForm):
+    file = forms.FileField(
+        label="CSV or XLSX file",
+        help_text="Columns: contract reference, KPI code, period start (YYYY-MM-DD), value. A header row is optional.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        name = upload.name.lower()
+        if not name.endswith((".csv", ".xlsx", ".txt")):
+            raise forms.ValidationError("Upload a .csv or .xlsx file.")
+        if upload.size > 20 * 1024 * 1024:
+            raise forms.ValidationError("The file is larger than 20 MB; split it.")
+        return upload
+
+
+class BreachEditForm(BootstrapModelForm):
+    """Status and notes. Waiving needs a reason; the reason is appended to the notes with who and when."""
+
+    reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required to waive a breach; added to the notes.",
+    )
+
+    class Meta:
+        model = Breach
+        fields = ["status", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 4})}
+
+    ALLOWED = [BreachStatus.OPEN, BreachStatus.ACKNOWLEDGED, BreachStatus.WAIVED, BreachStatus.RESOLVED]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(v, label) for v, label in self.fields["status"].choices if v in self.ALLOWED]
+        if self.instance.status not in self.ALLOWED:
+            choices.append((self.instance.status, self.instance.get_status_display()))
+        self.fields["status"].choices = choices
+        if self.is_bound and "notes" not in self.data:
+            # The quick buttons (acknowledge / resolve / waive) post only the status and a reason.
+            del self.fields["notes"]
+
+    def clean(self):
+        cleaned = super().clean()
+        status, reason = cleaned.get("status"), (cleaned.get("reason") or "").strip()
+        if status == BreachStatus.WAIVED and self.instance.status != BreachStatus.WAIVED and not reason:
+            self.add_error("reason", "Give a reason to waive this breach.")
+        return cleaned
+
+    def save(self, commit=True):
+        breach = super().save(commit=False)
+        reason = (self.cleaned_data.get("reason") or "").strip()
+        if reason:
+            who = self.user.get_full_name() or self.user.username if self.user else "someone"
+            stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+            line = f"[{stamp} {who} → {breach.get_status_display().lower()}] {reason}"
+            breach.notes = f"{breach.notes.rstrip()}\n{line}".strip()
+        if commit:
+            breach.save()
+        return breach

@@ -1,0 +1,73 @@
+import django_tables2 as tables
+from django.utils.html import format_html
+
+from common.templatetags.ui import badge
+
+from .models import Breach
+
+
+class BreachTable(tables.Table):
+    id = tables.Column(linkify=True, verbose_name="#")
+    period_start = tables.DateColumn(format="Y-m-d", verbose_name="Period from")
+    period_end = tables.DateColumn(format="Y-m-d", verbose_name="to")
+    kind = tables.Column()
+    severity = tables.Column()
+    vendor = tables.Column(accessor="contract__vendor", order_by="contract__vendor__name", linkify=True)
+    contract = tables.Column(linkify=True, order_by="contract__reference")
+    sla = tables.Column(accessor="sla__kpi__name", verbose_name="KPI", order_by="sla__kpi__name")
+    expected = tables.Column(attrs={"td": {"class": "text-end"}})
+    minimum = tables.Column(attrs={"td": {"class": "text-end"}})
+    actual = tables.Column(attrs={"td": {"class": "text-end"}})
+    service_credit = tables.Column(verbose_name="Credit", attrs={"td": {"class": "text-end"}})
+    status = tables.Column()
+    detected_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Detected")
+
+    class Meta:
+        model = Breach
+        fields = (
+            "id",
+            "period_start",
+            "period_end",
+            "kind",
+            "severity",
+            "vendor",
+            "contract",
+            "sla",
+            "expected",
+            "minimum",
+            "actual",
+            "service_credit",
+            "status",
+            "detected_at",
+        )
+        order_by = ("-detected_at",)
+        empty_text = "No breaches match these filters."
+
+    def render_contract(self, value):
+        return value.reference
+
+    def value_contract(self, value):
+        return value.reference
+
+    def render_severity(self, value, record):
+        return badge(record.severity, value)
+
+    def value_severity(self, value, record):
+        return record.get_severity_display()
+
+    def render_status(self, value, record):
+        return badge(record.status, value)
+
+    def value_status(self, value, record):
+        return record.get_status_display()
+
+    def render_kind(self, value, record):
+        return value
+
+    def render_service_credit(self, value, record):
+        if not value:
+            return "—"
+        return format_html("{} {}", record.contract.currency, f"{value:,.2f}")
+
+    def value_service_credit(self, value):
+        return value

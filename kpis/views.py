@@ -1,0 +1,40 @@
+from common.views import ObjectDetailView, ObjectEditView, ObjectListView
+
+from .filtersets import BreachFilterSet
+from .forms import BreachEditForm
+from .models import Breach
+from .tables import BreachTable
+
+
+class BreachListView(ObjectListView):
+    model = Breach
+    queryset = Breach.objects.for_list()
+    filterset_class = BreachFilterSet
+    table_class = BreachTable
+    title = "Breaches"
+
+
+class BreachDetailView(ObjectDetailView):
+    model = Breach
+    template_name = "kpis/breach_detail.html"
+
+    def get_queryset(self):
+        return Breach.objects.for_list().select_related("measurement", "obligation__departed")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["form"] = BreachEditForm(instance=self.object, user=self.request.user)
+        context["history"] = list(self.object.history.select_related("history_user").order_by("-history_date")[:20])
+        return context
+
+
+class BreachEditView(ObjectEditView):
+    """Status (acknowledge / waive with a reason / resolve / reopen) and notes."""
+
+    model = Breach
+    form_class = BreachEditForm
+    template_name = "kpis/breach_edit.html"
+    success_message = "Breach updated."
+
+    def get_queryset(self):
+        return Breach.objects.for_list()

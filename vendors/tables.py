@@ -1,0 +1,59 @@
+import django_tables2 as tables
+from django.utils.html import format_html
+
+from common.templatetags.ui import badge
+
+from .models import DeliveryCenter, Vendor
+
+
+class VendorTable(tables.Table):
+    name = tables.Column(linkify=True)
+    country = tables.Column()
+    status = tables.Column()
+    risk_tier = tables.Column(verbose_name="Risk")
+    contract_count = tables.Column(verbose_name="Contracts", attrs={"td": {"class": "text-end"}})
+    center_count = tables.Column(verbose_name="Centres", attrs={"td": {"class": "text-end"}})
+    contact_name = tables.Column(verbose_name="Contact")
+    contact_email = tables.EmailColumn(verbose_name="E-mail")
+    website = tables.URLColumn()
+
+    class Meta:
+        model = Vendor
+        fields = ("name", "country", "status", "risk_tier", "contract_count", "center_count", "contact_name")
+        sequence = ("name", "country", "status", "risk_tier", "contract_count", "center_count", "contact_name")
+        exclude = ("id", "notes", "created_at", "updated_at")
+        order_by = ("name",)
+        empty_text = "No vendors match these filters."
+
+    def render_country(self, record):
+        return format_html('<span title="{}">{}</span>', record.country.name, record.country.code)
+
+    def value_country(self, record):
+        return record.country.code
+
+    def render_status(self, value, record):
+        return badge(record.status, value)
+
+    def value_status(self, value, record):
+        return record.get_status_display()
+
+    def render_risk_tier(self, value, record):
+        return badge(record.risk_tier, value)
+
+    def value_risk_tier(self, value, record):
+        return record.get_risk_tier_display()
+
+    def render_contract_count(self, value, record):
+        from django.urls import reverse
+
+        return format_html('<a href="{}?vendor={}">{}</a>', reverse("contracts:contract_list"), record.pk, value)
+
+    def value_contract_count(self, value):
+        return value
+
+
+class DeliveryCenterTable(tables.Table):
+    class Meta:
+        model = DeliveryCenter
+        fields = ("name", "city", "country", "timezone", "seats", "operates_24x7")
+        orderable = False

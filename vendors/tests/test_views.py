@@ -1,0 +1,167 @@
+import csv
+import io
+
+import openpyxl
+import pytest
+from django.urls import reverse
+
+from common.testing import bulk_world
+from contracts.models import Contract
+from tests.factories import ContractFactory, DeliveryCenterFactory, VendorFactory
+from vendors.models import Vendor
+
+pytestmark = pytest.mark.django_db
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get(reverse("vendors:vendor_list"))
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+@pytest.mark.parametrize("who", ["viewer", "owner", "admin_user"])
+def test_every_role_reads_vendor_list_and_detail(client, request, who):
+    vendor = VendorFactory(name="Acme BPO")
+    DeliveryCenterFactory(vendor=vendor, name="Manila One")
+    login(client, request.getfixturevalue(who))
+    response = client.get(reverse("vendors:vendor_list"))
+    assert response.status_code == 200
+    assert "Acme BPO" in response.text
+    response = client.get(vendor.get_absolute_url())
+    assert response.status_code == 200
+    assert "Manila One" in response.text
+    assert 'data-testid="scorecard"' in response.text
+
+
+def test_viewer_sees_no_edit_controls_and_gets_403_on_writes(client, viewer):
+    vendor = VendorFactory(name="Acme BPO")
+    login(client, viewer)
+    assert 'data-testid="add-button"' not in client.get(reverse("vendors:vendor_list")).text
+    assert 'data-testid="edit-button"' not in client.get(vendor.get_absolute_url()).text
+    assert client.get(reverse("vendors:vendor_add")).status_code == 403
+    response = client.post(reverse("vendors:vendor_add"), {"name": "Sneaky", "country": "PH"})
+    assert response.status_code == 403
+    response = client.post(reverse("vendors:vendor_edit", args=[vendor.pk]), {"name": "Renamed", "country": "PH"})
+    assert response.status_code == 403
+    assert not Vendor.objects.filter(name__in=["Sneaky", "Renamed"]).exists()
+    assert client.post(reverse("vendors:center_add", args=[vendor.pk]), {"name": "X"}).status_code == 403
+
+
+def test_manager_creates_and_edits_a_vendor(client, owner):
+    login(client, owner)
+    data = {"name": "Nearshore Co", "country": "MX", "status": "active", "risk_tier": "low"}
+    response = client.post(reverse("vendors:vendor_add"), data)
+    vendor = Vendor.objects.get(name="Nearshore Co")
+    assert response.status_code == 302
+    assert response["Location"] == vendor.get_absolute_url()
+    response = client.post(reverse("vendors:vendor_edit", args=[vendor.pk]), {**data, "risk_tier": "high"})
+    assert response.status_code == 302
+    vendor.refresh_from_db()
+    assert vendor.risk_tier == "high"
+
+
+def test_manager_adds_a_delivery_centre(client, owner):
+    vendor = VendorFactory()
+    login(client, owner)
+    response = client.post(
+        reverse("vendors:center_add", args=[vendor.pk]),
+        {"name": "Bogotá", "city": "Bogotá", "country": "CO", "timezone": "America/Bogota", "seats": 100},
+    )
+    assert response.status_code == 302
+    assert vendor.delivery_centers.get().city == "Bogotá"
+
+
+def test_vendor_form_shows_errors_next_to_fields(client, owner):
+    VendorFactory(name="Taken")
+    login(client, owner)
+    response = client.post(reverse("vendors:vendor_add"), {"name": "Taken", "country": "", "status": "active"})
+    assert response.status_code == 200
+    assert "A vendor with this name already exists." in response.text
+    assert "This field is required." in response.text
+    assert "is-invalid" in response.text
+
+
+def test_delivery_centre_rejects_unknown_time_zone(client, owner):
+    vendor = VendorFactory()
+    login(client, owner)
+    response = client.post(
+        reverse("vendors:center_add", args=[vendor.pk]),
+        {"name": "X", "city": "Y", "country": "PH", "timezone": "Mars/Olympus", "seats": 1},
+    )
+    assert response.status_code == 200
+    assert "is not a known time zone" in response.text
+
+
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({"country": "IN"}, {"Bangalore Ltd"}),
+        ({"status": "prospect"}, {"Prospect Inc"}),
+        ({"risk_tier": "critical"}, {"Bangalore Ltd"}),
+        ({"service_type": "back_office"}, {"Prospect Inc"}),
+        ({"sourcing_model": "offshore"}, {"Bangalore Ltd"}),
+        ({"q": "bangal"}, {"Bangalore Ltd"}),
+    ],
+)
+def test_vendor_filters(client, viewer, params, expected):
+    india = VendorFactory(name="Bangalore Ltd", country="IN", risk_tier="critical")
+    prospect = VendorFactory(name="Prospect Inc", country="PH", status="prospect", risk_tier="low")
+    ContractFactory(vendor=india, sourcing_model="offshore", service_type="front_office")
+    ContractFactory(vendor=prospect, sourcing_model="nearshore", service_type="back_office")
+    login(client, viewer)
+    response = client.get(reverse("vendors:vendor_list"), params)
+    names = {row.record.name for row in response.context["table"].rows}
+    assert names == expected
+
+
+def test_vendor_list_exports_filtered_rows_to_csv_and_xlsx(client, viewer):
+    VendorFactory(name="Alpha", country="IN")
+    VendorFactory(name="Beta", country="PH")
+    login(client, viewer)
+    response = client.get(reverse("vendors:vendor_list"), {"country": "IN", "_export": "csv"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert response.streaming
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:2] == ["Name", "Country"]
+    assert [r[0] for r in rows[1:]] == ["Alpha"]
+    assert rows[1][1] == "IN"
+    response = client.get(reverse("vendors:vendor_list"), {"_export": "xlsx"})
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    assert [c.value for c in sheet["A"]][1:] == ["Alpha", "Beta"]
+
+
+def test_vendor_scorecard_figures(client, viewer, owner):
+    bulk_world(1, owner)
+    vendor = Vendor.objects.get()
+    login(client, viewer)
+    response = client.get(vendor.get_absolute_url())
+    scored = response.context["object"]
+    assert scored.measurement_count in (0, 1)  # the measurement is dated Jan 2026: inside 12 months until 2027
+    assert scored.open_breach_count == 2
+    assert scored.overdue_replacements == 1
+    assert scored.headcount == 1
+    assert scored.contracted_headcount == 5
+
+
+@pytest.mark.parametrize("rows", [5, 500])
+def test_vendor_pages_run_a_constant_number_of_queries(client, viewer, owner, django_assert_max_num_queries, rows):
+    bulk_world(rows, owner)
+    login(client, viewer)
+    client.get(reverse("vendors:vendor_list"))  # warm the session / content types
+    with django_assert_max_num_queries(8):
+        assert client.get(reverse("vendors:vendor_list")).status_code == 200
+    vendor = Vendor.objects.first()
+    with django_assert_max_num_queries(12):
+        assert client.get(vendor.get_absolute_url()).status_code == 200
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("vendors:vendor_list"), {"_export": "csv"})
+        body = b"".join(response.streaming_content)
+    assert body.count(b"\n") == rows + 1
+    assert Contract.objects.count() == rows

@@ -1,0 +1,64 @@
+from common.charts import compliance_chart
+from common.views import ObjectDetailView, ObjectEditView, ObjectListView
+from contracts.models import Contract
+from kpis.models import Measurement
+
+from .filtersets import VendorFilterSet
+from .forms import DeliveryCenterForm, VendorForm
+from .models import DeliveryCenter, Vendor, _months_back
+from .tables import VendorTable
+
+
+class VendorListView(ObjectListView):
+    model = Vendor
+    queryset = Vendor.objects.with_counts()
+    filterset_class = VendorFilterSet
+    table_class = VendorTable
+    add_url_name = "vendors:vendor_add"
+
+
+class VendorDetailView(ObjectDetailView):
+    model = Vendor
+    template_name = "vendors/vendor_detail.html"
+
+    def get_queryset(self):
+        return Vendor.objects.with_scorecard().prefetch_related("certifications", "delivery_centers")
+
+    def get_context_data(self, **kwargs):
+        from django.utils import timezone
+
+        context = super().get_context_data(**kwargs)
+        vendor = self.object
+        today = timezone.localdate()
+        trend = Measurement.objects.filter(
+            sla__contract__vendor=vendor, period_end__gte=_months_back(today, 12), period_end__lte=today
+        ).compliance_by_month()
+        context.update(
+            contracts=Contract.objects.filter(vendor=vendor).for_list().with_counts(),
+            trend_chart=compliance_chart(trend),
+        )
+        return context
+
+
+class VendorEditView(ObjectEditView):
+    model = Vendor
+    form_class = VendorForm
+
+
+class DeliveryCenterEditView(ObjectEditView):
+    model = DeliveryCenter
+    form_class = DeliveryCenterForm
+    parent_model = Vendor
+    parent_kwarg = "vendor_pk"
+
+    def get_queryset(self):
+        return DeliveryCenter.objects.filter(vendor_id=self.kwargs["vendor_pk"])
+
+    def new_instance(self):
+        return DeliveryCenter(vendor=self.parent)
+
+    def get_success_url(self):
+        return self.object.vendor.get_absolute_url()
+
+    def get_cancel_url(self):
+        return self.parent.get_absolute_url()
