@@ -45,6 +45,7 @@ LOCAL_APPS = [
     "kpis",
     "dashboard",
     "reports",
+    "bench",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
