@@ -51,9 +51,10 @@ def test_demo_users_can_log_in_with_their_roles(seeded):
     assert Profile.objects.filter(receives_all_vendors_digest=True).exists()
     owners = set(Contract.objects.values_list("owner__username", flat=True))
     assert owners == {"manager", "priya"}
-    assert Contract.objects.filter(owner__username="manager").count() > Contract.objects.filter(
-        owner__username="priya"
-    ).count()
+    assert (
+        Contract.objects.filter(owner__username="manager").count()
+        > Contract.objects.filter(owner__username="priya").count()
+    )
 
 
 def test_vendors_and_centres_are_spread_across_countries(seeded):
@@ -146,3 +147,19 @@ def test_running_twice_changes_no_row_count(seeded):
     call_command("seed_demo", stdout=out)
     assert _row_counts() == before
     assert "nothing to add" in out.getvalue()
+
+
+def test_same_day_gives_the_same_data():
+    from vendors.demo_data import build_plan
+
+    day = datetime.date(2026, 11, 23)
+    assert build_plan(day) == build_plan(day)
+
+
+def test_today_option_builds_the_data_for_that_day(settings):
+    settings.HOME_COUNTRY = "US"
+    call_command("seed_demo", "--today", "2026-06-15", stdout=StringIO())
+    assert Measurement.objects.aggregate(last=Max("period_end"))["last"] == datetime.date(2026, 6, 14)
+    assert Measurement.objects.filter(sla__frequency=Frequency.MONTHLY).aggregate(last=Max("period_end"))[
+        "last"
+    ] == datetime.date(2026, 5, 31)
