@@ -287,7 +287,7 @@ CONTRACTS = [
         FO, "Technical support", BPO, "manager", "USD", "54000", "140000", "12", 25,
         [("service_level", "80", "75", M, "40"), ("average_speed_of_answer", "30", "45", M, "30"),
          ("csat", "82", "76", M, "30")],
-        started_months_ago=30, status=ContractStatus.TERMINATED, terminated_months_ago=5, quality="poor",
+        started_months_ago=40, status=ContractStatus.TERMINATED, terminated_months_ago=5, quality="poor",
         notes="Terminated for cause after six major service-level breaches in nine months.",
     ),
     ContractSpec(
