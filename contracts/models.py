@@ -327,6 +327,17 @@ class ReplacementObligationQuerySet(models.QuerySet):
             )
         )
 
+    def with_fulfilment_date(self):
+        """Like ``with_fulfilment`` but named ``fulfilment_date``, so rows can be loaded as model instances
+        (``fulfilled_on`` clashes with the model property of that name)."""
+        return self.annotate(
+            fulfilment_date=Case(
+                When(departed__contract__engagement_model=EngagementModel.BPO, then=F("candidate_provided_on")),
+                default=F("replacement_productive_on"),
+                output_field=models.DateField(),
+            )
+        )
+
     def unfulfilled(self):
         return self.with_fulfilment().filter(fulfilled_on__isnull=True)
 

@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from .models import Profile
+
+User = get_user_model()
+
+
+class ProfileInline(admin.StackedInline):
+    model = Profile
+    can_delete = False
+    fields = ("receives_all_vendors_digest",)
+    verbose_name_plural = "digest preferences"
+
+
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    inlines = [ProfileInline]
+    list_display = ("username", "email", "first_name", "last_name", "is_staff", "is_superuser", "is_active",
+                    "last_login")
+    list_filter = ("is_staff", "is_superuser", "is_active", "groups", "profile__receives_all_vendors_digest")
+    list_select_related = ("profile",)

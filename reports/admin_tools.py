@@ -1,0 +1,171 @@
+"""Pieces shared by every app's ``admin.py``: a paginator that never counts a big table,
+CSV/XLSX export actions, cached foreign-key choices for inlines, and a limited inline formset.
+"""
+
+import csv
+import datetime
+from decimal import Decimal
+
+import tablib
+from django.contrib import admin
+from django.core.paginator import Paginator
+from django.db import connections
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.functional import cached_property
+
+# Above this many rows, an unfiltered changelist shows PostgreSQL's estimate instead of COUNT(*),
+# and a filtered one counts at most this many rows (then pages on as far as needed).
+COUNT_CAP = 10_000
+
+
+def estimated_row_count(model, using="default"):
+    """PostgreSQL's planner estimate of the table's row count (pg_class.reltuples), or None elsewhere."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table])
+        row = cursor.fetchone()
+    if not row or row[0] is None or row[0] < 0:  # -1: never vacuumed/analysed
+        return None
+    return int(row[0])
+
+
+class EstimatedCountPaginator(Paginator):
+    """A paginator for tables with millions of rows.
+
+    Unfiltered: the planner's estimate when the table is big (no COUNT(*) at all). Filtered: a count
+    capped at ``COUNT_CAP`` rows (``SELECT COUNT(*) FROM (… LIMIT cap)``), so the number of pages is
+    exact for small results and "at least" for huge ones.
+    """
+
+    cap = COUNT_CAP
+
+    @cached_property
+    def count(self):
+        qs = self.object_list
+        if not hasattr(qs, "query"):
+            return len(qs)
+        unfiltered = not qs.query.where
+        if unfiltered:
+            estimate = estimated_row_count(qs.model, qs.db)
+            if estimate is not None and estimate > self.cap:
+                return estimate
+        return qs.order_by()[: self.cap + 1].count() if not unfiltered else qs.count()
+
+
+class BigTableAdminMixin:
+    """No full-table COUNT(*) on the changelist."""
+
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+
+
+def count_of(model, fk_field, **filters):
+    """A correlated ``COUNT`` subquery: rows of ``model`` pointing at the outer row via ``fk_field``.
+
+    Subqueries (not joins) so several counts on one changelist never multiply each other.
+    """
+    inner = (
+        model._default_manager.filter(**{fk_field: OuterRef("pk")}, **filters)
+        .order_by()
+        .values(fk_field)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(inner, output_field=IntegerField()), 0)
+
+
+# --- export ----------------------------------------------------------------------------------
+def _cell(value):
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
+    if value is None:
+        return ""
+    return value
+
+
+def export_rows(modeladmin, queryset):
+    """(headers, rows) of ``modeladmin.export_fields``: one ``values_list`` query."""
+    fields = modeladmin.get_export_fields()
+    headers = [label for label, _ in fields]
+    rows = [[_cell(v) for v in row] for row in queryset.values_list(*[path for _, path in fields])]
+    return headers, rows
+
+
+def _filename(modeladmin, extension):
+    return f"{modeladmin.model._meta.model_name}-{timezone.localdate():%Y%m%d}.{extension}"
+
+
+@admin.action(description="Export selected rows to CSV")
+def export_csv(modeladmin, request, queryset):
+    headers, rows = export_rows(modeladmin, queryset)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(modeladmin, "csv")}"'
+    writer = csv.writer(response)
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return response
+
+
+@admin.action(description="Export selected rows to Excel (XLSX)")
+def export_xlsx(modeladmin, request, queryset):
+    headers, rows = export_rows(modeladmin, queryset)
+    dataset = tablib.Dataset(*rows, headers=headers, title=str(modeladmin.model._meta.verbose_name_plural)[:31])
+    response = HttpResponse(
+        dataset.export("xlsx"), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{_filename(modeladmin, "xlsx")}"'
+    return response
+
+
+class ExportMixin:
+    """Adds the CSV/XLSX export actions. ``export_fields``: (header, values_list path) pairs."""
+
+    export_fields = ()
+
+    def get_export_fields(self):
+        if self.export_fields:
+            return list(self.export_fields)
+        return [(f.verbose_name.capitalize(), f.attname) for f in self.model._meta.concrete_fields]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        for func in (export_csv, export_xlsx):
+            actions[func.__name__] = (func, func.__name__, func.short_description)
+        return actions
+
+
+# --- inlines ----------------------------------------------------------------------------------
+class CachedChoicesMixin:
+    """Evaluate a foreign key's choices once per formset, not once per inline row."""
+
+    cached_choice_fields = ()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and db_field.name in self.cached_choice_fields:
+            field.choices = list(field.choices)
+        return field
+
+
+class LimitedInlineFormSet(BaseInlineFormSet):
+    """Shows only the first ``limit`` rows of the inline's queryset (its ordering decides which)."""
+
+    limit = 20
+
+    def get_queryset(self):
+        if not hasattr(self, "_queryset"):
+            qs = super().get_queryset()
+            self._queryset = list(qs[: self.limit]) if self.instance.pk else qs
+        return self._queryset
+
+
+def limited_formset(limit):
+    return type("LimitedInlineFormSet", (LimitedInlineFormSet,), {"limit": limit})
