@@ -1,0 +1,49 @@
+"""One benchmark step in its own process, so its wall time and peak RSS are its own. Prints one JSON line."""
+
+import json
+import resource
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+
+class Command(BaseCommand):
+    help = "Internal: run one benchmark step (detect | naive | digest) and print its figures as JSON."
+
+    def add_arguments(self, parser):
+        parser.add_argument("step", choices=["detect", "naive", "digest"])
+        parser.add_argument("--sla-ids-file")
+
+    def handle(self, *args, step, sla_ids_file, **options):
+        sla_ids = json.loads(Path(sla_ids_file).read_text()) if sla_ids_file else None
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        started = time.perf_counter()
+        with CaptureQueriesContext(connection) as queries:
+            result = getattr(self, f"step_{step}")(sla_ids)
+        seconds = time.perf_counter() - started
+        figures = {
+            "seconds": round(seconds, 3),
+            "queries": len(queries),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "rss_before_mb": round(rss_before / 1024, 1),
+            "result": result,
+        }
+        self.stdout.write(json.dumps(figures, default=str))
+
+    def step_detect(self, sla_ids):
+        from kpis.breaches import detect_breaches
+
+        return detect_breaches(sla_ids=sla_ids)
+
+    def step_naive(self, sla_ids):
+        from bench.naive import naive_detect
+
+        return naive_detect(sla_ids)
+
+    def step_digest(self, sla_ids):
+        from bench.digest import run_digest
+
+        return run_digest()

@@ -1,0 +1,56 @@
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from bench import runner
+from bench.report import write_results
+
+STEPS = ["detect_cold", "detect_incremental", "naive_vs_set_based", "raw_sql_floor", "pages", "digest", "throughput"]
+
+
+class Command(BaseCommand):
+    help = "Measure the benchmark steps on the current (seeded, PostgreSQL) database and write bench/RESULTS.md."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--preset", default="custom", help="Label for the data set (tiny/small/large).")
+        parser.add_argument("--only", nargs="+", choices=STEPS, help="Run only these steps.")
+        parser.add_argument("--repeat", type=int, default=20, help="Requests per page for latency.")
+        parser.add_argument("--out", default=str(Path(settings.BASE_DIR) / "bench"))
+        parser.add_argument("--command-line", default="", help="The command that produced this run, for the record.")
+
+    def handle(self, *args, preset, only, repeat, out, command_line, **options):
+        results = {
+            "preset": preset,
+            "machine": runner.machine(),
+            "counts": runner.table_counts(),
+            "command": command_line,
+        }
+        for step in only or STEPS:
+            self.stdout.write(f"… {step}")
+            try:
+                results[step] = self.run_step(step, results, repeat)
+            except Exception as error:  # record and go on: one broken step must not hide the others
+                results[step] = {"error": f"{type(error).__name__}: {error}"}
+            self.stdout.write(json.dumps(results[step], default=str)[:400])
+        results["counts_after"] = runner.table_counts()
+        path = write_results(results, Path(out))
+        self.stdout.write(self.style.SUCCESS(f"Wrote {path}"))
+
+    def run_step(self, step, results, repeat):
+        if step == "raw_sql_floor":
+            floor = runner.raw_sql_floor()
+            cold = results.get("detect_cold", {})
+            if "seconds" in cold:
+                floor["job_over_floor"] = round(cold["seconds"] / floor["seconds"], 2)
+            return floor
+        if step == "pages":
+            return runner.bench_pages(repeat=repeat)
+        return {
+            "detect_cold": runner.detect_cold,
+            "detect_incremental": runner.detect_incremental,
+            "naive_vs_set_based": runner.naive_vs_set_based,
+            "digest": runner.bench_digest,
+            "throughput": runner.bench_throughput,
+        }[step]()

@@ -1,0 +1,117 @@
+"""Write one run's figures to bench/results/<preset>.json and rebuild bench/RESULTS.md from all runs."""
+
+import json
+from pathlib import Path
+
+TARGETS_MS = 300
+
+
+def write_results(results, out_dir: Path):
+    results_dir = out_dir / "results"
+    results_dir.mkdir(parents=True, exist_ok=True)
+    path = results_dir / f"{results['preset']}.json"
+    existing = json.loads(path.read_text()) if path.exists() else {}
+    existing.update(results)  # a partial run (--only) keeps the other steps' last figures
+    path.write_text(json.dumps(existing, indent=2, default=str))
+    runs = {p.stem: json.loads(p.read_text()) for p in sorted(results_dir.glob("*.json"))}
+    (out_dir / "RESULTS.md").write_text(render(runs))
+    return path
+
+
+def _ok(flag):
+    return "met" if flag else "**missed**"
+
+
+def render(runs):
+    lines = [
+        "# Benchmark results",
+        "",
+        "Produced by `bash bench/run.sh <preset>` (fresh PostgreSQL database, `seed_scale`, then `run_bench`).",
+        "Edit nothing here by hand: the notes on profiling and fixes live in `bench/NOTES.md`.",
+        "",
+    ]
+    for preset, r in runs.items():
+        counts = r.get("counts", {})
+        lines += [
+            f"## Preset `{preset}`",
+            "",
+            f"Command: `{r.get('command') or 'bash bench/run.sh ' + preset}`  ",
+            f"Machine: {r.get('machine')}  ",
+            f"Rows: {counts}",
+            "",
+        ]
+        cold = r.get("detect_cold")
+        if cold:
+            rate = cold.get("measurements_per_second", 0)
+            lines += [
+                "### 1. detect_breaches",
+                "",
+                "| run | wall time | measurements/s | queries | peak RSS | target |",
+                "|---|---|---|---|---|---|",
+                f"| cold (no breaches yet) | {cold['seconds']} s | {rate:,} | {cold['queries']} | "
+                f"{cold['peak_rss_mb']} MB | ≥ 200,000/s: {_ok(rate >= 200_000)}; RSS < 300 MB: "
+                f"{_ok(cold['peak_rss_mb'] < 300)} |",
+            ]
+            inc = r.get("detect_incremental")
+            if inc:
+                lines.append(
+                    f"| incremental (1 % of figures changed, {inc.get('slas_rechecked')} SLAs) | {inc['seconds']} s | "
+                    f"— | {inc['queries']} | {inc['peak_rss_mb']} MB | < 2 s: {_ok(inc['seconds'] < 2)} |"
+                )
+            lines.append("")
+        naive = r.get("naive_vs_set_based")
+        if naive:
+            lines += [
+                "### 2. Naive loop vs set-based (same slice, same run)",
+                "",
+                f"{naive['measurements']:,} measurements: naive {naive['naive_seconds']} s, set-based "
+                f"{naive['set_based_seconds']} s → **{naive['speed_up']}×** "
+                f"(target ≥ 50×: {_ok(naive['speed_up'] >= 50)})",
+                "",
+            ]
+        floor = r.get("raw_sql_floor")
+        if floor:
+            ratio = floor.get("job_over_floor")
+            lines += [
+                "### 3. Raw-SQL floor",
+                "",
+                f"One hand-written `INSERT … SELECT` of rule 1 over every figure: {floor['seconds']} s "
+                f"({floor['rows']:,} rows)."
+                + (f" Job ÷ floor = **{ratio}** (target ≤ 2: {_ok(ratio <= 2)})." if ratio else ""),
+                "",
+            ]
+        pages = r.get("pages")
+        if pages:
+            lines += [
+                "### 4. Pages (warm, full Django stack, superuser)",
+                "",
+                "| page | status | queries | p50 ms | p95 ms | p95 < 300 ms |",
+                "|---|---|---|---|---|---|",
+            ]
+            for name, p in pages.items():
+                lines.append(
+                    f"| {name} (`{p['url']}`) | {p['status']} | {p['queries']} | {p['p50_ms']} | {p['p95_ms']} | "
+                    f"{_ok(p['p95_ms'] < TARGETS_MS)} |"
+                )
+            lines.append("")
+        digest = r.get("digest")
+        if digest:
+            res = digest.get("result", {})
+            lines += [
+                "### 5. Weekly digest",
+                "",
+                f"{res.get('emails')} e-mails in {digest['seconds']} s, {digest['queries']} queries "
+                f"({res.get('queries_per_email')} per e-mail); target < 60 s for 1,000 managers: "
+                f"{_ok(digest['seconds'] < 60)}",
+                "",
+            ]
+        tp = r.get("throughput")
+        if tp:
+            lines += [
+                "### 6. Contract list under concurrent load (gunicorn, 2 workers, wrk on loopback)",
+                "",
+                f"{tp.get('requests_per_second')} requests/s with {tp['connections']} connections for "
+                f"{tp['seconds']} s; p50 {tp.get('p50')}, p99 {tp.get('p99')}; non-2xx: {tp.get('non_2xx', 0)}",
+                "",
+            ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Benchmark on PostgreSQL: fresh database, seed_scale <preset>, run_bench. Writes bench/RESULTS.md.
+#   bash bench/run.sh small          (under a minute)
+#   bash bench/run.sh large          (2,000 vendors, 20,000 contracts, 2.4 M figures)
+#   REUSE=1 bash bench/run.sh large --only pages digest   (re-measure steps on the existing database)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PRESET=${1:-small}
+shift || true
+DB=sla_bench_${PRESET}
+export DATABASE_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/${DB}}
+export DJANGO_SETTINGS_MODULE=config.settings.local
+export DEBUG=False
+export DATA_DIR=${DATA_DIR:-/tmp/sla-bench-data}
+export EMAIL_URL=dummymail://
+if [ -z "${REUSE:-}" ]; then
+    psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS ${DB}" -c "CREATE DATABASE ${DB}"
+    .venv/bin/python manage.py migrate -v0
+    .venv/bin/python manage.py collectstatic --noinput -v0
+    .venv/bin/python manage.py seed_scale --preset "$PRESET"
+fi
+.venv/bin/python manage.py run_bench --preset "$PRESET" --command-line "bash bench/run.sh $PRESET $*" "$@"

@@ -1,0 +1,305 @@
+"""Benchmark steps. Each returns a dict of figures; ``run_bench`` writes them to JSON and RESULTS.md.
+
+Run through ``bash bench/run.sh [tiny|small|large]`` (a fresh PostgreSQL database per preset), never from
+the test suite: the suite runs only a tiny smoke of these functions.
+"""
+
+import datetime
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.db import connection, reset_queries
+from django.db.models import Max
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from kpis.models import SLA, Breach, Measurement
+from vendors.models import Vendor
+
+ROOT = Path(settings.BASE_DIR)
+
+
+def _python():
+    return str(Path(sys.executable))
+
+
+def _database_url():
+    db = connection.settings_dict
+    if connection.vendor != "postgresql":
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or "postgres"
+    auth = f"{user}:{db['PASSWORD']}" if db.get("PASSWORD") else user
+    return f"postgres://{auth}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+def run_step_in_child(step, *args):
+    """Run ``manage.py bench_step <step>`` in a fresh process: wall time and the child's own peak RSS."""
+    env = {**os.environ, "DATABASE_URL": _database_url()}  # the database this process uses (tests: test_…)
+    out = subprocess.run(
+        [_python(), "manage.py", "bench_step", step, *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    if out.returncode:
+        raise RuntimeError(f"bench_step {step} failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def table_counts():
+    return {
+        "vendors": Vendor.objects.count(),
+        "slas": SLA.objects.count(),
+        "measurements": Measurement.objects.count(),
+        "breaches": Breach.objects.count(),
+    }
+
+
+# --- 1. detect_breaches, cold and incremental ---------------------------------------------
+def detect_cold():
+    Breach.objects.all().delete()
+    counts = table_counts()
+    figures = run_step_in_child("detect")
+    figures["measurements"] = counts["measurements"]
+    figures["measurements_per_second"] = round(counts["measurements"] / figures["seconds"])
+    figures["breaches_written"] = Breach.objects.count()
+    return figures
+
+
+def change_one_percent(seed=7):
+    """Change 1 % of the figures (value and updated_at), as a correction wave would."""
+    max_id = Measurement.objects.aggregate(m=Max("pk"))["m"] or 0
+    n = max(1, Measurement.objects.count() // 100)
+    rng = random.Random(seed)
+    ids = rng.sample(range(1, max_id + 1), min(n, max_id))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE kpis_measurement SET value = CASE WHEN value > 1 THEN value - 1 ELSE value + 1 END, "
+            "updated_at = %s WHERE id = ANY(%s)",
+            [timezone.now(), ids],
+        )
+    return sorted(set(Measurement.objects.filter(pk__in=ids).values_list("sla_id", flat=True)))
+
+
+def detect_incremental():
+    sla_ids = change_one_percent()
+    Path(settings.DATA_DIR / "bench_sla_ids.json").write_text(json.dumps(sla_ids))
+    figures = run_step_in_child("detect", "--sla-ids-file", settings.DATA_DIR / "bench_sla_ids.json")
+    figures["slas_rechecked"] = len(sla_ids)
+    return figures
+
+
+# --- 2. naive loop vs set-based on a 50,000-measurement slice --------------------------------
+def slice_sla_ids(target=50_000):
+    ids, total = [], 0
+    for sla_id, n in (
+        Measurement.objects.values_list("sla_id")
+        .order_by("sla_id")
+        .annotate(n=__import__("django").db.models.Count("id"))
+    ):
+        ids.append(sla_id)
+        total += n
+        if total >= target:
+            break
+    return ids, total
+
+
+def naive_vs_set_based(target=50_000):
+    sla_ids, n = slice_sla_ids(target)
+    path = settings.DATA_DIR / "bench_slice.json"
+    Path(path).write_text(json.dumps(sla_ids))
+    Breach.objects.filter(sla_id__in=sla_ids).delete()
+    naive = run_step_in_child("naive", "--sla-ids-file", path)
+    Breach.objects.filter(sla_id__in=sla_ids).delete()
+    set_based = run_step_in_child("detect", "--sla-ids-file", path)
+    return {
+        "measurements": n,
+        "naive_seconds": naive["seconds"],
+        "set_based_seconds": set_based["seconds"],
+        "speed_up": round(naive["seconds"] / set_based["seconds"], 1),
+    }
+
+
+# --- 3. the raw-SQL floor -------------------------------------------------------------------
+FLOOR_SQL = """
+INSERT INTO bench_floor (sla_id, contract_id, measurement_id, period_start, period_end, severity, actual, credit)
+SELECT m.sla_id, s.contract_id, m.id, m.period_start, m.period_end,
+       CASE WHEN (k.direction = 'higher_is_better' AND m.value >= s.minimum)
+              OR (k.direction = 'lower_is_better' AND m.value <= s.minimum) THEN 'minor' ELSE 'major' END,
+       m.value,
+       CASE WHEN (k.direction = 'higher_is_better' AND m.value >= s.minimum)
+              OR (k.direction = 'lower_is_better' AND m.value <= s.minimum) THEN 0
+            ELSE round(c.monthly_fee * c.at_risk_percent / 100 * s.credit_allocation_percent / 100, 2) END
+FROM kpis_measurement m
+JOIN kpis_sla s ON s.id = m.sla_id
+JOIN kpis_kpi k ON k.id = s.kpi_id
+JOIN contracts_contract c ON c.id = s.contract_id
+WHERE NOT ((k.direction = 'higher_is_better' AND m.value >= s.expected)
+        OR (k.direction = 'lower_is_better' AND m.value <= s.expected))
+"""
+
+
+def raw_sql_floor():
+    """One hand-written INSERT … SELECT of rule 1 (+ uncapped credit) over every figure."""
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_floor")
+        cursor.execute(
+            "CREATE UNLOGGED TABLE bench_floor (sla_id bigint, contract_id bigint, measurement_id bigint UNIQUE, "
+            "period_start date, period_end date, severity varchar(10), actual numeric(14,2), credit numeric(14,2))"
+        )
+        started = time.perf_counter()
+        cursor.execute(FLOOR_SQL)
+        rows = cursor.rowcount
+        seconds = time.perf_counter() - started
+        cursor.execute("DROP TABLE bench_floor")
+    return {"seconds": round(seconds, 3), "rows": rows}
+
+
+# --- 4. page latency and query counts ---------------------------------------------------------
+def bench_pages(repeat=20):
+    user = get_user_model().objects.filter(is_superuser=True).first()
+    if user is None:
+        user = get_user_model().objects.create_superuser("bench_admin", "bench@example.com", "bench-admin")
+    client = Client()
+    client.force_login(user)
+    vendor = Vendor.objects.order_by("pk").first()
+    pages = {
+        "dashboard": "/",
+        "vendor list": "/vendors/",
+        "contract list (2 filters)": "/contracts/?service_type=front_office&engagement_model=bpo",
+        "breach list": "/breaches/",
+        "vendor detail": f"/vendors/{vendor.pk}/",
+    }
+    for model, _model_admin in admin.site._registry.items():
+        opts = model._meta
+        try:
+            pages[f"admin {opts.app_label}.{opts.model_name}"] = reverse(
+                f"admin:{opts.app_label}_{opts.model_name}_changelist"
+            )
+        except NoReverseMatch:
+            continue
+    pages.update(report_pages())
+    results = {}
+    for name, url in pages.items():
+        client.get(url)  # warm caches and connections
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        timings = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            client.get(url)
+            timings.append((time.perf_counter() - started) * 1000)
+        timings.sort()
+        results[name] = {
+            "url": url,
+            "status": response.status_code,
+            "queries": len(queries),
+            "p50_ms": round(statistics.median(timings), 1),
+            "p95_ms": round(timings[max(0, int(len(timings) * 0.95) - 1)], 1),
+        }
+        reset_queries()
+    return results
+
+
+def report_pages():
+    try:
+        from reports import urls as report_urls
+    except ImportError:
+        return {}
+    pages = {}
+    for pattern in report_urls.urlpatterns:
+        name = getattr(pattern, "name", None)
+        if not name or pattern.pattern.regex.groups:
+            continue
+        try:
+            pages[f"report {name}"] = reverse(f"reports:{name}")
+        except NoReverseMatch:
+            continue
+    return pages
+
+
+# --- 5. weekly digest ------------------------------------------------------------------------
+def bench_digest():
+    return run_step_in_child("digest")
+
+
+# --- 6. throughput under concurrent load -------------------------------------------------------
+def bench_throughput(seconds=15, connections=8, port=8199):
+    from django.contrib.sessions.backends.db import SessionStore
+
+    user = get_user_model().objects.filter(is_superuser=True).first()
+    session = SessionStore()
+    session["_auth_user_id"] = str(user.pk)
+    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_hash"] = user.get_session_auth_hash()
+    session.create()
+    env = {**os.environ, "DEBUG": "False", "ALLOWED_HOSTS": "127.0.0.1,localhost"}
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "config.wsgi",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        time.sleep(4)
+        url = f"http://127.0.0.1:{port}/contracts/?service_type=front_office"
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t2",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--latency",
+                "-H",
+                f"Cookie: sessionid={session.session_key}",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 30,
+        )
+        text = out.stdout
+        figures = {"tool": "wrk", "connections": connections, "seconds": seconds, "raw": text}
+        for line in text.splitlines():
+            line = line.strip()
+            if line.startswith("Requests/sec:"):
+                figures["requests_per_second"] = float(line.split()[1])
+            if line.startswith("50%"):
+                figures["p50"] = line.split()[1]
+            if line.startswith("99%"):
+                figures["p99"] = line.split()[1]
+            if "Non-2xx" in line:
+                figures["non_2xx"] = int(line.split()[-1])
+        return figures
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def machine():
+    return {
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "postgresql": connection.cursor().connection.info.server_version,
+        "date": datetime.date.today().isoformat(),
+    }
