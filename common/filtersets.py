@@ -26,7 +26,10 @@ class BaseFilterSet(django_filters.FilterSet):
                 widget = field.widget
                 if isinstance(widget, forms.CheckboxInput):
                     css = "form-check-input"
-                elif isinstance(widget, forms.Select | forms.SelectMultiple):
+                elif isinstance(widget, forms.SelectMultiple):
+                    css = "form-select form-select-sm"
+                    widget.attrs["size"] = min(4, max(2, len(getattr(field, "choices", []))))
+                elif isinstance(widget, forms.Select):
                     css = "form-select form-select-sm"
                 else:
                     css = "form-control form-control-sm"

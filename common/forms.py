@@ -33,7 +33,28 @@ class BootstrapMixin:
 
 
 class BootstrapModelForm(BootstrapMixin, forms.ModelForm):
-    pass
+    def _post_clean(self):
+        """Show a unique-constraint violation next to its field instead of at the top of the form."""
+        super()._post_clean()
+        from django.core.exceptions import NON_FIELD_ERRORS
+        from django.db.models import UniqueConstraint
+
+        general = self._errors.get(NON_FIELD_ERRORS)
+        if not general:
+            return
+        for constraint in self._meta.model._meta.constraints:
+            if not isinstance(constraint, UniqueConstraint) or not constraint.fields:
+                continue
+            message = str(constraint.violation_error_message)
+            in_form = [name for name in constraint.fields if name in self.fields]
+            if in_form and message in general:
+                general.data = [e for e in general.data if message not in getattr(e, "messages", [e])]
+                if not general.data:
+                    del self._errors[NON_FIELD_ERRORS]
+                self.add_error(in_form[-1], message)
+                general = self._errors.get(NON_FIELD_ERRORS)
+                if not general:
+                    return
 
 
 class BootstrapForm(BootstrapMixin, forms.Form):

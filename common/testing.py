@@ -44,9 +44,7 @@ def bulk_world(n, owner, prefix="B"):
     )
     measurements = Measurement.objects.bulk_create(
         [
-            Measurement(
-                sla=s, period_start=datetime.date(2026, 1, 1), period_end=datetime.date(2026, 1, 31), value=70
-            )
+            Measurement(sla=s, period_start=datetime.date(2026, 1, 1), period_end=datetime.date(2026, 1, 31), value=70)
             for s in slas
         ]
     )

@@ -8,7 +8,7 @@ from .models import Contract, StaffMember
 
 
 class ContractTable(tables.Table):
-    reference = tables.Column(linkify=True)
+    reference = tables.Column(linkify=True, attrs={"td": {"class": "nowrap"}})
     title = tables.Column()
     vendor = tables.Column(linkify=True, order_by="vendor__name")
     owner = tables.Column(order_by="owner__username")
@@ -16,8 +16,8 @@ class ContractTable(tables.Table):
     sourcing_model = tables.Column(verbose_name="Sourcing")
     engagement_model = tables.Column(verbose_name="Model")
     status = tables.Column()
-    end_date = tables.DateColumn(verbose_name="Ends", format="Y-m-d")
-    monthly_fee = tables.Column(verbose_name="Monthly fee", attrs={"td": {"class": "text-end"}})
+    end_date = tables.DateColumn(verbose_name="Ends", format="Y-m-d", attrs={"td": {"class": "nowrap"}})
+    monthly_fee = tables.Column(verbose_name="Monthly fee", attrs={"td": {"class": "text-end nowrap"}})
     sla_count = tables.Column(verbose_name="SLAs", attrs={"td": {"class": "text-end"}})
     open_breach_count = tables.Column(verbose_name="Open breaches", attrs={"td": {"class": "text-end"}})
     headcount = tables.Column(verbose_name="Staff", attrs={"td": {"class": "text-end"}})
@@ -88,8 +88,8 @@ class StaffMemberTable(tables.Table):
     contract = tables.Column(linkify=True, order_by="contract__reference")
     vendor = tables.Column(accessor="contract__vendor", order_by="contract__vendor__name", linkify=True)
     role = tables.Column()
-    joined_on = tables.DateColumn(format="Y-m-d")
-    left_on = tables.DateColumn(format="Y-m-d")
+    joined_on = tables.DateColumn(format="Y-m-d", attrs={"td": {"class": "nowrap"}})
+    left_on = tables.DateColumn(format="Y-m-d", attrs={"td": {"class": "nowrap"}})
     leave_reason = tables.Column()
     replacement_due = tables.Column(
         accessor="replacement_obligation__due_on",

@@ -51,6 +51,20 @@ class KPIEntryForm(BootstrapForm):
             current = existing.get((sla.pk, start))
             value_name, note_name = f"value_{sla.pk}", f"note_{sla.pk}"
             is_percent = sla.kpi.unit == Unit.PERCENT
+            self.rows.append(
+                {
+                    "sla": sla,
+                    "start": start,
+                    "end": end,
+                    "label": periods.describe_period(sla.frequency, start),
+                    "current": current,
+                    "computed": sla.kpi.is_computed,
+                    "value_name": value_name,
+                    "note_name": note_name,
+                }
+            )
+            if sla.kpi.is_computed:
+                continue  # attrition is computed from the roster, never typed in
             self.fields[value_name] = forms.DecimalField(
                 required=False,
                 min_value=Decimal("0"),
@@ -68,18 +82,6 @@ class KPIEntryForm(BootstrapForm):
             self.fields[note_name] = forms.CharField(
                 required=False, label="Note", initial=current.note if current else ""
             )
-            self.rows.append(
-                {
-                    "sla": sla,
-                    "start": start,
-                    "end": end,
-                    "label": periods.describe_period(sla.frequency, start),
-                    "current": current,
-                    "computed": sla.kpi.is_computed,
-                    "value_name": value_name,
-                    "note_name": note_name,
-                }
-            )
         for name, field in self.fields.items():
             css = "form-control form-control-sm"
             field.widget.attrs["class"] = css
@@ -87,7 +89,10 @@ class KPIEntryForm(BootstrapForm):
 
     def bound_rows(self):
         for row in self.rows:
-            yield {**row, "value": self[row["value_name"]], "note": self[row["note_name"]]}
+            if row["computed"]:
+                yield row
+            else:
+                yield {**row, "value": self[row["value_name"]], "note": self[row["note_name"]]}
 
     def clean(self):
         cleaned = super().clean()
@@ -100,6 +105,8 @@ class KPIEntryForm(BootstrapForm):
         """Create or correct one measurement per filled-in SLA; returns the SLA ids that changed."""
         changed = []
         for row in self.rows:
+            if row["computed"]:
+                continue
             value = self.cleaned_data.get(row["value_name"])
             if value is None:
                 continue

@@ -68,7 +68,9 @@ class SLAQuerySet(models.QuerySet):
         (``met`` / ``minor`` / ``major``, rule 1; None when nothing was reported)."""
         latest = Measurement.objects.filter(sla=models.OuterRef("pk")).order_by("-period_start")
         qs = self.annotate(
-            latest_value=models.Subquery(latest.values("value")[:1]),
+            latest_value=models.Subquery(
+                latest.values("value")[:1], output_field=models.DecimalField(max_digits=14, decimal_places=2)
+            ),
             latest_period_start=models.Subquery(latest.values("period_start")[:1]),
         )
         higher = Q(kpi__direction=Direction.HIGHER_IS_BETTER)

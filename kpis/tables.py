@@ -8,8 +8,8 @@ from .models import Breach
 
 class BreachTable(tables.Table):
     id = tables.Column(linkify=True, verbose_name="#")
-    period_start = tables.DateColumn(format="Y-m-d", verbose_name="Period from")
-    period_end = tables.DateColumn(format="Y-m-d", verbose_name="to")
+    period_start = tables.DateColumn(format="Y-m-d", verbose_name="Period from", attrs={"td": {"class": "nowrap"}})
+    period_end = tables.DateColumn(format="Y-m-d", verbose_name="to", attrs={"td": {"class": "nowrap"}})
     kind = tables.Column()
     severity = tables.Column()
     vendor = tables.Column(accessor="contract__vendor", order_by="contract__vendor__name", linkify=True)
@@ -18,9 +18,9 @@ class BreachTable(tables.Table):
     expected = tables.Column(attrs={"td": {"class": "text-end"}})
     minimum = tables.Column(attrs={"td": {"class": "text-end"}})
     actual = tables.Column(attrs={"td": {"class": "text-end"}})
-    service_credit = tables.Column(verbose_name="Credit", attrs={"td": {"class": "text-end"}})
+    service_credit = tables.Column(verbose_name="Credit", attrs={"td": {"class": "text-end nowrap"}})
     status = tables.Column()
-    detected_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Detected")
+    detected_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Detected", attrs={"td": {"class": "nowrap"}})
 
     class Meta:
         model = Breach
