@@ -158,7 +158,7 @@ class DepartureForm(BootstrapModelForm):
         super().__init__(*args, **kwargs)
         self.fields["left_on"].required = True
         self.fields["left_on"].label = "Left on"
-        self.fields["leave_reason"].required = True
+        # The reason is required by StaffMember.clean(), which words it better than "This field is required."
 
 
 class ObligationForm(BootstrapModelForm):
