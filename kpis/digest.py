@@ -1,0 +1,377 @@
+"""Rule 7 of DESIGN.md: the weekly breach digest — who gets one, what is in it, and sending it once.
+
+* ``digest_recipients(week)`` — each contract owner with a breach detected that ISO week (anything
+  but ``withdrawn``) or an overdue replacement still open on one of their contracts; plus every user
+  whose profile has ``receives_all_vendors_digest`` (one digest covering every contract), when there
+  is anything to report at all. Users without an e-mail address or inactive are skipped.
+* ``build_digest(user, week, all_vendors)`` — the content, as plain data (lists, strings, URLs),
+  grouped vendor → contract → breach, in a constant number of queries; ``None`` when there is nothing
+  to report. Links are absolute: ``settings.SITE_URL`` + ``/breaches/<id>/``, ``/contracts/<id>/``.
+* Sending is made repeat-safe by ``DigestDelivery`` (unique recipient + week):
+  ``plan_weekly_digest(week)`` claims one row per recipient (``get_or_create``) and returns the rows
+  still to send; ``deliver_digest(delivery_id)`` locks that row (``SELECT … FOR UPDATE``), does
+  nothing if it is already ``sent``, else sends and marks it ``sent`` in the same transaction. A
+  failed SMTP send marks it ``failed`` and re-raises so Celery retries with backoff; a duplicate or
+  late task finds the row ``sent`` and sends nothing.
+"""
+
+import datetime
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from contracts.models import Contract
+from contracts.renewals import NOTICE_WINDOW_DAYS, contracts_due_for_notice
+
+from . import periods
+from .choices import OPEN_STATUSES, BreachKind, BreachStatus, Severity
+from .models import Breach, DigestDelivery
+
+
+def absolute_url(path):
+    return f"{settings.SITE_URL}{path}"
+
+
+def breach_url(breach_id):
+    return absolute_url(f"/breaches/{breach_id}/")
+
+
+def contract_url(contract_id):
+    return absolute_url(f"/contracts/{contract_id}/")
+
+
+def vendor_url(vendor_id):
+    return absolute_url(f"/vendors/{vendor_id}/")
+
+
+def format_money(amount, currency):
+    return f"{amount:,.2f} {currency}"
+
+
+def _plural(count, singular, plural=None):
+    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
+
+
+# --- content --------------------------------------------------------------------------------------
+@dataclass
+class BreachLine:
+    id: int
+    url: str
+    kind: str
+    kind_label: str
+    severity: str
+    status: str
+    subject: str
+    period: str
+    expected: str
+    minimum: str
+    actual: str
+    credit: str
+    detected_on: str
+
+
+@dataclass
+class OverdueLine:
+    breach_id: int
+    url: str
+    staff_name: str
+    left_on: datetime.date
+    due_on: datetime.date
+    days_overdue: int
+    status: str
+
+
+@dataclass
+class ContractGroup:
+    id: int
+    reference: str
+    title: str
+    url: str
+    currency: str
+    breaches: list = field(default_factory=list)
+    overdue: list = field(default_factory=list)
+    credit_total: Decimal = Decimal("0")
+
+    @property
+    def credit_total_display(self):
+        return format_money(self.credit_total, self.currency) if self.credit_total else ""
+
+
+@dataclass
+class VendorGroup:
+    id: int
+    name: str
+    url: str
+    contracts: list = field(default_factory=list)
+
+
+@dataclass
+class Digest:
+    recipient_id: int
+    recipient_email: str
+    recipient_name: str
+    week: str
+    week_start: datetime.date
+    week_end: datetime.date
+    all_vendors: bool
+    vendors: list
+    breach_count: int
+    major_count: int
+    overdue_count: int
+    credits: list  # [(currency, "1,234.00 USD")]
+    renewals: list  # [{"reference", "vendor", "url", "notice_deadline", "end_date", "auto_renew", "days_left"}]
+    breaches_url: str
+    site_url: str
+
+    @property
+    def subject(self):
+        return (
+            f"SLA digest {self.week}: {_plural(self.breach_count, 'new breach', 'new breaches')} "
+            f"({self.major_count} major), {_plural(self.overdue_count, 'overdue replacement')}"
+        )
+
+    @property
+    def is_empty(self):
+        return not self.breach_count and not self.overdue_count
+
+
+def _number(value, unit):
+    if value is None:
+        return "—"
+    text = f"{value.normalize():f}" if value == value.to_integral() else f"{value:f}"
+    return f"{text} %" if unit == "%" else f"{text} {unit}"
+
+
+def _contracts_for(user, all_vendors):
+    return Contract.objects.all() if all_vendors else Contract.objects.filter(owner=user)
+
+
+def build_digest(user, week, all_vendors=False, today=None):
+    """The digest for ``user`` and ISO ``week`` (``2026-W47``), or None when there is nothing to report.
+
+    Three queries whatever the number of breaches: the week's breaches, the open overdue
+    replacements, the renewals due. Everything the templates need is evaluated here.
+    """
+    week_start, week_end = periods.parse_iso_week(week)
+    today = today or timezone.localdate()
+    contracts = _contracts_for(user, all_vendors)
+    new_breaches = list(
+        Breach.objects.detected_between(week_start, week_end)
+        .exclude(status=BreachStatus.WITHDRAWN)
+        .filter(contract__in=contracts)
+        .select_related("contract__vendor", "sla__kpi", "obligation__departed")
+        .order_by(
+            "contract__vendor__name",
+            "contract__reference",
+            Case(When(severity=Severity.MAJOR, then=Value(0)), default=Value(1)),
+            "period_start",
+            "pk",
+        )
+    )
+    overdue = list(
+        Breach.objects.filter(kind=BreachKind.REPLACEMENT, status__in=OPEN_STATUSES, contract__in=contracts)
+        .select_related("contract__vendor", "obligation__departed")
+        .order_by("contract__vendor__name", "contract__reference", "obligation__due_on", "pk")
+    )
+    if not new_breaches and not overdue:
+        return None
+    renewals = list(contracts_due_for_notice(NOTICE_WINDOW_DAYS, today, contracts))
+
+    vendors: OrderedDict[int, VendorGroup] = OrderedDict()
+    groups: dict[int, ContractGroup] = {}
+
+    def group_for(contract):
+        vendor = contract.vendor
+        if vendor.pk not in vendors:
+            vendors[vendor.pk] = VendorGroup(vendor.pk, vendor.name, vendor_url(vendor.pk))
+        if contract.pk not in groups:
+            groups[contract.pk] = ContractGroup(
+                contract.pk, contract.reference, contract.title, contract_url(contract.pk), contract.currency
+            )
+            vendors[vendor.pk].contracts.append(groups[contract.pk])
+        return groups[contract.pk]
+
+    credits: dict[str, Decimal] = {}
+    for breach in new_breaches:
+        group = group_for(breach.contract)
+        if breach.sla_id:
+            unit = breach.sla.kpi.get_unit_display()
+            subject = breach.sla.kpi.name
+            period = periods.describe_period(breach.sla.frequency, breach.period_start)
+        else:
+            unit = ""
+            subject = (
+                f"Replacement for {breach.obligation.departed.full_name}" if breach.obligation_id else "Replacement"
+            )
+            period = f"due {breach.period_end:%d %b %Y}"
+        group.breaches.append(
+            BreachLine(
+                id=breach.pk,
+                url=breach_url(breach.pk),
+                kind=breach.kind,
+                kind_label=breach.get_kind_display(),
+                severity=breach.severity,
+                status=breach.get_status_display(),
+                subject=subject,
+                period=period,
+                expected=_number(breach.expected, unit) if breach.sla_id else "—",
+                minimum=_number(breach.minimum, unit) if breach.sla_id else "—",
+                actual=(_number(breach.actual, unit) if breach.actual is not None else "not reported")
+                if breach.sla_id
+                else "—",
+                credit=format_money(breach.service_credit, breach.contract.currency) if breach.service_credit else "",
+                detected_on=timezone.localtime(breach.detected_at).strftime("%a %d %b"),
+            )
+        )
+        if breach.service_credit:
+            group.credit_total += breach.service_credit
+            credits[breach.contract.currency] = credits.get(breach.contract.currency, Decimal("0")) + (
+                breach.service_credit
+            )
+    for breach in overdue:
+        group = group_for(breach.contract)
+        departed = breach.obligation.departed if breach.obligation_id else None
+        due_on = breach.obligation.due_on if breach.obligation_id else breach.period_end
+        group.overdue.append(
+            OverdueLine(
+                breach_id=breach.pk,
+                url=breach_url(breach.pk),
+                staff_name=departed.full_name if departed else "—",
+                left_on=departed.left_on if departed else breach.period_start,
+                due_on=due_on,
+                days_overdue=max((today - due_on).days, 0),
+                status=breach.get_status_display(),
+            )
+        )
+
+    return Digest(
+        recipient_id=user.pk,
+        recipient_email=user.email,
+        recipient_name=user.get_full_name() or user.get_username(),
+        week=week,
+        week_start=week_start,
+        week_end=week_end,
+        all_vendors=all_vendors,
+        vendors=list(vendors.values()),
+        breach_count=len(new_breaches),
+        major_count=sum(1 for b in new_breaches if b.severity == Severity.MAJOR),
+        overdue_count=len(overdue),
+        credits=[(currency, format_money(amount, currency)) for currency, amount in sorted(credits.items())],
+        renewals=[
+            {
+                "reference": contract.reference,
+                "title": contract.title,
+                "vendor": contract.vendor.name,
+                "url": contract_url(contract.pk),
+                "notice_deadline": contract.notice_deadline,
+                "end_date": contract.end_date,
+                "auto_renew": contract.auto_renew,
+                "days_left": (contract.notice_deadline - today).days,
+            }
+            for contract in renewals
+        ],
+        breaches_url=absolute_url("/breaches/"),
+        site_url=settings.SITE_URL,
+    )
+
+
+# --- recipients -------------------------------------------------------------------------------------
+def digest_recipients(week):
+    """``{user: all_vendors}`` for ISO ``week``, in a constant number of queries (see module docstring)."""
+    week_start, week_end = periods.parse_iso_week(week)
+    owners = set(
+        Breach.objects.detected_between(week_start, week_end)
+        .exclude(status=BreachStatus.WITHDRAWN)
+        .values_list("contract__owner_id", flat=True)
+        .distinct()
+    )
+    owners |= set(
+        Breach.objects.filter(kind=BreachKind.REPLACEMENT, status__in=OPEN_STATUSES)
+        .values_list("contract__owner_id", flat=True)
+        .distinct()
+    )
+    if not owners:
+        return {}
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .exclude(email="")
+        .filter(Q(pk__in=owners) | Q(profile__receives_all_vendors_digest=True))
+        .annotate(all_vendors=Coalesce(F("profile__receives_all_vendors_digest"), Value(False)))
+        .order_by("pk")
+    )
+    return {user: bool(user.all_vendors) for user in users}
+
+
+def preview_weekly_digest(week, today=None):
+    """Every digest that would go out for ``week``, built but neither sent nor recorded (dry run)."""
+    digests = []
+    for user, all_vendors in digest_recipients(week).items():
+        digest = build_digest(user, week, all_vendors, today)
+        if digest is not None:
+            digests.append(digest)
+    return digests
+
+
+# --- sending once --------------------------------------------------------------------------------------
+def plan_weekly_digest(week):
+    """Claim one ``DigestDelivery`` per recipient for ``week``; return the ids still to send.
+
+    A row already ``sent`` is skipped; a ``failed`` one is returned again (retrying it is safe, see
+    ``deliver_digest``). Running this twice for a week returns only what is not sent yet.
+    """
+    to_send = []
+    for user, all_vendors in digest_recipients(week).items():
+        delivery, created = DigestDelivery.objects.get_or_create(
+            recipient=user, week=week, defaults={"all_vendors": all_vendors}
+        )
+        if created or delivery.status == DigestDelivery.Status.FAILED:
+            to_send.append(delivery.pk)
+    return to_send
+
+
+def deliver_digest(delivery_id, today=None, connection=None):
+    """Send one claimed digest unless it has been sent already. Returns the outcome as a string.
+
+    The delivery row stays locked while sending, so two workers cannot both send it. A send that
+    raises is recorded (``failed``, attempts, error) and re-raised for Celery's retry.
+    """
+    from .emails import breach_digest_message
+
+    failure = None
+    with transaction.atomic():
+        delivery = DigestDelivery.objects.select_for_update().select_related("recipient").get(pk=delivery_id)
+        if delivery.status == DigestDelivery.Status.SENT:
+            return "already sent"
+        delivery.attempts += 1
+        delivery.claimed_at = timezone.now()
+        digest = build_digest(delivery.recipient, delivery.week, delivery.all_vendors, today)
+        if digest is None:
+            delivery.status = DigestDelivery.Status.SENT
+            delivery.subject = ""
+            delivery.error = "Nothing left to report when sending."
+            delivery.save()
+            return "nothing to report"
+        try:
+            breach_digest_message(digest, connection=connection).send(fail_silently=False)
+        except Exception as error:  # noqa: BLE001 — recorded, then re-raised for the retry
+            failure = error
+            delivery.status = DigestDelivery.Status.FAILED
+            delivery.error = f"{type(error).__name__}: {error}"[:2000]
+        else:
+            delivery.status = DigestDelivery.Status.SENT
+            delivery.sent_at = timezone.now()
+            delivery.error = ""
+        delivery.subject = digest.subject[:255]
+        delivery.breach_count = digest.breach_count
+        delivery.save()
+    if failure is not None:
+        raise failure
+    return "sent"

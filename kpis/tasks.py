@@ -1,0 +1,71 @@
+"""Celery tasks of the SLA engine: thin wrappers over the rule modules (JSON arguments only).
+
+Each task takes ids and ISO strings, runs under a time limit with late acknowledgement, and calls a
+plain function that tests and ``manage.py run_sla_checks`` call directly. Concurrency safety is in the
+services (``kpis.sql.job_lock``, ``DigestDelivery``), not here.
+"""
+
+import logging
+import smtplib
+
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+
+from . import attrition, breaches, digest, periods
+
+logger = logging.getLogger(__name__)
+
+JOB_LIMITS = {"acks_late": True, "soft_time_limit": 20 * 60, "time_limit": 25 * 60}
+
+
+@shared_task(name="kpis.tasks.detect_breaches", **JOB_LIMITS)
+def detect_breaches(sla_ids=None, today=None):
+    """Rules 1–3 and 5 (``kpis.breaches.detect_breaches``). ``sla_ids``: restrict to these SLAs."""
+    summary = breaches.detect_breaches(sla_ids=sla_ids, today=_date(today))
+    logger.info("detect_breaches(%s): %s", "all" if sla_ids is None else f"{len(sla_ids)} SLAs", summary)
+    return summary
+
+
+@shared_task(name="kpis.tasks.compute_attrition", **JOB_LIMITS)
+def compute_attrition(month=None):
+    """Rule 6 for ``month`` (``"2026-05"``; default: the previous calendar month)."""
+    result = attrition.compute_attrition(month)
+    logger.info("compute_attrition(%s): %s", result["month"], result)
+    return result
+
+
+@shared_task(name="kpis.tasks.send_weekly_breach_digest", **JOB_LIMITS)
+def send_weekly_breach_digest(week=None):
+    """Rule 7: claim one delivery per recipient for ISO ``week`` (default: the previous week) and queue
+    one ``send_breach_digest_email`` per delivery still to send."""
+    week = week or periods.previous_iso_week(timezone.localdate())
+    periods.parse_iso_week(week)  # a readable error for a bad argument
+    delivery_ids = digest.plan_weekly_digest(week)
+    for delivery_id in delivery_ids:
+        transaction.on_commit(lambda pk=delivery_id: send_breach_digest_email.delay(pk))
+    logger.info("send_weekly_breach_digest(%s): %s e-mails queued", week, len(delivery_ids))
+    return {"week": week, "queued": len(delivery_ids)}
+
+
+@shared_task(
+    name="kpis.tasks.send_breach_digest_email",
+    acks_late=True,
+    soft_time_limit=120,
+    time_limit=180,
+    autoretry_for=(smtplib.SMTPException, OSError),
+    retry_backoff=30,
+    retry_backoff_max=30 * 60,
+    retry_jitter=True,
+    max_retries=8,
+)
+def send_breach_digest_email(delivery_id):
+    """Send one claimed digest (``kpis.digest.deliver_digest``); SMTP errors are retried with backoff and
+    the delivery row makes sure it is never sent twice."""
+    return digest.deliver_digest(delivery_id)
+
+
+def _date(value):
+    import datetime
+
+    return datetime.date.fromisoformat(value) if value else None
