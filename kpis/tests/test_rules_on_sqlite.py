@@ -13,7 +13,13 @@ import pytest
 from django.db import connection
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-RULE_MODULES = ["kpis/tests/test_rules.py", "kpis/tests/test_attrition.py", "contracts/tests/test_replacements.py"]
+RULE_MODULES = [
+    "kpis/tests/test_rules.py",
+    "kpis/tests/test_attrition.py",
+    "kpis/tests/test_jobs.py",
+    "kpis/tests/test_digest.py",
+    "contracts/tests/test_replacements.py",
+]
 
 
 @pytest.mark.skipif(connection.vendor == "sqlite", reason="already running on SQLite")

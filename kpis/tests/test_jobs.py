@@ -1,0 +1,212 @@
+"""The jobs as a whole: set-based query counts, idempotency, tasks, commands, renewals, locking."""
+
+import datetime
+import threading
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
+
+from contracts.models import ReplacementObligation
+from contracts.renewals import check_renewals, contracts_due_for_notice
+from contracts.tasks import check_renewals as check_renewals_task
+from contracts.tasks import check_replacement_obligations as replacements_task
+from kpis import sql
+from kpis.breaches import detect_breaches
+from kpis.models import Breach, Measurement
+from kpis.periods import period_end
+from kpis.tasks import compute_attrition as attrition_task
+from kpis.tasks import detect_breaches as detect_breaches_task
+from tests.factories import ContractFactory, SLAFactory, StaffMemberFactory, kpi
+
+D = datetime.date
+
+
+@pytest.fixture(autouse=True)
+def _frozen_today():
+    with time_machine.travel(datetime.datetime(2026, 6, 20, 9, 0, tzinfo=datetime.UTC), tick=False):
+        yield
+
+
+def build_measurements(count, slas_per_contract=4):
+    """``count`` monthly figures (a mix of met, minor and major) spread over SLAs of several contracts."""
+    codes = ["service_level", "csat", "quality_score", "first_contact_resolution"]
+    months = [D(2026, month, 1) for month in range(1, 6)]
+    slas = []
+    while len(slas) * len(months) < count:
+        contract = ContractFactory(start_date=D(2026, 1, 1), earn_back_periods=1)
+        for code in codes[:slas_per_contract]:
+            slas.append(SLAFactory(contract=contract, kpi=kpi(code), effective_from=contract.start_date))
+    values = [Decimal("90"), Decimal("77"), Decimal("60")]
+    rows = []
+    for index, (sla, month) in enumerate((sla, month) for sla in slas for month in months):
+        if index >= count:
+            break
+        rows.append(
+            Measurement(sla=sla, period_start=month, period_end=period_end("monthly", month), value=values[index % 3])
+        )
+    Measurement.objects.bulk_create(rows)
+    return slas
+
+
+def count_queries(**kwargs):
+    with CaptureQueriesContext(connection) as context:
+        detect_breaches(**kwargs)
+    return len(context.captured_queries)
+
+
+@pytest.mark.django_db
+def test_detect_breaches_query_count_does_not_grow_with_the_data():
+    build_measurements(10)
+    small = count_queries()
+    assert Breach.objects.exists()
+    Breach.objects.all().delete()
+    Measurement.objects.all().delete()
+    build_measurements(1000)
+    large = count_queries()
+    assert small == large <= 10
+    assert Breach.objects.filter(kind="performance").count() == 666
+    # and again, nothing to do: same number of statements
+    assert count_queries() == large
+
+
+@pytest.mark.django_db
+def test_detect_breaches_for_some_slas_runs_the_same_statements():
+    slas = build_measurements(40)
+    assert count_queries(sla_ids=[slas[0].pk]) == count_queries(sla_ids=[sla.pk for sla in slas])
+
+
+def full_snapshot():
+    return (
+        sorted(Breach.objects.values_list()),
+        sorted(Measurement.objects.values_list()),
+        sorted(ReplacementObligation.objects.values_list()),
+    )
+
+
+@pytest.mark.django_db
+def test_run_sla_checks_twice_leaves_identical_rows(capsys):
+    contract = ContractFactory(start_date=D(2026, 1, 1), end_date=D(2026, 7, 10), notice_days=10)
+    sla = SLAFactory(contract=contract, effective_from=contract.start_date)
+    attrition = SLAFactory(
+        contract=contract, kpi=kpi("attrition_rate"), expected=Decimal("2"), minimum=Decimal("3"),
+        effective_from=contract.start_date,
+    )  # fmt: skip
+    for month, value in [(1, "90"), (2, "60"), (4, "77")]:
+        Measurement.objects.create(sla=sla, period_start=D(2026, month, 1), value=Decimal(value))
+    for _ in range(20):
+        StaffMemberFactory(contract=contract, joined_on=D(2025, 1, 1))
+    StaffMemberFactory(contract=contract, joined_on=D(2025, 1, 1), left_on=D(2026, 5, 3), leave_reason="voluntary")
+    call_command("run_sla_checks")
+    out = capsys.readouterr().out
+    assert "Attrition 2026-05: 1 figures written for 1 SLAs." in out
+    assert "Replacements: 1 obligations created, 1 breaches raised or resolved" in out
+    assert f"{contract.reference}" in out and "notice by 2026-06-30" in out
+    assert Measurement.objects.get(sla=attrition).value == Decimal("4.88")  # 1 ÷ 20.5
+    kinds = sorted(Breach.objects.values_list("kind", "period_start"))
+    assert kinds == [
+        ("missing_report", D(2026, 3, 1)),
+        ("missing_report", D(2026, 5, 1)),
+        ("performance", D(2026, 2, 1)),
+        ("performance", D(2026, 4, 1)),
+        ("performance", D(2026, 5, 1)),  # attrition 4.88 % > 3 %
+        ("replacement", D(2026, 5, 3)),
+    ]
+    rows = full_snapshot()
+    call_command("run_sla_checks")
+    assert full_snapshot() == rows
+
+
+@pytest.mark.django_db
+def test_run_sla_checks_rejects_a_bad_month():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="write it like 2026-05"):
+        call_command("run_sla_checks", month="May")
+
+
+@pytest.mark.django_db
+def test_tasks_take_json_arguments_and_return_json():
+    contract = ContractFactory(start_date=D(2026, 1, 1))
+    sla = SLAFactory(contract=contract, effective_from=contract.start_date)
+    Measurement.objects.create(sla=sla, period_start=D(2026, 1, 1), value=Decimal("10"))
+    summary = detect_breaches_task.apply(kwargs={"sla_ids": [sla.pk]}).get()
+    assert (summary["performance_recorded"], summary["missing_reports_recorded"]) == (1, 4)  # Jan; Feb–May
+    assert set(detect_breaches_task.apply(kwargs={"today": "2026-06-20"}).get().values()) == {0}
+    assert attrition_task.apply(kwargs={"month": "2026-05"}).get()["month"] == "2026-05"
+    assert replacements_task.apply().get() == {
+        "obligations_created": 0,
+        "replacement_breaches_recorded": 0,
+        "replacement_breaches_withdrawn": 0,
+    }
+    assert check_renewals_task.apply().get() == []
+    for task in (detect_breaches_task, attrition_task, replacements_task, check_renewals_task):
+        assert task.acks_late and task.time_limit and task.soft_time_limit
+
+
+@pytest.mark.django_db
+def test_the_beat_schedule_names_the_tasks():
+    from django.conf import settings
+
+    import contracts.tasks  # noqa: F401
+    import kpis.tasks  # noqa: F401
+    from config.celery import app
+
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert entry["task"] in app.tasks
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("end_date", "notice_days", "status", "due"),
+    [
+        (D(2026, 9, 30), 90, "active", True),  # deadline 2026-07-02: in 12 days
+        (D(2026, 7, 20), 30, "active", True),  # deadline today
+        (D(2026, 10, 20), 90, "active", False),  # deadline 2026-07-22: 32 days away
+        (D(2026, 10, 18), 90, "active", True),  # deadline 2026-07-20: exactly 30 days
+        (D(2026, 7, 19), 30, "active", False),  # deadline yesterday: too late to list
+        (D(2026, 9, 30), 90, "terminated", False),
+    ],
+)
+def test_renewals_due_within_30_days(end_date, notice_days, status, due):
+    contract = ContractFactory(end_date=end_date, notice_days=notice_days, status=status)
+    listed = [row["reference"] for row in check_renewals()]
+    assert (contract.reference in listed) is due
+    assert (contract in list(contracts_due_for_notice())) is due
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks are PostgreSQL's")
+def test_concurrent_runs_are_serialised_and_never_duplicate():
+    build_measurements(200)
+    errors = []
+
+    def run():
+        try:
+            detect_breaches()
+        except Exception as error:  # noqa: BLE001
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert Breach.objects.filter(kind="performance").count() == 133
+    # The lock is really taken: another session cannot take it while a run holds it.
+    from django.db import transaction
+
+    with transaction.atomic(), sql.job_lock("kpis.detect_breaches"):
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_lock(%s)", [sql.lock_key("kpis.detect_breaches")])
+                assert cursor.fetchone()[0] is False
+        finally:
+            other.close()
