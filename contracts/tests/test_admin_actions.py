@@ -11,11 +11,6 @@ from contracts.models import ReplacementObligation
 from tests.factories import ContractFactory, ReplacementObligationFactory, StaffMemberFactory
 
 
-@pytest.fixture(autouse=True)
-def _admin_only_urls(settings):
-    settings.ROOT_URLCONF = "reports.tests.urls"
-
-
 def _obligation(engagement_model, **kwargs):
     contract = ContractFactory(engagement_model=engagement_model)
     departed = StaffMemberFactory(contract=contract, left_on=datetime.date(2026, 3, 1), leave_reason="voluntary")

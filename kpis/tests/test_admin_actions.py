@@ -15,11 +15,6 @@ from kpis.models import Breach
 from tests.factories import BreachFactory, ContractFactory, SLAFactory
 
 
-@pytest.fixture(autouse=True)
-def _admin_only_urls(settings):
-    settings.ROOT_URLCONF = "reports.tests.urls"
-
-
 @pytest.fixture
 def breaches(db):
     contract = ContractFactory()

@@ -20,7 +20,7 @@ def build_world(n, owner=None):
     users = User.objects.bulk_create([User(username=f"bulk{n}-{i}") for i in range(n)])
     certs = list(Certification.objects.all()[:3])
     vendors = Vendor.objects.bulk_create(
-        [Vendor(name=f"Bulk vendor {i:04d}", country=["PH", "IN", "MX", "PL"][i % 4]) for i in range(n)]
+        [Vendor(name=f"Bulk vendor {n}-{i:04d}", country=["PH", "IN", "MX", "PL"][i % 4]) for i in range(n)]
     )
     Vendor.certifications.through.objects.bulk_create(
         [Vendor.certifications.through(vendor=v, certification=c) for v in vendors for c in certs]

@@ -1,0 +1,256 @@
+"""Report figures against hand-computed values on a small fixture; access; CSV; constant query counts."""
+
+import csv
+import datetime
+import io
+from decimal import Decimal as D
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from reports import queries
+from reports.queries import ReportFilters
+from tests.factories import (
+    BreachFactory,
+    ContractFactory,
+    MeasurementFactory,
+    ReplacementObligationFactory,
+    SLAFactory,
+    StaffMemberFactory,
+    UserFactory,
+    VendorFactory,
+    kpi,
+)
+
+from .builders import build_world
+
+TODAY = datetime.date(2026, 3, 31)
+MARCH, FEB = datetime.date(2026, 3, 1), datetime.date(2026, 2, 1)
+REPORT_URLS = ["scorecard", "compliance_trend", "service_credits", "attrition", "sourcing_mix", "renewals"]
+
+
+@pytest.fixture(autouse=True)
+def _frozen_today():
+    with time_machine.travel(datetime.datetime(2026, 3, 31, 12, tzinfo=datetime.UTC), tick=False):
+        yield
+
+
+@pytest.fixture
+def fixture(db):
+    """Vendor A: USD contract, cap 10 000; March: 1 met, 1 minor, 1 major (2 000), 1 missing report (8 000),
+    1 withdrawn breach; 10 staff, 1 left on 10 March. Vendor B: EUR contract, cap 10 000; February major (1 000);
+    March: 2 met."""
+    vendor_a = VendorFactory(name="Alpha BPO", country="PH")
+    vendor_b = VendorFactory(name="Beta Services", country="PL")
+    ca = ContractFactory(vendor=vendor_a, reference="CA", currency="USD", monthly_fee=D("100000"),
+                         baseline_monthly_cost=D("150000"), at_risk_percent=D("10"), contracted_headcount=10,
+                         sourcing_model="offshore", service_type="front_office", end_date=datetime.date(2026, 6, 30))
+    cb = ContractFactory(vendor=vendor_b, reference="CB", currency="EUR", monthly_fee=D("50000"),
+                         baseline_monthly_cost=D("50000"), at_risk_percent=D("20"), contracted_headcount=2,
+                         sourcing_model="nearshore", service_type="back_office")
+    a1 = SLAFactory(contract=ca, kpi=kpi("service_level"))
+    a2 = SLAFactory(contract=ca, kpi=kpi("csat"))
+    a3 = SLAFactory(contract=ca, kpi=kpi("quality_score"))
+    a4 = SLAFactory(contract=ca, kpi=kpi("availability"))
+    MeasurementFactory(sla=a1, period_start=MARCH, value=D("85"))  # met
+    m2 = MeasurementFactory(sla=a2, period_start=MARCH, value=D("70"))  # major
+    m3 = MeasurementFactory(sla=a3, period_start=MARCH, value=D("78"))  # minor
+    BreachFactory(sla=a2, contract=ca, measurement=m2, period_start=MARCH, period_end=datetime.date(2026, 3, 31),
+                  severity="major", service_credit=D("2000"))
+    BreachFactory(sla=a3, contract=ca, measurement=m3, period_start=MARCH, period_end=datetime.date(2026, 3, 31),
+                  severity="minor", service_credit=D("0"))
+    BreachFactory(sla=a4, contract=ca, kind="missing_report", period_start=MARCH,
+                  period_end=datetime.date(2026, 3, 31), severity="major", service_credit=D("8000"), actual=None)
+    BreachFactory(sla=a1, contract=ca, period_start=MARCH, period_end=datetime.date(2026, 3, 31), severity="major",
+                  service_credit=D("500"), status="withdrawn")
+    b1 = SLAFactory(contract=cb, kpi=kpi("service_level"))
+    b2 = SLAFactory(contract=cb, kpi=kpi("accuracy"))
+    mb = MeasurementFactory(sla=b1, period_start=FEB, value=D("70"))
+    BreachFactory(sla=b1, contract=cb, measurement=mb, period_start=FEB, period_end=datetime.date(2026, 2, 28),
+                  severity="major", service_credit=D("1000"))
+    MeasurementFactory(sla=b1, period_start=MARCH, value=D("90"))
+    MeasurementFactory(sla=b2, period_start=MARCH, value=D("80"))
+    for _ in range(9):
+        StaffMemberFactory(contract=ca, joined_on=datetime.date(2025, 1, 1))
+    leaver = StaffMemberFactory(contract=ca, joined_on=datetime.date(2025, 1, 1), left_on=datetime.date(2026, 3, 10),
+                                leave_reason="voluntary")
+    ReplacementObligationFactory(departed=leaver)  # due 9 April: pending on 31 March
+    return {"a": vendor_a, "b": vendor_b, "ca": ca, "cb": cb}
+
+
+def _filters(start, end, **kwargs):
+    return ReportFilters(start=start, end=queries.month_end(end), today=TODAY, **kwargs)
+
+
+def test_scorecard_figures(fixture):
+    rows = queries.vendor_scorecard(_filters(MARCH, MARCH))
+    by_name = {r["name"]: r for r in rows}
+    a, b = by_name["Alpha BPO"], by_name["Beta Services"]
+    assert (a["measured"], a["met"], a["compliance"]) == (3, 1, D("33.3"))
+    assert (a["minor"], a["major"], a["missing_reports"]) == (1, 1, 1)  # the withdrawn breach does not count
+    assert a["credits"] == {"USD": D("10000.00")}
+    assert a["reporting"] == D("75.0")  # 3 received ÷ (3 + 1 missing)
+    assert a["attrition"] == D("10.53")  # 1 ÷ ((10 + 9) / 2) × 100
+    assert a["replacements_on_time"] is None  # the obligation falls due in April
+    # (60 × 33.3 + 15 × 75.0 + 10 × (100 − 5 × 10.53)) ÷ 85 = 42.31…
+    assert a["score"] == D("42.3")
+    assert (b["compliance"], b["credits"], b["attrition"], b["score"]) == (D("100.0"), {}, None, D("100.0"))
+    assert (b["rank"], a["rank"]) == (1, 2)
+
+
+def test_scorecard_by_quarter_and_drill_down_to_contracts(fixture):
+    rows = queries.vendor_scorecard(_filters(FEB, MARCH, period="quarter", group="contract",
+                                             vendor_id=fixture["b"].pk))
+    assert [(r["name"], r["period"], r["measured"], r["met"], r["major"]) for r in rows] == [
+        ("CB", "2026 Q1", 3, 2, 1)
+    ]
+    assert rows[0]["credits"] == {"EUR": D("1000.00")}
+
+
+def test_compliance_trend(fixture):
+    data = queries.compliance_trend(_filters(FEB, MARCH))
+    series = {s["name"]: s for s in data["series"]}
+    assert series["Beta Services"]["compliance"] == [D("0.0"), D("100.0")]
+    assert series["Beta Services"]["total_compliance"] == D("66.7")
+    assert series["Alpha BPO"]["compliance"] == [None, D("33.3")]
+    by_type = queries.compliance_trend(_filters(FEB, MARCH, group="service_type"))
+    assert {s["name"]: s["total_compliance"] for s in by_type["series"]} == {
+        "Back office": D("66.7"), "Front office": D("33.3")}
+
+
+def test_service_credits_against_cap(fixture):
+    data = queries.service_credits(_filters(FEB, MARCH))
+    rows = [(r["contract"], r["month"], r["currency"], r["earned"], r["cap"], r["percent_of_cap"], r["capped"])
+            for r in data["rows"]]
+    assert rows == [
+        ("CA", MARCH, "USD", D("10000.00"), D("10000.00"), D("100.0"), True),
+        ("CB", FEB, "EUR", D("1000.00"), D("10000.00"), D("10.0"), False),
+    ]
+    assert [(t["currency"], t["earned"]) for t in data["totals"]] == [("EUR", D("1000.00")), ("USD", D("10000.00"))]
+    assert [(o["vendor"], o["currency"], o["owed"]) for o in data["owed_this_quarter"]] == [
+        ("Alpha BPO", "USD", D("10000.00")), ("Beta Services", "EUR", D("1000.00"))]
+    assert data["quarter"] == "2026 Q1"
+
+
+def test_attrition_and_replacements(fixture):
+    data = queries.attrition(_filters(FEB, MARCH))
+    rows = {r["name"]: r for r in data["rows"]}
+    a = rows["Alpha BPO"]
+    assert (a["contracted"], a["headcount"], a["gap"], a["departures"]) == (10, 9, -1, 1)
+    assert a["monthly"] == [D("0.00"), D("10.53")]
+    assert a["average_monthly"] == D("5.27")  # (0 + 10.53) ÷ 2, half-up
+    assert a["annualised"] == D("63.24")
+    assert (a["pending"], a["overdue"], a["on_time"], a["late"]) == (1, 0, 0, 0)
+    assert rows["Beta Services"]["contracted"] == 2 and rows["Beta Services"]["headcount"] == 0
+    assert data["overall"] == [D("0.00"), D("10.53")]
+    assert dict(queries.obligation_state_counts(_filters(FEB, MARCH)))["Pending"] == 1
+
+
+def test_sourcing_mix_and_savings(fixture):
+    data = queries.sourcing_mix(_filters(MARCH, MARCH))
+    by_model = {r["key"]: r for r in data["sourcing_model"]["rows"]}
+    offshore = by_model["offshore"]
+    assert (offshore["currency"], offshore["monthly_fee"], offshore["baseline"], offshore["savings"],
+            offshore["savings_percent"], offshore["headcount"]) == (
+        "USD", D("100000.00"), D("150000.00"), D("50000.00"), D("33.3"), 9)
+    assert by_model["nearshore"]["savings_percent"] == D("0.0")
+    countries = {r["key"] for r in data["country"]["rows"]}
+    assert countries == {"PH", "PL"}
+    assert {r["name"] for r in data["service_type"]["rows"]} == {"Front office", "Back office"}
+
+
+def test_renewals_by_notice_deadline(fixture):
+    rows = queries.renewals(_filters(FEB, datetime.date(2026, 8, 1)))
+    assert [(r["contract"], r["notice_deadline"], r["days_left"], r["bucket"]) for r in rows] == [
+        ("CA", datetime.date(2026, 4, 1), 1, "Within 30 days")]
+
+
+@pytest.mark.parametrize("days,bucket", [(-1, "Notice deadline passed"), (0, "Within 30 days"),
+                                         (30, "Within 30 days"), (31, "31–60 days"), (90, "61–90 days"),
+                                         (91, "Later")])
+def test_renewal_buckets(days, bucket):
+    assert queries.renewal_bucket(days) == bucket
+
+
+# --- pages ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["index", *REPORT_URLS])
+def test_anonymous_is_sent_to_admin_login(client, db, name):
+    response = client.get(reverse(f"reports:{name}"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+@pytest.mark.parametrize("role", ["manager", "viewer"])
+@pytest.mark.parametrize("name", ["index", *REPORT_URLS])
+def test_non_admins_get_403(client, db, role, name):
+    client.force_login(UserFactory(username=f"{role}-user", role=role, is_staff=True))
+    assert client.get(reverse(f"reports:{name}")).status_code == 403
+
+
+def test_admin_group_member_sees_reports(client, db):
+    client.force_login(UserFactory(username="group-admin", role="admin"))
+    assert client.get(reverse("reports:scorecard")).status_code == 200
+
+
+def test_admin_index_links_to_reports(client, admin_user):
+    client.force_login(admin_user)
+    response = client.get(reverse("admin:index"))
+    assert reverse("reports:index") in response.content.decode()
+
+
+@pytest.mark.parametrize("name", REPORT_URLS)
+def test_report_pages_render_with_chart_and_table(client, admin_user, fixture, name):
+    client.force_login(admin_user)
+    response = client.get(reverse(f"reports:{name}"), {"start": "2026-02", "end": "2026-08"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<svg" in html and "<table" in html and "format=csv" in html
+
+
+def test_bad_filters_fall_back_to_defaults(client, admin_user, fixture):
+    client.force_login(admin_user)
+    response = client.get(reverse("reports:scorecard"), {"start": "2026-05", "end": "2026-01", "vendor": "x"})
+    assert response.status_code == 200
+    assert "cannot be before" in response.content.decode()
+
+
+def test_scorecard_csv(client, admin_user, fixture):
+    client.force_login(admin_user)
+    response = client.get(reverse("reports:scorecard"), {"start": "2026-03", "end": "2026-03", "format": "csv"})
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert [(r["Rank"], r["Vendor"], r["Compliance %"], r["Service credits"], r["Score"]) for r in rows] == [
+        ("1", "Beta Services", "100.0", "", "100.0"),
+        ("2", "Alpha BPO", "33.3", "USD 10000.00", "42.3"),
+    ]
+
+
+def test_service_credits_csv_tables(client, admin_user, fixture):
+    client.force_login(admin_user)
+    url = reverse("reports:service_credits")
+    response = client.get(url, {"start": "2026-02", "end": "2026-03", "format": "csv", "table": "totals"})
+    assert response.content.decode().splitlines() == [
+        "Currency,Earned,Sum of caps,Earned back", "EUR,1000.00,10000.00,0.00", "USD,10000.00,10000.00,0.00"]
+
+
+def _count_queries(client, url, params):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, params)
+    assert response.status_code == 200
+    return len(ctx)
+
+
+@pytest.mark.parametrize("name", REPORT_URLS)
+def test_report_query_count_does_not_grow_with_rows(client, admin_user, db, name):
+    client.force_login(admin_user)
+    url = reverse(f"reports:{name}")
+    params = {"start": "2024-01", "end": "2026-12"}
+    build_world(5)
+    small = _count_queries(client, url, params)
+    build_world(500)
+    large = _count_queries(client, url, params)
+    assert small == large
+    assert large <= 15

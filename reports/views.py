@@ -1,0 +1,376 @@
+"""Thin views over ``reports.queries``: parse the filters, call one function, lay out tables and charts.
+
+Admins only (``accounts.roles.is_admin``): anonymous users go to the admin login, others get 403.
+"""
+
+import csv
+from dataclasses import dataclass, field
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+
+from accounts.roles import is_admin
+
+from . import charts, queries
+from .forms import ReportFilterForm
+
+MAX_CHART_SERIES = 8
+
+
+@dataclass
+class Column:
+    key: str
+    label: str
+    kind: str = "text"  # text | int | pct | money | date | credits | bool
+
+
+@dataclass
+class Table:
+    title: str
+    columns: list
+    rows: list
+    slug: str = "table"
+    note: str = ""
+    footer: list = field(default_factory=list)
+
+
+def cell_text(row, column):
+    """A cell as plain text (CSV)."""
+    value = row.get(column.key)
+    if value is None:
+        return ""
+    if column.kind == "credits":
+        return "; ".join(f"{currency} {amount}" for currency, amount in value.items())
+    if column.kind == "bool":
+        return "yes" if value else "no"
+    return str(value)
+
+
+REPORTS = [
+    ("scorecard", "Vendor scorecard",
+     "Compliance, breaches, missing reports, service credits, attrition and replacements per vendor and "
+     "month or quarter, with a weighted score and rank."),
+    ("compliance_trend", "Compliance trend",
+     "SLA compliance % (met ÷ measured) per month, per vendor or service type."),
+    ("service_credits", "Service credits",
+     "Credits earned per contract and month against the monthly cap; what each vendor owes this quarter."),
+    ("attrition", "Attrition & replacements",
+     "Headcount against contract, monthly and annualised attrition, replacement obligations by state."),
+    ("sourcing_mix", "Sourcing mix & cost",
+     "Spend, headcount and savings against the in-house baseline by sourcing model, service type and country."),
+    ("renewals", "Renewals",
+     "Active contracts by notice deadline: the last day to give notice before the contract ends or renews."),
+]
+
+
+class ReportView(View):
+    slug = ""
+    title = ""
+    template_name = "reports/report.html"
+    group_choices = None
+    show_period = False
+    default_months = (-11, 0)
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+        if not is_admin(request.user):
+            raise PermissionDenied("Reports are for admins.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request):
+        today = timezone.localdate()
+        form = ReportFilterForm(
+            request.GET or None, group_choices=self.group_choices, show_period=self.show_period,
+            default_months=self.default_months, today=today,
+        )
+        filters = form.filters(today)
+        if not form.is_bound:
+            form.initial = {"start": filters.start, "end": filters.end}
+        report = self.build(filters)
+        if request.GET.get("format") == "csv":
+            return self.csv_response(report["tables"], request.GET.get("table", ""))
+        params = request.GET.copy()
+        params.pop("format", None)
+        params.pop("table", None)
+        context = {
+            **admin.site.each_context(request),
+            "title": self.title,
+            "slug": self.slug,
+            "reports": REPORTS,
+            "form": form,
+            "filters": filters,
+            "query": params.urlencode(),
+            **report,
+        }
+        return TemplateResponse(request, self.template_name, context)
+
+    def build(self, filters):
+        raise NotImplementedError
+
+    def csv_response(self, tables, slug):
+        table = next((t for t in tables if t.slug == slug), tables[0])
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        filename = f"{self.slug}-{table.slug}-{timezone.localdate():%Y%m%d}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        writer = csv.writer(response)
+        writer.writerow([c.label for c in table.columns])
+        for row in table.rows:
+            writer.writerow([cell_text(row, c) for c in table.columns])
+        return response
+
+
+def _top_series(series, weight, limit=MAX_CHART_SERIES):
+    return sorted(series, key=weight, reverse=True)[:limit]
+
+
+def _link(url_name, *args, query=None):
+    url = reverse(url_name, args=args)
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+class ScorecardView(ReportView):
+    slug = "scorecard"
+    title = "Vendor scorecard"
+    show_period = True
+    group_choices = [("vendor", "Vendor"), ("contract", "Contract")]
+    default_months = (-1, -1)  # the last full month
+
+    def build(self, filters):
+        rows = queries.vendor_scorecard(filters)
+        for row in rows:
+            if filters.group == "contract":
+                row["_link"] = _link("admin:contracts_contract_change", row["key"])
+            else:
+                row["_link"] = _link("reports:scorecard", query={
+                    "group": "contract", "vendor": row["key"], "period": filters.period,
+                    "start": f"{filters.start:%Y-%m}", "end": f"{filters.end:%Y-%m}",
+                })
+        latest = rows[0]["period"] if rows else ""
+        scored = [r for r in rows if r["period"] == latest and r["score"] is not None][:30]
+        chart = charts.bar_chart(
+            [r["name"] for r in scored], [("Score", [r["score"] for r in scored])],
+            title=f"Overall score, {latest}", y_max=100,
+        )
+        weights = ", ".join(f"{k} {v}%" for k, v in queries.SCORE_WEIGHTS.items())
+        name = "Contract" if filters.group == "contract" else "Vendor"
+        columns = [
+            Column("rank", "Rank", "int"), Column("name", name), Column("period", "Period"),
+            Column("measured", "Measured", "int"), Column("met", "Met", "int"),
+            Column("compliance", "Compliance %", "pct"), Column("minor", "Minor", "int"),
+            Column("major", "Major", "int"), Column("missing_reports", "Missing reports", "int"),
+            Column("credits", "Service credits", "credits"), Column("attrition", "Attrition %", "pct"),
+            Column("on_time", "Replaced on time", "int"), Column("late", "Late", "int"),
+            Column("overdue", "Overdue", "int"), Column("score", "Score", "pct"),
+        ]
+        note = (
+            f"Score = weighted average of compliance %, reporting % (received ÷ due), replacements on time % and "
+            f"retention (100 − 5 × monthly attrition %); weights {weights}, rescaled over the parts with data. "
+            "Breaches count by the month their period ends; withdrawn breaches are left out, waived ones owe no "
+            "credit. " + ("Click a vendor to see its contracts." if filters.group != "contract" else "")
+        )
+        return {"charts": [chart], "tables": [Table("Scorecard", columns, rows, "scorecard", note)]}
+
+
+class ComplianceTrendView(ReportView):
+    slug = "compliance_trend"
+    title = "Compliance trend"
+    group_choices = [("vendor", "Vendor"), ("service_type", "Service type")]
+    default_months = (-11, 0)
+
+    def build(self, filters):
+        data = queries.compliance_trend(filters)
+        months = data["months"]
+        labels = [label for _, label in months]
+        shown = _top_series(data["series"], lambda s: sum(s["measured"]))
+        chart = charts.line_chart(
+            labels, [(s["name"], s["compliance"]) for s in shown], title="SLA compliance % per month", unit="%",
+            y_max=100,
+        )
+        columns = [Column("name", "Vendor" if filters.group != "service_type" else "Service type")]
+        columns += [Column(f"m{i}", label, "pct") for i, label in enumerate(labels)]
+        columns += [Column("total_compliance", "Whole range", "pct"), Column("measured_total", "Measured", "int")]
+        rows = []
+        for s in data["series"]:
+            row = {"name": s["name"], "total_compliance": s["total_compliance"], "measured_total": sum(s["measured"])}
+            row.update({f"m{i}": value for i, value in enumerate(s["compliance"])})
+            rows.append(row)
+        note = "Compliance % = measurements meeting the expected level ÷ measurements, by the month the period ends."
+        if len(data["series"]) > len(shown):
+            note += f" The chart shows the {len(shown)} with the most measurements; the table shows all."
+        return {"charts": [chart], "tables": [Table("Compliance % per month", columns, rows, "trend", note)]}
+
+
+class ServiceCreditsView(ReportView):
+    slug = "service_credits"
+    title = "Service credits"
+    default_months = (-5, 0)
+
+    def build(self, filters):
+        data = queries.service_credits(filters)
+        months = queries.buckets(filters.start, filters.end)
+        currencies = sorted({r["currency"] for r in data["rows"]})
+        by_month = {(r["month"], r["currency"]): Decimal("0") for r in data["rows"]}
+        for r in data["rows"]:
+            by_month[(r["month"], r["currency"])] += r["earned"]
+            r["_link"] = _link("admin:contracts_contract_change", r["contract_id"])
+        chart = charts.bar_chart(
+            [label for _, _, label in months],
+            [(c, [by_month.get((first, c)) for first, _, _ in months]) for c in currencies],
+            title="Service credits earned per month",
+        )
+        for o in data["owed_this_quarter"]:
+            o["_link"] = _link("admin:kpis_breach_changelist", query={"contract__vendor__id__exact": o["vendor_id"],
+                                                                    "period": "this_quarter", "credit": "yes"})
+        tables = [
+            Table(
+                "Per contract and month", [
+                    Column("month_label", "Month"), Column("vendor", "Vendor"), Column("contract", "Contract"),
+                    Column("currency", "Currency"), Column("breaches", "Major breaches", "int"),
+                    Column("earned", "Earned", "money"), Column("cap", "Cap", "money"),
+                    Column("percent_of_cap", "% of cap", "pct"), Column("capped", "Capped", "bool"),
+                    Column("earned_back", "Earned back", "money"),
+                ],
+                data["rows"], "by_contract",
+                "Cap = monthly fee × at-risk % ÷ 100. Waived and withdrawn breaches owe nothing.",
+            ),
+            Table("Totals per currency", [
+                Column("currency", "Currency"), Column("earned", "Earned", "money"),
+                Column("cap", "Sum of caps", "money"), Column("earned_back", "Earned back", "money"),
+            ], data["totals"], "totals"),
+            Table(f"Owed by each vendor this quarter ({data['quarter']})", [
+                Column("vendor", "Vendor"), Column("currency", "Currency"),
+                Column("breaches", "Breaches with credit", "int"), Column("owed", "Owed", "money"),
+            ], data["owed_this_quarter"], "owed", "This quarter, whatever the date range above."),
+        ]
+        return {"charts": [chart], "tables": tables}
+
+
+class AttritionView(ReportView):
+    slug = "attrition"
+    title = "Attrition & replacements"
+    group_choices = [("vendor", "Vendor"), ("contract", "Contract")]
+    default_months = (-11, 0)
+
+    def build(self, filters):
+        data = queries.attrition(filters)
+        states = queries.obligation_state_counts(filters)
+        labels = [label for _, label in data["months"]]
+        shown = _top_series(data["rows"], lambda r: r["headcount"], MAX_CHART_SERIES - 1)
+        chart = charts.line_chart(
+            labels, [("All", data["overall"])] + [(r["name"], r["monthly"]) for r in shown],
+            title="Monthly attrition %", unit="%",
+        )
+        state_chart = charts.bar_chart(
+            [label for label, _ in states], [("Obligations", [n for _, n in states])],
+            title="Replacement obligations by state",
+        )
+        for r in data["rows"]:
+            if filters.group == "contract":
+                r["_link"] = _link("admin:contracts_contract_change", r["key"])
+            for i, value in enumerate(r["monthly"]):
+                r[f"m{i}"] = value
+        name = "Contract" if filters.group == "contract" else "Vendor"
+        summary = [
+            Column("name", name), Column("contracted", "Contracted", "int"),
+            Column("headcount", "Headcount now", "int"),
+            Column("gap", "Gap", "int"), Column("departures", "Departures in range", "int"),
+            Column("latest_month", f"Attrition {labels[-1]} %", "pct"),
+            Column("average_monthly", "Avg monthly %", "pct"), Column("annualised", "Annualised %", "pct"),
+            Column("pending", "Replacements pending", "int"), Column("overdue", "Overdue", "int"),
+            Column("on_time", "On time", "int"), Column("late", "Late", "int"),
+        ]
+        monthly = [Column("name", name)] + [Column(f"m{i}", label, "pct") for i, label in enumerate(labels)]
+        overall = {"name": "All", **{f"m{i}": v for i, v in enumerate(data["overall"])}}
+        tables = [
+            Table("Headcount, attrition and replacements", summary, data["rows"], "summary",
+                  "Monthly attrition % = departures ÷ average of the headcount at the month's start and end × 100; "
+                  "annualised = average monthly × 12. Contracted headcount: active contracts."),
+            Table("Monthly attrition %", monthly, [overall] + data["rows"], "monthly"),
+        ]
+        return {"charts": [chart, state_chart], "tables": tables}
+
+
+class SourcingMixView(ReportView):
+    slug = "sourcing_mix"
+    title = "Sourcing mix & cost"
+    default_months = (0, 0)
+
+    def build(self, filters):
+        data = queries.sourcing_mix(filters)
+        by_model = data["sourcing_model"]["rows"]
+        fee_by_currency = {}
+        for r in by_model:
+            fee_by_currency[r["currency"]] = fee_by_currency.get(r["currency"], 0) + r["monthly_fee"]
+        main = max(fee_by_currency, key=fee_by_currency.get) if fee_by_currency else None
+        main_rows = [r for r in by_model if r["currency"] == main]
+        spend_chart = charts.bar_chart(
+            [r["name"] for r in main_rows],
+            [("Monthly fee", [r["monthly_fee"] for r in main_rows]),
+             ("In-house baseline", [r["baseline"] for r in main_rows])],
+            title=f"Monthly fee vs in-house baseline by sourcing model ({main})",
+        ) if main else ""
+        heads = {}
+        for r in by_model:
+            heads.setdefault(r["name"], [0, 0])
+            heads[r["name"]][0] += r["contracted"]
+            heads[r["name"]][1] = r["headcount"]
+        headcount_chart = charts.bar_chart(
+            list(heads), [("Contracted", [v[0] for v in heads.values()]), ("Actual", [v[1] for v in heads.values()])],
+            title="Headcount by sourcing model",
+        )
+        columns = lambda title: [  # noqa: E731
+            Column("name", title), Column("currency", "Currency"), Column("contracts", "Contracts", "int"),
+            Column("monthly_fee", "Monthly fee", "money"), Column("baseline", "In-house baseline", "money"),
+            Column("savings", "Savings / month", "money"), Column("savings_percent", "Savings %", "pct"),
+            Column("contracted", "Contracted headcount", "int"), Column("headcount", "Actual headcount", "int"),
+        ]
+        tables = [
+            Table(f"By {d['title'].lower()}", columns(d["title"]), d["rows"], slug,
+                  "Active contracts overlapping the range; money per currency, never converted. "
+                  "Actual headcount: staff on the roster at the end of the range (or today)."
+                  if slug == "sourcing_model" else "")
+            for slug, d in data.items()
+        ]
+        return {"charts": [spend_chart, headcount_chart], "tables": tables}
+
+
+class RenewalsView(ReportView):
+    slug = "renewals"
+    title = "Renewals"
+    default_months = (-1, 5)
+
+    def build(self, filters):
+        rows = queries.renewals(filters)
+        for r in rows:
+            r["_link"] = _link("admin:contracts_contract_change", r["contract_id"])
+        counts = {label: 0 for _, _, label in queries.RENEWAL_BUCKETS}
+        for r in rows:
+            counts[r["bucket"]] += 1
+        chart = charts.bar_chart(list(counts), [("Contracts", list(counts.values()))],
+                                 title="Contracts by notice deadline")
+        columns = [
+            Column("notice_deadline", "Notice deadline", "date"), Column("days_left", "Days left", "int"),
+            Column("bucket", "When"), Column("contract", "Contract"), Column("title", "Title"),
+            Column("vendor", "Vendor"), Column("owner", "Owner"), Column("end_date", "Ends", "date"),
+            Column("auto_renew", "Auto-renews", "bool"), Column("currency", "Currency"),
+            Column("monthly_fee", "Monthly fee", "money"),
+        ]
+        note = "Active contracts not yet ended whose notice deadline (end date − notice days) falls in the range."
+        return {"charts": [chart], "tables": [Table("Contracts by notice deadline", columns, rows, "renewals", note)]}
+
+
+class ReportIndexView(ReportView):
+    template_name = "reports/index.html"
+
+    def get(self, request):
+        context = {**admin.site.each_context(request), "title": "Reports", "reports": REPORTS}
+        return TemplateResponse(request, self.template_name, context)
