@@ -2,7 +2,6 @@
 
 import datetime
 
-import pytest
 import time_machine
 from django.contrib.admin import helpers
 from django.urls import reverse
