@@ -8,19 +8,19 @@ from .models import Breach
 
 class BreachTable(tables.Table):
     id = tables.Column(linkify=True, verbose_name="#")
-    period_start = tables.DateColumn(format="Y-m-d", verbose_name="Period from", attrs={"td": {"class": "nowrap"}})
-    period_end = tables.DateColumn(format="Y-m-d", verbose_name="to", attrs={"td": {"class": "nowrap"}})
+    period_start = tables.DateColumn(format="Y-m-d", verbose_name="Period", attrs={"td": {"class": "nowrap"}})
+    period_end = tables.DateColumn(format="Y-m-d", verbose_name="Period end", visible=False)
     kind = tables.Column()
     severity = tables.Column()
     vendor = tables.Column(accessor="contract__vendor", order_by="contract__vendor__name", linkify=True)
     contract = tables.Column(linkify=True, order_by="contract__reference")
     sla = tables.Column(accessor="sla__kpi__name", verbose_name="KPI", order_by="sla__kpi__name")
     expected = tables.Column(attrs={"td": {"class": "text-end"}})
-    minimum = tables.Column(attrs={"td": {"class": "text-end"}})
+    minimum = tables.Column(attrs={"td": {"class": "text-end"}}, visible=False)
     actual = tables.Column(attrs={"td": {"class": "text-end"}})
     service_credit = tables.Column(verbose_name="Credit", attrs={"td": {"class": "text-end nowrap"}})
     status = tables.Column()
-    detected_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Detected", attrs={"td": {"class": "nowrap"}})
+    detected_at = tables.DateTimeColumn(format="Y-m-d", verbose_name="Detected", attrs={"td": {"class": "nowrap"}})
 
     class Meta:
         model = Breach
@@ -42,6 +42,20 @@ class BreachTable(tables.Table):
         )
         order_by = ("-detected_at",)
         empty_text = "No breaches match these filters."
+
+    def render_period_start(self, value, record):
+        """A month shows as "Oct 2026", anything else as first – last day; exports keep both dates."""
+        import calendar
+
+        start, end = record.period_start, record.period_end
+        if start.day == 1 and end.month == start.month and end.day == calendar.monthrange(end.year, end.month)[1]:
+            return start.strftime("%b %Y")
+        if start == end:
+            return start.isoformat()
+        return f"{start:%Y-%m-%d} – {end:%m-%d}"
+
+    def value_period_start(self, value):
+        return value.isoformat()
 
     def render_contract(self, value):
         return value.reference

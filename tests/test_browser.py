@@ -1,0 +1,253 @@
+"""End-to-end: a manager and a viewer drive the web app in a real Chromium (Playwright, headless).
+
+Run with ``-m browser``; needs /usr/bin/chromium. Screenshots of the main pages go to test-artifacts/.
+"""
+
+import csv
+import datetime
+import io
+import os
+import pathlib
+
+import pytest
+from django.core.management import call_command
+
+from accounts import roles
+from kpis.catalogue import KPI_CATALOGUE
+from kpis.models import KPI, Breach
+from tests.factories import UserFactory
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists("/usr/bin/chromium"), reason="needs /usr/bin/chromium"),
+]
+
+# Playwright's sync API runs an event loop in this thread; Django refuses ORM calls there unless told.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ARTIFACTS = pathlib.Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    """The KPI catalogue and role groups come from data migrations; a transactional test before this one
+    may have flushed them, so make sure they are there."""
+    from django.contrib.auth.models import Group
+
+    for code, name, unit, direction, service_types, description in KPI_CATALOGUE:
+        KPI.objects.update_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "unit": unit,
+                "direction": direction,
+                "service_types": service_types,
+                "description": description,
+                "is_computed": code == "attrition_rate",
+            },
+        )
+    for name in (roles.ADMINS_GROUP, roles.MANAGERS_GROUP, roles.VIEWERS_GROUP):
+        Group.objects.get_or_create(name=name)
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def users(reference_data):
+    manager = UserFactory(username="maria", first_name="Maria", last_name="Santos", role="manager", password="pw-m")
+    viewer = UserFactory(username="victor", first_name="Victor", last_name="Viewer", role="viewer", password="pw-v")
+    return manager, viewer
+
+
+def shot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page, base, username, password):
+    page.goto(f"{base}/accounts/login/")
+    shot(page, "00-login")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def test_manager_and_viewer_journey(live_server, browser, users):
+    from playwright.sync_api import expect
+
+    base = live_server.url
+    today = datetime.date.today()
+    last_month = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    start = last_month.isoformat()
+    end = last_month.replace(year=last_month.year + 2).isoformat()
+
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    console_errors = []
+    page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
+    log_in(page, base, "maria", "pw-m")
+    expect(page.get_by_test_id("role")).to_have_text("manager")
+
+    # --- a vendor with a delivery centre --------------------------------------------------------
+    page.goto(f"{base}/vendors/")
+    page.get_by_test_id("add-button").click()
+    page.fill("#id_name", "Andes Contact Co")
+    page.select_option("#id_country", "CO")
+    page.select_option("#id_risk_tier", "medium")
+    page.click("#object-form button[type=submit]")
+    expect(page.locator("h1")).to_contain_text("Andes Contact Co")
+    page.get_by_role("link", name="Add delivery centre").click()
+    page.fill("#id_name", "Mexico City Hub")
+    page.fill("#id_city", "Mexico City")
+    page.select_option("#id_country", "MX")
+    page.fill("#id_timezone", "America/Mexico_City")
+    page.fill("#id_seats", "300")
+    page.click("#object-form button[type=submit]")
+    expect(page.locator("text=Mexico City Hub")).to_be_visible()
+
+    # --- a contract: the sourcing model is pre-filled from the centre's country -----------------------
+    page.get_by_role("link", name="New contract").click()
+    page.fill("#id_reference", "E2E-001")
+    page.fill("#id_title", "Spanish voice support")
+    page.select_option("#id_engagement_model", "bpm")
+    page.select_option("#id_service_type", "front_office")
+    page.select_option("#id_delivery_center", label="Mexico City Hub (Mexico City, MX)")
+    expect(page.locator("#id_sourcing_model")).to_have_value("nearshore")
+    page.fill("#id_start_date", start)
+    page.fill("#id_end_date", end)
+    page.fill("#id_monthly_fee", "50000")
+    page.fill("#id_baseline_monthly_cost", "80000")
+    page.fill("#id_contracted_headcount", "25")
+    shot(page, "03-contract-form")
+    page.click("#object-form button[type=submit]")
+    expect(page.locator("h1")).to_contain_text("E2E-001")
+
+    # --- two SLAs from the catalogue ----------------------------------------------------------
+    for kpi_label, expected, minimum in (
+        ("Service level (%, higher is better)", "80", "75"),
+        ("Average handle time (seconds, lower is better)", "300", "360"),
+    ):
+        page.get_by_role("link", name="Add SLA").click()
+        page.select_option("#id_kpi", label=kpi_label)
+        page.fill("#id_expected", expected)
+        page.fill("#id_minimum", minimum)
+        page.fill("#id_credit_allocation_percent", "50")
+        page.fill("#id_effective_from", start)
+        page.click("#object-form button[type=submit]")
+        expect(page.locator("h1")).to_contain_text(kpi_label.split(" (")[0])
+        page.get_by_role("link", name="E2E-001").first.click()
+    expect(page.get_by_test_id("sla-table").locator("tbody tr")).to_have_count(2)
+
+    # A wrong minimum is explained next to the field.
+    page.get_by_role("link", name="Add SLA").click()
+    page.select_option("#id_kpi", label="Customer satisfaction (CSAT) (%, higher is better)")
+    page.fill("#id_expected", "85")
+    page.fill("#id_minimum", "90")
+    page.fill("#id_effective_from", start)
+    page.click("#object-form button[type=submit]")
+    expect(page.locator(".invalid-feedback")).to_contain_text("cannot be above the expected level")
+    shot(page, "04-sla-form-error")
+    page.get_by_role("link", name="Cancel").click()
+
+    # --- a month of figures with one major miss --------------------------------------------------
+    page.get_by_role("link", name="Enter KPI figures").click()
+    expect(page.locator("#kpi-entry-form tbody tr")).to_have_count(2)
+    rows = page.locator("#kpi-entry-form tbody tr")
+    rows.filter(has_text="Service level").locator("input[type=number]").fill("70")  # below the 75 minimum
+    rows.filter(has_text="Average handle time").locator("input[type=number]").fill("290")
+    shot(page, "05-kpi-entry")
+    page.click("text=Save figures")
+    expect(page.locator(".alert-success")).to_contain_text("Saved 2 figures")
+
+    call_command("run_sla_checks", stdout=io.StringIO())
+    breach = Breach.objects.get(contract__reference="E2E-001", kind="performance")
+    assert (breach.severity, breach.actual) == ("major", 70)
+
+    # --- the breach on the dashboard and in the breach list ------------------------------------
+    page.goto(f"{base}/")
+    expect(page.get_by_test_id("open-breaches")).to_contain_text("E2E-001")
+    expect(page.get_by_test_id("open-breaches")).to_contain_text("Performance: Service level")
+    shot(page, "01-dashboard")
+    page.goto(f"{base}/breaches/?contract={breach.contract_id}")
+    expect(page.locator("table tbody tr")).to_have_count(1)
+    shot(page, "06-breach-list")
+    page.locator("table tbody tr a").first.click()
+    expect(page.get_by_test_id("breach-status")).to_have_text("Open")
+    page.fill("#id_reason", "Vendor short-staffed; recovery plan requested.")
+    page.get_by_role("button", name="Acknowledge").click()
+    expect(page.get_by_test_id("breach-status")).to_have_text("Acknowledged")
+    expect(page.get_by_test_id("breach-notes")).to_contain_text("recovery plan requested")
+    shot(page, "07-breach-detail")
+    breach.refresh_from_db()
+    assert breach.status == "acknowledged"
+
+    page.goto(f"{base}/contracts/{breach.contract_id}/")
+    shot(page, "02-contract-detail")
+    page.goto(f"{base}/vendors/")
+    shot(page, "08-vendor-list")
+    page.goto(f"{base}/vendors/{breach.contract.vendor_id}/")
+    shot(page, "09-vendor-detail")
+
+    # --- export the contract list to CSV ------------------------------------------------------
+    page.goto(f"{base}/contracts/?q=E2E")
+    shot(page, "10-contract-list")
+    with page.expect_download() as download_info:
+        page.get_by_test_id("export-csv").click()
+    download = download_info.value
+    assert download.suggested_filename == "contracts.csv"
+    exported = list(csv.reader(io.StringIO(pathlib.Path(download.path()).read_text())))
+    assert exported[0][0] == "Reference"
+    assert [row[0] for row in exported[1:]] == ["E2E-001"]
+    assert "Nearshore" in exported[1]
+
+    # --- phone width ----------------------------------------------------------------------------
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{base}/")
+    shot(page, "11-dashboard-phone")
+    page.goto(f"{base}/contracts/{breach.contract_id}/")
+    shot(page, "12-contract-phone")
+    assert not console_errors, console_errors
+    context.close()
+
+    # --- the viewer reads everything and finds no edit controls ---------------------------------
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    log_in(page, base, "victor", "pw-v")
+    expect(page.get_by_test_id("role")).to_have_text("viewer")
+    for path in (
+        "/",
+        "/vendors/",
+        f"/vendors/{breach.contract.vendor_id}/",
+        "/contracts/",
+        f"/contracts/{breach.contract_id}/",
+        f"/contracts/slas/{breach.sla_id}/",
+        "/breaches/",
+        f"/breaches/{breach.pk}/",
+        "/staff/",
+    ):
+        page.goto(base + path)
+        for test_id in ("add-button", "edit-button", "edit-controls", "breach-actions"):
+            expect(page.get_by_test_id(test_id)).to_have_count(0)
+        expect(page.get_by_role("link", name="Import figures")).to_have_count(0)
+    shot(page, "13-viewer-contract-detail")
+    response = page.goto(f"{base}/contracts/{breach.contract_id}/edit/")
+    assert response.status == 403
+    shot(page, "14-viewer-forbidden")
+    context.close()
