@@ -178,7 +178,7 @@ def test_renewals_due_within_30_days(end_date, notice_days, status, due):
     assert (contract in list(contracts_due_for_notice())) is due
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks are PostgreSQL's")
 def test_concurrent_runs_are_serialised_and_never_duplicate():
     build_measurements(200)

@@ -1,0 +1,111 @@
+"""End to end: a real Celery worker process (Redis broker, the test database) runs the checks."""
+
+import datetime
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from contracts.tasks import check_replacement_obligations
+from kpis.models import Breach, Measurement
+from kpis.tasks import detect_breaches
+from tests.factories import ContractFactory, SLAFactory, StaffMemberFactory
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+pytestmark = [
+    pytest.mark.celery,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the worker shares the PostgreSQL test database"),
+]
+
+
+def redis_available(url):
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def database_url():
+    db = settings.DATABASES["default"]
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def worker(tmp_path):
+    broker = settings.CELERY_BROKER_URL
+    if not broker.startswith("redis://") or not redis_available(broker):
+        pytest.skip(f"Redis broker not reachable at {broker}")
+    queue = f"e2e-{uuid.uuid4().hex[:8]}"  # our own queue: no other worker takes our tasks
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": database_url(),  # the *test* database this test writes to
+        "CELERY_BROKER_URL": broker,
+        "DATA_DIR": str(tmp_path),
+        "CONN_MAX_AGE": "0",
+    }
+    log = open(tmp_path / "worker.log", "w+")  # noqa: SIM115
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "celery"), "-A", "config", "worker", "--pool", "solo", "-Q", queue,
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO"],
+        cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        yield queue, process, log
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+
+
+def wait_for(predicate, process, log, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        if process.poll() is not None:
+            break
+        time.sleep(0.5)
+    log.seek(0)
+    pytest.fail("The worker did not produce the expected rows. Worker log:\n" + log.read()[-5000:])
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_worker_runs_the_checks_and_records_breaches(worker):
+    queue, process, log = worker
+    contract = ContractFactory(start_date=datetime.date(2026, 1, 1))
+    sla = SLAFactory(contract=contract, effective_from=contract.start_date)
+    figure = Measurement.objects.create(sla=sla, period_start=contract.start_date, value=Decimal("60"))
+    StaffMemberFactory(
+        contract=contract, left_on=datetime.date(2026, 3, 2), leave_reason="voluntary"
+    )  # replacement long overdue
+
+    detect_breaches.apply_async(kwargs={"sla_ids": [sla.pk]}, queue=queue)
+    check_replacement_obligations.apply_async(queue=queue)
+
+    wait_for(
+        lambda: (
+            Breach.objects.filter(kind="performance").exists() and Breach.objects.filter(kind="replacement").exists()
+        ),
+        process,
+        log,
+    )
+    breach = Breach.objects.get(kind="performance")
+    assert (breach.measurement_id, breach.severity, breach.service_credit) == (figure.pk, "major", Decimal("2000.00"))
+    assert Breach.objects.get(kind="replacement").status == "open"
