@@ -10,22 +10,23 @@ from decimal import Decimal
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-PALETTE = ["#417690", "#e0a100", "#ba2121", "#2e7d32", "#7b1fa2", "#00838f", "#6d4c41", "#546e7a", "#c2185b",
+PALETTE = ["#417690", "#e0a100", "#ba2121", "#2e7d32", "#7b1fa2", "#00838f", "#6d4c41", "#f4511e", "#c2185b",
            "#9e9d24"]
-WIDTH, HEIGHT = 920, 320
-LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 64
+WIDTH, PLOT_HEIGHT = 980, 280
+LEFT, RIGHT, TOP = 110, 16, 16
+MAX_LABEL = 24
 
 
-def _nice_ceiling(value):
-    """The smallest 1/2/2.5/5 × 10^n not below ``value``."""
+def _nice_step(value, integer=False):
+    """The smallest 1/2/2.5/5 × 10^n not below ``value`` (at least 1 for whole-number data)."""
     if value <= 0:
         return 1
     exponent = math.floor(math.log10(value))
     for step in (1, 2, 2.5, 5, 10):
         candidate = step * 10**exponent
-        if candidate >= value:
+        if candidate >= value and not (integer and candidate < 1):
             return candidate
-    return 10 ** (exponent + 1)
+    return max(1, 10 ** (exponent + 1))
 
 
 def _fmt(value, unit=""):
@@ -34,8 +35,8 @@ def _fmt(value, unit=""):
     value = float(value)
     if abs(value) >= 1_000_000:
         text = f"{value / 1_000_000:.1f}M"
-    elif abs(value) >= 10_000:
-        text = f"{value / 1_000:.0f}k"
+    elif abs(value) >= 1_000:
+        text = f"{value / 1_000:.0f}k" if abs(value) % 1000 == 0 or abs(value) >= 100_000 else f"{value / 1_000:.1f}k"
     elif value == int(value):
         text = f"{int(value)}"
     else:
@@ -44,50 +45,83 @@ def _fmt(value, unit=""):
 
 
 def _scale(series, y_max):
+    """(bottom, top, step) of the value axis."""
     values = [float(v) for _, vals in series for v in vals if v is not None]
-    top = y_max if y_max is not None else _nice_ceiling(max(values, default=0))
-    bottom = min(0.0, min(values, default=0))
-    return bottom, top if top > bottom else bottom + 1
+    integer = all(v == int(v) for v in values)
+    if y_max is not None:
+        step = _nice_step(y_max / 4, integer)
+        return 0.0, float(y_max), step
+    high, low = max(values, default=0), min(values, default=0)
+    step = _nice_step(max(high - min(0.0, low), 1e-9) / 5, integer)
+    top = step * max(1, math.ceil(high / step))
+    bottom = -step * math.ceil(-low / step) if low < 0 else 0.0
+    return bottom, top, step
 
 
-def _frame(categories, bottom, top, unit, label_every):
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+def _layout(categories):
+    """Category labels (shortened), whether to slant them, how often to print one, and the bottom margin."""
+    labels = [str(c) if len(str(c)) <= MAX_LABEL else str(c)[: MAX_LABEL - 1] + "…" for c in categories]
+    every = max(1, math.ceil(len(labels) / 24))
+    slot = (WIDTH - LEFT - RIGHT) / max(len(labels), 1)
+    longest = max((len(label) for label in labels), default=0)
+    rotate = longest * 6.5 > slot * every
+    bottom = int(24 + longest * 6.5 * 0.6) if rotate else 32
+    return labels, rotate, every, bottom
+
+
+def _frame(labels, scale, unit, offset, layout):
+    bottom, top, step = scale
+    _, rotate, label_every, bottom_margin = layout
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, _height(layout) - offset - bottom_margin
     parts = []
-    for i in range(5):
-        value = bottom + (top - bottom) * i / 4
-        y = TOP + plot_h - plot_h * i / 4
+    ticks = round((top - bottom) / step)
+    for i in range(ticks + 1):
+        value = bottom + step * i
+        y = offset + plot_h - plot_h * i / ticks
         parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" class="grid"/>')
         parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(_fmt(value, unit))}</text>')
-    slot = plot_w / max(len(categories), 1)
-    for i, category in enumerate(categories):
+    slot = plot_w / max(len(labels), 1)
+    for i, label in enumerate(labels):
         if i % label_every:
             continue
         x = LEFT + slot * (i + 0.5)
-        label = escape(str(category))
-        parts.append(
-            f'<text x="{x:.1f}" y="{TOP + plot_h + 14}" text-anchor="end" '
-            f'transform="rotate(-35 {x:.1f} {TOP + plot_h + 14})">{label}</text>'
-        )
+        y = offset + plot_h + 16
+        if rotate:
+            parts.append(
+                f'<text x="{x:.1f}" y="{y}" text-anchor="end" transform="rotate(-35 {x:.1f} {y})">'
+                f"{escape(label)}</text>"
+            )
+        else:
+            parts.append(f'<text x="{x:.1f}" y="{y}" text-anchor="middle">{escape(label)}</text>')
     return parts, plot_w, plot_h, slot
 
 
+def _height(layout):
+    return PLOT_HEIGHT + layout[3]
+
+
 def _legend(series):
+    """Legend entries across the top, wrapping; returns (svg parts, height used)."""
     if len(series) < 2:
-        return []
-    parts, x = [], LEFT
-    y = HEIGHT - 8
+        return [], 0
+    parts, x, line = [], LEFT, 0
     for index, (name, _) in enumerate(series):
+        name = str(name) if len(str(name)) <= MAX_LABEL else str(name)[: MAX_LABEL - 1] + "…"
+        width = 24 + 7 * len(name)
+        if x + width > WIDTH - RIGHT and x > LEFT:
+            x, line = LEFT, line + 1
+        y = 14 + 18 * line
         colour = PALETTE[index % len(PALETTE)]
         parts.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{colour}"/>')
-        parts.append(f'<text x="{x + 14}" y="{y}">{escape(str(name))}</text>')
-        x += 24 + 7 * len(str(name))
-    return parts
+        parts.append(f'<text x="{x + 14}" y="{y}">{escape(name)}</text>')
+        x += width
+    return parts, 18 * (line + 1) + 6
 
 
-def _svg(parts, title):
+def _svg(parts, title, height):
     body = "\n".join(parts)
     return mark_safe(
-        f'<svg class="report-chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
+        f'<svg class="report-chart" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">'
         f"<title>{escape(title)}</title>"
         "<style>text{font:11px sans-serif;fill:#555}.grid{stroke:#e5e5e5}.axis{stroke:#999}</style>"
@@ -95,25 +129,25 @@ def _svg(parts, title):
     )
 
 
-def _label_every(categories):
-    return max(1, math.ceil(len(categories) / 24))
-
-
 def bar_chart(categories, series, title="", unit="", y_max=None):
     """Grouped bars: one group per category, one bar per series."""
     categories = list(categories)
     if not categories or not series:
         return ""
-    bottom, top = _scale(series, y_max)
-    parts, plot_w, plot_h, slot = _frame(categories, bottom, top, unit, _label_every(categories))
+    scale = _scale(series, y_max)
+    bottom, top, _ = scale
+    layout = _layout(categories)
+    legend, legend_height = _legend(series)
+    offset = TOP + legend_height
+    parts, plot_w, plot_h, slot = _frame(layout[0], scale, unit, offset, layout)
     bar_w = slot * 0.8 / len(series)
-    zero_y = TOP + plot_h - plot_h * (0 - bottom) / (top - bottom)
+    zero_y = offset + plot_h - plot_h * (0 - bottom) / (top - bottom)
     for s_index, (name, values) in enumerate(series):
         colour = PALETTE[s_index % len(PALETTE)]
         for c_index, value in enumerate(values):
             if value is None:
                 continue
-            y = TOP + plot_h - plot_h * (float(value) - bottom) / (top - bottom)
+            y = offset + plot_h - plot_h * (float(value) - bottom) / (top - bottom)
             x = LEFT + slot * c_index + slot * 0.1 + bar_w * s_index
             y0, height = min(y, zero_y), abs(zero_y - y)
             tip = escape(f"{name} · {categories[c_index]}: {_fmt(value, unit)}")
@@ -127,7 +161,7 @@ def bar_chart(categories, series, title="", unit="", y_max=None):
                     f"{escape(_fmt(value, unit))}</text>"
                 )
     parts.append(f'<line x1="{LEFT}" y1="{zero_y:.1f}" x2="{WIDTH - RIGHT}" y2="{zero_y:.1f}" class="axis"/>')
-    return _svg(parts + _legend(series), title)
+    return _svg(parts + legend, title, _height(layout))
 
 
 def line_chart(categories, series, title="", unit="", y_max=None):
@@ -135,8 +169,12 @@ def line_chart(categories, series, title="", unit="", y_max=None):
     categories = list(categories)
     if not categories or not series:
         return ""
-    bottom, top = _scale(series, y_max)
-    parts, plot_w, plot_h, slot = _frame(categories, bottom, top, unit, _label_every(categories))
+    scale = _scale(series, y_max)
+    bottom, top, _ = scale
+    layout = _layout(categories)
+    legend, legend_height = _legend(series)
+    offset = TOP + legend_height
+    parts, plot_w, plot_h, slot = _frame(layout[0], scale, unit, offset, layout)
     for s_index, (name, values) in enumerate(series):
         colour = PALETTE[s_index % len(PALETTE)]
         segments, current = [], []
@@ -147,7 +185,7 @@ def line_chart(categories, series, title="", unit="", y_max=None):
                 current = []
                 continue
             x = LEFT + slot * (c_index + 0.5)
-            y = TOP + plot_h - plot_h * (float(value) - bottom) / (top - bottom)
+            y = offset + plot_h - plot_h * (float(value) - bottom) / (top - bottom)
             current.append((x, y, value, categories[c_index]))
         if current:
             segments.append(current)
@@ -158,9 +196,9 @@ def line_chart(categories, series, title="", unit="", y_max=None):
                 tip = escape(f"{name} · {category}: {_fmt(value, unit)}")
                 parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"><title>{tip}</title></circle>')
     parts.append(
-        f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" y2="{TOP + plot_h}" class="axis"/>'
+        f'<line x1="{LEFT}" y1="{offset + plot_h}" x2="{WIDTH - RIGHT}" y2="{offset + plot_h}" class="axis"/>'
     )
-    return _svg(parts + _legend(series), title)
+    return _svg(parts + legend, title, _height(layout))
 
 
 def as_number(value):

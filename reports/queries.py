@@ -507,8 +507,8 @@ def sourcing_mix(filters):
     for dimension, (title, path) in SOURCING_DIMENSIONS.items():
         staff_path = path if path == "delivery_country" else f"contract__{path}"
         headcount = {
-            item[staff_path]: item["n"]
-            for item in staff.values(staff_path).annotate(n=Count("pk")).order_by()
+            (item[staff_path], item["contract__currency"]): item["n"]
+            for item in staff.values(staff_path, "contract__currency").annotate(n=Count("pk")).order_by()
         }
         rows = []
         for item in (
@@ -525,7 +525,7 @@ def sourcing_mix(filters):
                 "contracts": item["contracts"], "monthly_fee": money(item["fee"]),
                 "baseline": money(item["baseline"]), "savings": savings,
                 "savings_percent": percent(savings, item["baseline"]), "contracted": item["contracted"] or 0,
-                "headcount": headcount.get(item[path], 0),
+                "headcount": headcount.get((item[path], item["currency"]), 0),
             })
         result[dimension] = {"title": title, "rows": rows}
     return result

@@ -103,6 +103,7 @@ class ReportView(View):
         params.pop("table", None)
         context = {
             **admin.site.each_context(request),
+            "is_nav_sidebar_enabled": False,  # the reports need the full width
             "title": self.title,
             "slug": self.slug,
             "reports": REPORTS,
@@ -221,7 +222,7 @@ class ServiceCreditsView(ReportView):
         by_month = {(r["month"], r["currency"]): Decimal("0") for r in data["rows"]}
         for r in data["rows"]:
             by_month[(r["month"], r["currency"])] += r["earned"]
-            r["_link"] = _link("admin:contracts_contract_change", r["contract_id"])
+            r["_link"], r["_link_column"] = _link("admin:contracts_contract_change", r["contract_id"]), "contract"
         chart = charts.bar_chart(
             [label for _, _, label in months],
             [(c, [by_month.get((first, c)) for first, _, _ in months]) for c in currencies],
@@ -230,6 +231,7 @@ class ServiceCreditsView(ReportView):
         for o in data["owed_this_quarter"]:
             o["_link"] = _link("admin:kpis_breach_changelist", query={"contract__vendor__id__exact": o["vendor_id"],
                                                                     "period": "this_quarter", "credit": "yes"})
+            o["_link_column"] = "vendor"
         tables = [
             Table(
                 "Per contract and month", [
@@ -282,10 +284,10 @@ class AttritionView(ReportView):
         summary = [
             Column("name", name), Column("contracted", "Contracted", "int"),
             Column("headcount", "Headcount now", "int"),
-            Column("gap", "Gap", "int"), Column("departures", "Departures in range", "int"),
-            Column("latest_month", f"Attrition {labels[-1]} %", "pct"),
-            Column("average_monthly", "Avg monthly %", "pct"), Column("annualised", "Annualised %", "pct"),
-            Column("pending", "Replacements pending", "int"), Column("overdue", "Overdue", "int"),
+            Column("gap", "Gap", "int"), Column("departures", "Leavers", "int"),
+            Column("latest_month", f"{labels[-1]} %", "pct"),
+            Column("average_monthly", "Avg / month %", "pct"), Column("annualised", "Annualised %", "pct"),
+            Column("pending", "Repl. pending", "int"), Column("overdue", "Overdue", "int"),
             Column("on_time", "On time", "int"), Column("late", "Late", "int"),
         ]
         monthly = [Column("name", name)] + [Column(f"m{i}", label, "pct") for i, label in enumerate(labels)]
@@ -293,7 +295,8 @@ class AttritionView(ReportView):
         tables = [
             Table("Headcount, attrition and replacements", summary, data["rows"], "summary",
                   "Monthly attrition % = departures ÷ average of the headcount at the month's start and end × 100; "
-                  "annualised = average monthly × 12. Contracted headcount: active contracts."),
+                  "annualised = average monthly × 12. Leavers: departures in the range. Contracted headcount: active "
+                  "contracts. Replacements: every obligation of these contracts, by state today."),
             Table("Monthly attrition %", monthly, [overall] + data["rows"], "monthly"),
         ]
         return {"charts": [chart, state_chart], "tables": tables}
@@ -322,7 +325,7 @@ class SourcingMixView(ReportView):
         for r in by_model:
             heads.setdefault(r["name"], [0, 0])
             heads[r["name"]][0] += r["contracted"]
-            heads[r["name"]][1] = r["headcount"]
+            heads[r["name"]][1] += r["headcount"]
         headcount_chart = charts.bar_chart(
             list(heads), [("Contracted", [v[0] for v in heads.values()]), ("Actual", [v[1] for v in heads.values()])],
             title="Headcount by sourcing model",
@@ -346,12 +349,12 @@ class SourcingMixView(ReportView):
 class RenewalsView(ReportView):
     slug = "renewals"
     title = "Renewals"
-    default_months = (-1, 5)
+    default_months = (-1, 11)
 
     def build(self, filters):
         rows = queries.renewals(filters)
         for r in rows:
-            r["_link"] = _link("admin:contracts_contract_change", r["contract_id"])
+            r["_link"], r["_link_column"] = _link("admin:contracts_contract_change", r["contract_id"]), "contract"
         counts = {label: 0 for _, _, label in queries.RENEWAL_BUCKETS}
         for r in rows:
             counts[r["bucket"]] += 1
@@ -372,5 +375,6 @@ class ReportIndexView(ReportView):
     template_name = "reports/index.html"
 
     def get(self, request):
-        context = {**admin.site.each_context(request), "title": "Reports", "reports": REPORTS}
+        context = {**admin.site.each_context(request), "is_nav_sidebar_enabled": False, "title": "Reports",
+                   "reports": REPORTS}
         return TemplateResponse(request, self.template_name, context)

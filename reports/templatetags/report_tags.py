@@ -11,7 +11,8 @@ def _money(value):
 
 @register.simple_tag
 def report_cell(row, column):
-    """One table cell, formatted by the column's kind; the first column links when the row has ``_link``."""
+    """One table cell, formatted by the column's kind; the ``_link_column`` cell (default ``name``) links to
+    the row's ``_link``."""
     value = row.get(column.key)
     if value is None or value == "":
         text = "—"
@@ -33,7 +34,7 @@ def report_cell(row, column):
     else:
         text = str(value)
     link = row.get("_link")
-    if link and column.key in ("name", "contract", "vendor") and row.get("_link_column", column.key) == column.key:
+    if link and column.key == row.get("_link_column", "name"):
         return format_html('<a href="{}">{}</a>', link, text)
     return text
 
