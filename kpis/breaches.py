@@ -27,7 +27,7 @@ from django.db.models import F, Min
 from django.utils import timezone
 
 from . import periods, sql
-from .choices import BreachKind, BreachStatus, Frequency
+from .choices import Frequency
 from .credits import apply_service_credits
 from .models import KPI, SLA, Breach, Measurement
 
@@ -250,15 +250,3 @@ def detect_breaches(sla_ids=None, today=None):
             "credits_updated": apply_service_credits(calendar, sla_ids, now),
         }
     return summary
-
-
-__all__ = [
-    "BreachKind",
-    "BreachStatus",
-    "calendar_cte",
-    "detect_breaches",
-    "record_missing_reports",
-    "record_performance_breaches",
-    "reevaluate_performance_breaches",
-    "withdraw_reported_missing_reports",
-]

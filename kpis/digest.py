@@ -8,11 +8,11 @@
   grouped vendor → contract → breach, in a constant number of queries; ``None`` when there is nothing
   to report. Links are absolute: ``settings.SITE_URL`` + ``/breaches/<id>/``, ``/contracts/<id>/``.
 * Sending is made repeat-safe by ``DigestDelivery`` (unique recipient + week):
-  ``plan_weekly_digest(week)`` claims one row per recipient (``get_or_create``) and returns the rows
-  still to send; ``deliver_digest(delivery_id)`` locks that row (``SELECT … FOR UPDATE``), does
-  nothing if it is already ``sent``, else sends and marks it ``sent`` in the same transaction. A
-  failed SMTP send marks it ``failed`` and re-raises so Celery retries with backoff; a duplicate or
-  late task finds the row ``sent`` and sends nothing.
+  ``plan_weekly_digest(week)`` creates one row per recipient (``get_or_create``) and returns the rows
+  still to send; ``deliver_digest(delivery_id)`` claims that row with one conditional UPDATE
+  (``claim_delivery``), sends, and marks it ``sent``. A failed SMTP send marks it ``failed`` and
+  re-raises so Celery retries with backoff; a duplicate or late task cannot claim a row that is
+  ``sent`` or being sent, so it sends nothing.
 """
 
 import datetime
@@ -22,7 +22,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -337,41 +336,61 @@ def plan_weekly_digest(week):
     return to_send
 
 
-def deliver_digest(delivery_id, today=None, connection=None):
-    """Send one claimed digest unless it has been sent already. Returns the outcome as a string.
+# A claim older than this is presumed dead (worker killed mid-send) and may be taken over.
+# Far longer than the e-mail task's time limit, so a live send is never taken over.
+CLAIM_LEASE = datetime.timedelta(minutes=15)
 
-    The delivery row stays locked while sending, so two workers cannot both send it. A send that
-    raises is recorded (``failed``, attempts, error) and re-raised for Celery's retry.
+
+def claim_delivery(delivery_id):
+    """Atomically claim a delivery for sending: one conditional UPDATE, so of two workers (a retry and
+    a duplicate task, two beat ticks…) exactly one gets it. Claimable: fresh (never attempted),
+    ``failed``, or a ``sending`` claim whose lease ran out. Returns True when this caller has it."""
+    now = timezone.now()
+    claimable = (
+        Q(status=DigestDelivery.Status.FAILED)
+        | Q(status=DigestDelivery.Status.SENDING, attempts=0)
+        | Q(status=DigestDelivery.Status.SENDING, claimed_at__lt=now - CLAIM_LEASE)
+    )
+    return bool(
+        DigestDelivery.objects.filter(pk=delivery_id)
+        .filter(claimable)
+        .update(status=DigestDelivery.Status.SENDING, attempts=F("attempts") + 1, claimed_at=now)
+    )
+
+
+def deliver_digest(delivery_id, today=None, connection=None):
+    """Send one planned digest unless it has been sent (or is being sent) already.
+
+    Returns ``"sent"``, ``"already sent"``, ``"claimed elsewhere"`` or ``"nothing to report"``. No
+    database transaction or lock is held during the SMTP conversation. A send that raises is recorded
+    (``failed``, error) and re-raised, so Celery retries it with backoff; the retry claims it again.
     """
     from .emails import breach_digest_message
 
-    failure = None
-    with transaction.atomic():
-        delivery = DigestDelivery.objects.select_for_update().select_related("recipient").get(pk=delivery_id)
-        if delivery.status == DigestDelivery.Status.SENT:
-            return "already sent"
-        delivery.attempts += 1
-        delivery.claimed_at = timezone.now()
-        digest = build_digest(delivery.recipient, delivery.week, delivery.all_vendors, today)
-        if digest is None:
-            delivery.status = DigestDelivery.Status.SENT
-            delivery.subject = ""
-            delivery.error = "Nothing left to report when sending."
-            delivery.save()
-            return "nothing to report"
-        try:
-            breach_digest_message(digest, connection=connection).send(fail_silently=False)
-        except Exception as error:  # noqa: BLE001 — recorded, then re-raised for the retry
-            failure = error
-            delivery.status = DigestDelivery.Status.FAILED
-            delivery.error = f"{type(error).__name__}: {error}"[:2000]
-        else:
-            delivery.status = DigestDelivery.Status.SENT
-            delivery.sent_at = timezone.now()
-            delivery.error = ""
-        delivery.subject = digest.subject[:255]
-        delivery.breach_count = digest.breach_count
-        delivery.save()
-    if failure is not None:
-        raise failure
+    if not claim_delivery(delivery_id):
+        status = DigestDelivery.objects.filter(pk=delivery_id).values_list("status", flat=True).first()
+        return "already sent" if status == DigestDelivery.Status.SENT else "claimed elsewhere"
+    delivery = DigestDelivery.objects.select_related("recipient").get(pk=delivery_id)
+    digest = build_digest(delivery.recipient, delivery.week, delivery.all_vendors, today)
+    rows = DigestDelivery.objects.filter(pk=delivery_id)
+    if digest is None:
+        rows.update(status=DigestDelivery.Status.SENT, subject="", error="Nothing left to report when sending.")
+        return "nothing to report"
+    try:
+        breach_digest_message(digest, connection=connection).send(fail_silently=False)
+    except Exception as error:
+        rows.update(
+            status=DigestDelivery.Status.FAILED,
+            error=f"{type(error).__name__}: {error}"[:2000],
+            subject=digest.subject[:255],
+            breach_count=digest.breach_count,
+        )
+        raise
+    rows.update(
+        status=DigestDelivery.Status.SENT,
+        sent_at=timezone.now(),
+        error="",
+        subject=digest.subject[:255],
+        breach_count=digest.breach_count,
+    )
     return "sent"

@@ -255,3 +255,15 @@ def test_render_html_digest_for_a_screenshot(scenario, owner):
     if os.environ.get("DIGEST_HTML_OUT"):
         with open(os.environ["DIGEST_HTML_OUT"], "w") as handle:
             handle.write(html)
+
+
+def test_a_send_in_progress_is_not_taken_over_until_its_lease_runs_out(scenario, owner):
+    [delivery_id] = digest_service.plan_weekly_digest(WEEK)
+    assert digest_service.claim_delivery(delivery_id) is True  # a worker is sending it right now
+    assert digest_service.claim_delivery(delivery_id) is False
+    assert digest_service.deliver_digest(delivery_id) == "claimed elsewhere"
+    assert mail.outbox == []
+    with time_machine.travel(datetime.datetime(2026, 11, 23, 7, 20, tzinfo=datetime.UTC), tick=False):
+        assert digest_service.deliver_digest(delivery_id) == "sent"  # that worker died: taken over
+    assert len(mail.outbox) == 1
+    assert DigestDelivery.objects.get().attempts == 2
