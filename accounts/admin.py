@@ -25,3 +25,8 @@ class UserAdmin(DjangoUserAdmin):
                     "last_login")
     list_filter = ("is_staff", "is_superuser", "is_active", "groups", "profile__receives_all_vendors_digest")
     list_select_related = ("profile",)
+
+
+admin.site.site_header = "SLA tracker administration"
+admin.site.site_title = "SLA tracker admin"
+admin.site.index_title = "Vendors, contracts, SLAs and reports"

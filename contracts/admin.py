@@ -77,7 +77,15 @@ class ContractBreachedThisMonthFilter(admin.SimpleListFilter):
 
 
 class DeliveryCountryFilter(CountryFilter):
-    title = "delivery country"
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "delivery country"
+
+
+class VendorCountryFilter(CountryFilter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "vendor HQ country"
 
 
 class StaffStatusFilter(admin.SimpleListFilter):
@@ -150,7 +158,7 @@ class ContractAdmin(ExportMixin, SimpleHistoryAdmin):
         "title",
         "vendor",
         "service_type",
-        "engagement_model",
+        "engagement",
         "sourcing_model",
         "status",
         "end_date",
@@ -163,12 +171,12 @@ class ContractAdmin(ExportMixin, SimpleHistoryAdmin):
     list_filter = (
         "status",
         "vendor",
-        ("vendor__country", CountryFilter),
+        ("vendor__country", VendorCountryFilter),
         ("delivery_center__country", DeliveryCountryFilter),
         "sourcing_model",
         "service_type",
         "engagement_model",
-        "currency",
+        ("currency", admin.AllValuesFieldListFilter),
         ExpiringFilter,
         NoticeDeadlineFilter,
         ContractBreachedThisMonthFilter,
@@ -229,6 +237,10 @@ class ContractAdmin(ExportMixin, SimpleHistoryAdmin):
                 ),
             )
         )
+
+    @admin.display(description="Model", ordering="engagement_model")
+    def engagement(self, obj):
+        return obj.engagement_model.upper()
 
     @admin.display(description="Monthly fee", ordering="monthly_fee")
     def monthly_fee_display(self, obj):

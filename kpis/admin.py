@@ -294,8 +294,9 @@ class WaiveForm(forms.Form):
 
 @admin.register(Breach)
 class BreachAdmin(BigTableAdminMixin, ExportMixin, SimpleHistoryAdmin):
-    list_display = ("__str__", "vendor", "period_end", "kind", "severity_display", "actual", "expected",
-                    "credit_display", "status", "detected_at")
+    list_display = ("contract_reference", "subject", "vendor", "period_end", "kind", "severity_display", "actual",
+                    "expected", "credit_display", "status", "detected_on")
+    list_display_links = ("contract_reference",)
     list_filter = (OpenFilter, "status", "severity", "kind", PeriodFilter, CreditFilter, "contract__vendor",
                    "contract__service_type", "contract__sourcing_model", "contract__engagement_model")
     list_select_related = ("contract__vendor", "sla__kpi")
@@ -338,6 +339,18 @@ class BreachAdmin(BigTableAdminMixin, ExportMixin, SimpleHistoryAdmin):
     @admin.display(description="Vendor", ordering="contract__vendor__name")
     def vendor(self, obj):
         return obj.contract.vendor
+
+    @admin.display(description="Contract", ordering="contract__reference")
+    def contract_reference(self, obj):
+        return obj.contract.reference
+
+    @admin.display(description="KPI / subject", ordering="sla__kpi__name")
+    def subject(self, obj):
+        return obj.sla.kpi.name if obj.sla_id else "Staff replacement"
+
+    @admin.display(description="Detected", ordering="detected_at")
+    def detected_on(self, obj):
+        return timezone.localtime(obj.detected_at).date()
 
     @admin.display(description="Severity", ordering="severity")
     def severity_display(self, obj):

@@ -88,13 +88,17 @@ class ReportView(View):
 
     def get(self, request):
         today = timezone.localdate()
+        this_month = queries.month_start(today)
+        data = {  # the default range, shown in the form, unless the request says otherwise
+            "start": f"{queries.add_months(this_month, self.default_months[0]):%Y-%m}",
+            "end": f"{queries.add_months(this_month, self.default_months[1]):%Y-%m}",
+        }
+        data.update({key: value for key, value in request.GET.items() if value})
         form = ReportFilterForm(
-            request.GET or None, group_choices=self.group_choices, show_period=self.show_period,
+            data, group_choices=self.group_choices, show_period=self.show_period,
             default_months=self.default_months, today=today,
         )
         filters = form.filters(today)
-        if not form.is_bound:
-            form.initial = {"start": filters.start, "end": filters.end}
         report = self.build(filters)
         if request.GET.get("format") == "csv":
             return self.csv_response(report["tables"], request.GET.get("table", ""))
