@@ -367,6 +367,7 @@ class ReplacementObligationAdmin(ExportMixin, SimpleHistoryAdmin):
         """Sets the date that fulfils the obligation for its engagement model (BPO: candidate; BPM/BPS:
         productive) to today, on the selected obligations not yet fulfilled."""
         today = _today()
+        total = queryset.count()  # before the change: the "state" filter depends on it
         pending = list(queryset.filter(fulfilment_date__isnull=True).select_related("departed__contract"))
         for obligation in pending:
             if obligation.departed.contract.engagement_model == EngagementModel.BPO:
@@ -383,7 +384,7 @@ class ReplacementObligationAdmin(ExportMixin, SimpleHistoryAdmin):
                 default_user=request.user,
                 default_change_reason="Marked fulfilled from the admin",
             )
-        skipped = queryset.count() - len(pending)
+        skipped = total - len(pending)
         message = f"Marked {len(pending)} obligation(s) fulfilled on {today:%Y-%m-%d}."
         if skipped:
             message += f" {skipped} already fulfilled, left as they were."

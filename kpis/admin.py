@@ -379,9 +379,10 @@ class BreachAdmin(BigTableAdminMixin, ExportMixin, SimpleHistoryAdmin):
 
     @admin.action(description="Acknowledge selected breaches", permissions=["change"])
     def acknowledge(self, request, queryset):
+        total = queryset.count()  # before the change: the changelist's own filters may depend on status
         breaches = list(queryset.filter(status=BreachStatus.OPEN))
         self._set_status(request, breaches, BreachStatus.ACKNOWLEDGED, "Acknowledged.")
-        skipped = queryset.count() - len(breaches)
+        skipped = total - len(breaches)
         message = f"Acknowledged {len(breaches)} breach(es)."
         if skipped:
             message += f" {skipped} not open, left as they were."
@@ -392,10 +393,11 @@ class BreachAdmin(BigTableAdminMixin, ExportMixin, SimpleHistoryAdmin):
         """An intermediate page with a required reason; only open or acknowledged breaches are waived."""
         form = WaiveForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
+            total = queryset.count()
             breaches = list(queryset.filter(status__in=OPEN_STATUSES))
             reason = form.cleaned_data["reason"]
             self._set_status(request, breaches, BreachStatus.WAIVED, f"Waived: {reason}")
-            skipped = queryset.count() - len(breaches)
+            skipped = total - len(breaches)
             message = f"Waived {len(breaches)} breach(es)."
             if skipped:
                 message += f" {skipped} already closed, left as they were."

@@ -109,3 +109,12 @@ def test_export_xlsx_is_a_workbook(client, admin_user, breaches):
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     assert sheet.max_row == 4
     assert sheet.cell(1, 1).value == "Contract"
+
+
+def test_waive_message_counts_from_a_filtered_changelist(client, admin_user, breaches):
+    client.force_login(admin_user)
+    url = reverse("admin:kpis_breach_changelist") + "?open=yes"
+    response = client.post(url, {"action": "waive", helpers.ACTION_CHECKBOX_NAME: [breaches[0].pk], "index": 0,
+                                 "apply": "1", "reason": "Agreed at the quarterly review"}, follow=True)
+    messages = [str(m) for m in response.context["messages"]]
+    assert messages == ["Waived 1 breach(es)."]
