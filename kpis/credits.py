@@ -12,7 +12,9 @@ exact (half-up to the cent) on SQLite as on PostgreSQL:
    credits add up to more than the cap (``monthly_fee × at_risk_percent/100``, half-up to cents),
    each breach gets ``floor(cap × its credit / month total)`` cents and the cents left over go to the
    breach with the largest credit (ties: the oldest row). The month then adds up exactly to the cap.
-3. ``earned`` — earn-back: with the contract's ``earn_back_periods`` N > 0, a breach whose SLA meets
+3. ``window_met`` / ``earned`` — earn-back (the breached period and the N-th period after it are
+   looked up in the reporting calendar; one figure per period, so N met figures in between means
+   every one of the N periods met): with the contract's ``earn_back_periods`` N > 0, a breach whose SLA meets
    ``expected`` in each of the N periods right after the breached one has its (capped) credit moved
    to ``credit_earned_back`` and ``service_credit`` set to 0. A period without a figure or with a
    breach ends that chance; until the N periods are in, the credit stands (pending). The cap is
@@ -64,7 +66,8 @@ def apply_service_credits(calendar, sla_ids=None, now=None):
     statement = f"""
         WITH {calendar},
         raw AS (
-            SELECT b.id, b.contract_id, b.sla_id, b.period_start, s.frequency, c.earn_back_periods AS n,
+            SELECT b.id, b.contract_id, b.sla_id, b.period_start, c.earn_back_periods AS n,
+                   window_last.period_start AS window_last_start,
                    {sql.month_key("b.period_end")} AS month_key,
                    {cap_cents_sql()} AS cap_cents,
                    CASE WHEN b.severity = 'major' AND b.status NOT IN ('withdrawn', 'waived') AND (
@@ -76,6 +79,9 @@ def apply_service_credits(calendar, sla_ids=None, now=None):
             JOIN {C} c ON c.id = b.contract_id
             JOIN {S} s ON s.id = b.sla_id
             JOIN {K} k ON k.id = s.kpi_id
+            LEFT JOIN cal breached ON breached.frequency = s.frequency AND breached.period_start = b.period_start
+            LEFT JOIN cal window_last ON window_last.frequency = s.frequency
+                                     AND window_last.ordinal = breached.ordinal + c.earn_back_periods
             WHERE b.kind IN ('performance', 'missing_report')
               AND b.contract_id IN (SELECT contract_id FROM {S} WHERE {scope})
         ),
@@ -99,20 +105,21 @@ def apply_service_credits(calendar, sla_ids=None, now=None):
                        ELSE 0 END AS credit_cents
             FROM shares
         ),
+        window_met AS (
+            SELECT alloc.id, COUNT(*) AS met_periods
+            FROM alloc
+            JOIN {M} m ON m.sla_id = alloc.sla_id
+                      AND m.period_start > alloc.period_start AND m.period_start <= alloc.window_last_start
+            JOIN {S} s2 ON s2.id = m.sla_id
+            JOIN {K} k2 ON k2.id = s2.kpi_id
+            WHERE alloc.n > 0 AND alloc.credit_cents > 0 AND {met_m}
+            GROUP BY alloc.id
+        ),
         earned AS (
             SELECT alloc.id, alloc.credit_cents,
-                   CASE WHEN alloc.n > 0 AND alloc.credit_cents > 0 AND alloc.n = (
-                       SELECT COUNT(*) FROM cal breached
-                       JOIN cal nxt ON nxt.frequency = breached.frequency
-                                     AND nxt.ordinal > breached.ordinal
-                                     AND nxt.ordinal <= breached.ordinal + alloc.n
-                       JOIN {M} m ON m.sla_id = alloc.sla_id AND m.period_start = nxt.period_start
-                       JOIN {S} s2 ON s2.id = m.sla_id
-                       JOIN {K} k2 ON k2.id = s2.kpi_id
-                       WHERE breached.frequency = alloc.frequency AND breached.period_start = alloc.period_start
-                         AND {met_m}
-                   ) THEN 1 ELSE 0 END AS earned_back
-            FROM alloc
+                   CASE WHEN alloc.n > 0 AND alloc.credit_cents > 0 AND window_met.met_periods = alloc.n
+                        THEN 1 ELSE 0 END AS earned_back
+            FROM alloc LEFT JOIN window_met ON window_met.id = alloc.id
         )
         UPDATE {B} SET
             service_credit = {sql.from_cents(kept)},
