@@ -185,7 +185,6 @@ class ContractAdmin(ExportMixin, SimpleHistoryAdmin):
     list_select_related = ("vendor",)
     search_fields = ("reference", "title", "service_line", "vendor__name")
     autocomplete_fields = ("vendor", "owner", "delivery_center")
-    date_hierarchy = "end_date"
     inlines = [SLAInline, StaffMemberInline]
     readonly_fields = ("notice_deadline", "credit_cap_display", "created_at", "updated_at")
     fieldsets = (

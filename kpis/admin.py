@@ -3,6 +3,7 @@ import datetime
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.db import models
 from django.db.models import Max, OuterRef, Subquery
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -138,6 +139,7 @@ class MeasurementInline(admin.TabularInline):
     readonly_fields = ("recorded_by", "recorded_at")
     ordering = ("-period_start",)
     formset = limited_formset(MEASUREMENT_INLINE_LIMIT)
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 1, "cols": 32})}}
     show_change_link = True
     verbose_name_plural = f"latest {MEASUREMENT_INLINE_LIMIT} measurements (all of them: the “Measurements” link above)"
 
