@@ -58,8 +58,12 @@ class ContractDetailView(ObjectDetailView):
             .select_related("departed__contract", "replacement")
             .order_by("-due_on")
         )
+        by_departed = {}
         for obligation in obligations:
             obligation.current_state = obligation.state(today)
+            by_departed[obligation.departed_id] = obligation
+        for member in staff:
+            member.obligation_info = by_departed.get(member.pk)
         breaches = list(contract.breaches.select_related("sla__kpi").major_first()[:100])
         credits = contract.breaches.exclude(status="withdrawn").aggregate(
             total=Sum("service_credit"), earned_back=Sum("credit_earned_back")
