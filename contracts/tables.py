@@ -85,13 +85,15 @@ class ContractTable(tables.Table):
 class StaffMemberTable(tables.Table):
     full_name = tables.Column(linkify=True, verbose_name="Name")
     employee_ref = tables.Column()
-    contract = tables.Column(linkify=True, order_by="contract__reference")
+    contract = tables.Column(linkify=True, order_by="contract__reference", attrs={"td": {"class": "nowrap"}})
     vendor = tables.Column(accessor="contract__vendor", order_by="contract__vendor__name", linkify=True)
     role = tables.Column()
     joined_on = tables.DateColumn(format="Y-m-d", attrs={"td": {"class": "nowrap"}})
     left_on = tables.DateColumn(format="Y-m-d", attrs={"td": {"class": "nowrap"}})
     leave_reason = tables.Column()
-    replacement_due = tables.Column(
+    replacement_due = tables.DateColumn(
+        format="Y-m-d",
+        attrs={"td": {"class": "nowrap"}},
         accessor="replacement_obligation__due_on",
         verbose_name="Replacement due",
         order_by="replacement_obligation__due_on",
