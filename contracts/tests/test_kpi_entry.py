@@ -119,3 +119,30 @@ def test_admin_enters_figures_on_any_contract(client, admin_user, contract, slas
     client.force_login(admin_user)
     assert client.post(url(contract), {"period": OCTOBER, f"value_{slas[0].pk}": "70"}).status_code == 302
     assert Measurement.objects.count() == 1
+
+
+@pytest.mark.parametrize("rows", [5, 60])
+def test_bulk_form_runs_a_constant_number_of_queries(client, owner, contract, django_assert_max_num_queries, rows):
+    from kpis.models import SLA
+
+    kpi = KPI.objects.get(code="service_level")
+    SLA.objects.bulk_create(
+        [
+            SLA(
+                contract=contract,
+                kpi=kpi,
+                expected=80,
+                minimum=75,
+                effective_from=datetime.date(2020, 1, 1) + datetime.timedelta(days=i),
+            )
+            for i in range(rows)
+        ]
+    )
+    client.force_login(owner)
+    with django_assert_max_num_queries(9):
+        response = client.get(url(contract), {"period": OCTOBER})
+    assert len(response.context["rows"]) == rows
+    data = {"period": OCTOBER} | {row["value_name"]: "90" for row in response.context["rows"]}
+    with mock.patch("contracts.views.queue_breach_check"):
+        assert client.post(url(contract), data).status_code == 302
+    assert Measurement.objects.count() == rows

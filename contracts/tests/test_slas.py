@@ -101,3 +101,24 @@ def test_sla_detail_shows_history_with_outcomes(client, viewer, contract):
     assert [m.outcome for m in response.context["measurements"]] == ["major", "met"]
     assert response.context["chart"]["data"]["labels"] == ["Jan 2026", "Feb 2026"]
     assert 'data-testid="edit-button"' not in response.text
+
+
+@pytest.mark.parametrize("rows", [5, 120])
+def test_sla_detail_runs_a_constant_number_of_queries(client, viewer, contract, django_assert_max_num_queries, rows):
+    sla = SLAFactory(contract=contract)
+    from kpis.models import Measurement
+
+    Measurement.objects.bulk_create(
+        [
+            Measurement(
+                sla=sla,
+                period_start=datetime.date(2010 + i // 12, i % 12 + 1, 1),
+                period_end=datetime.date(2010 + i // 12, i % 12 + 1, 28),
+                value=Decimal("70") + i % 20,
+            )
+            for i in range(rows)
+        ]
+    )
+    client.force_login(viewer)
+    with django_assert_max_num_queries(9):
+        assert client.get(sla.get_absolute_url()).status_code == 200

@@ -181,3 +181,19 @@ def test_staff_pages_run_a_constant_number_of_queries(client, viewer, owner, dja
     member = StaffMember.objects.filter(left_on__isnull=False).first()
     with django_assert_max_num_queries(10):
         assert client.get(member.get_absolute_url()).status_code == 200
+
+
+def test_staff_export_xlsx(client, viewer, contract):
+    import io
+
+    import openpyxl
+
+    StaffMemberFactory(contract=contract, full_name="Ana Reyes", employee_ref="E7")
+    client.force_login(viewer)
+    response = client.get(reverse("staff:staff_list"), {"_export": "xlsx"})
+    assert response["Content-Disposition"] == 'attachment; filename="staff.xlsx"'
+    rows = list(openpyxl.load_workbook(io.BytesIO(response.content)).active.values)
+    header = list(rows[0])
+    assert rows[1][header.index("Name")] == "Ana Reyes"
+    assert rows[1][header.index("Employee ref.")] == "E7"
+    assert rows[1][header.index("Contract")] == contract.reference

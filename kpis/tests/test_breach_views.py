@@ -157,3 +157,18 @@ def test_breach_pages_run_a_constant_number_of_queries(client, viewer, owner, dj
         assert b"".join(response.streaming_content).count(b"\n") == 2 * rows + 1
     with django_assert_max_num_queries(10):
         assert client.get(Breach.objects.first().get_absolute_url()).status_code == 200
+
+
+def test_breach_export_xlsx(client, viewer, breach_mix):
+    import openpyxl
+
+    client.force_login(viewer)
+    response = client.get(reverse("kpis:breach_list"), {"status": "waived", "_export": "xlsx"})
+    assert response["Content-Disposition"] == 'attachment; filename="breaches.xlsx"'
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.values)
+    header = list(rows[0])
+    assert len(rows) == 2
+    assert rows[1][header.index("Contract")] == "THEIRS-1"
+    assert rows[1][header.index("Kind")] == "Missing report"
+    assert rows[1][header.index("Period")] == "2026-06-01" and rows[1][header.index("Period end")] == "2026-06-30"
