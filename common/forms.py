@@ -11,10 +11,8 @@ class BootstrapMixin:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
+            if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple | forms.RadioSelect):
                 css = "form-check-input"
-            elif isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect):
-                css = ""
             elif isinstance(widget, forms.Select | forms.SelectMultiple):
                 css = "form-select"
             else:

@@ -185,8 +185,20 @@ class ObjectEditView(WriteAccessMixin, SingleObjectTemplateResponseMixin, ModelF
             is_new=self.object is None,
             model_name=self.model._meta.verbose_name,
             cancel_url=self.get_cancel_url(),
+            list_url=self.get_list_url(),
+            list_title=self.model._meta.verbose_name_plural.capitalize(),
         )
         return context
+
+    def get_list_url(self):
+        """``<app>:<model>_list`` when it exists (breadcrumbs)."""
+        from django.urls import NoReverseMatch, reverse
+
+        namespace = self.request.resolver_match.namespace if self.request.resolver_match else ""
+        try:
+            return reverse(f"{namespace}:{self.model._meta.model_name}_list") if namespace else None
+        except NoReverseMatch:
+            return None
 
     def get_cancel_url(self):
         if self.object is not None and hasattr(self.object, "get_absolute_url"):
