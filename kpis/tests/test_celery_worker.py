@@ -42,10 +42,14 @@ def database_url():
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+# This test's own Redis database (not the suite's default 15), shared by this process and the worker.
+BROKER_URL = os.environ.get("SLA_ENGINE_E2E_BROKER_URL", "redis://127.0.0.1:6379/11")
+
+
 @pytest.fixture
 def worker(tmp_path):
-    broker = settings.CELERY_BROKER_URL
-    if not broker.startswith("redis://") or not redis_available(broker):
+    broker = BROKER_URL
+    if not redis_available(broker):
         pytest.skip(f"Redis broker not reachable at {broker}")
     queue = f"e2e-{uuid.uuid4().hex[:8]}"  # our own queue: no other worker takes our tasks
     env = {
@@ -72,6 +76,10 @@ def worker(tmp_path):
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         log.close()
+        import redis
+
+        client = redis.Redis.from_url(broker)
+        client.delete(queue, f"_kombu.binding.{queue}")
 
 
 def wait_for(predicate, process, log, timeout=60):
@@ -96,8 +104,11 @@ def test_worker_runs_the_checks_and_records_breaches(worker):
         contract=contract, left_on=datetime.date(2026, 3, 2), leave_reason="voluntary"
     )  # replacement long overdue
 
-    detect_breaches.apply_async(kwargs={"sla_ids": [sla.pk]}, queue=queue)
-    check_replacement_obligations.apply_async(queue=queue)
+    from config.celery import app
+
+    with app.connection_for_write(BROKER_URL) as broker:
+        detect_breaches.apply_async(kwargs={"sla_ids": [sla.pk]}, queue=queue, connection=broker)
+        check_replacement_obligations.apply_async(queue=queue, connection=broker)
 
     wait_for(
         lambda: (
