@@ -79,7 +79,7 @@ def worker(tmp_path):
         import redis
 
         client = redis.Redis.from_url(broker)
-        client.delete(queue, f"_kombu.binding.{queue}")
+        client.delete(queue, *client.keys(f"*{queue}*"))
 
 
 def wait_for(predicate, process, log, timeout=60):
