@@ -27,6 +27,7 @@ Integer ranges: the cap share multiplies two cent amounts, exact up to a monthly
 about 30 million in the contract currency.
 """
 
+from django.db.models import Count, F, Sum
 from django.utils import timezone
 
 from . import sql
@@ -132,3 +133,23 @@ def apply_service_credits(calendar, sla_ids=None, now=None):
         )
     """
     return sql.execute(statement, [*scope_params, sql.adapt_datetime(now or timezone.now())])
+
+
+def credit_totals(breaches=None):
+    """Service credits owed and earned back, per currency, for a breach queryset (default: all).
+
+    ``[{"currency": "USD", "service_credit": Decimal, "credit_earned_back": Decimal, "breaches": int}]`` —
+    one query; for the dashboard, reports and e-mails (amounts are in each contract's own currency,
+    so they are never added across currencies).
+    """
+    queryset = Breach.objects.all() if breaches is None else breaches
+    return list(
+        queryset.order_by()
+        .values(currency=F("contract__currency"))
+        .annotate(
+            service_credit=Sum("service_credit"),
+            credit_earned_back=Sum("credit_earned_back"),
+            breaches=Count("pk"),
+        )
+        .order_by("currency")
+    )

@@ -468,3 +468,23 @@ def test_restricting_to_sla_ids_leaves_other_slas_alone():
         record(sla, D(2026, 1, 1), "60")
     detect_breaches(sla_ids=[a.pk])
     assert set(Breach.objects.values_list("sla_id", flat=True)) == {a.pk}
+
+
+def test_credit_totals_per_currency():
+    from kpis.credits import credit_totals
+
+    usd, eur = make_sla(), make_sla(currency="EUR", earn_back_periods=1)
+    record(usd, D(2026, 1, 1), "60")
+    record(eur, D(2026, 1, 1), "60")
+    record(eur, D(2026, 2, 1), "90")  # earns January back
+    record(eur, D(2026, 3, 1), "60")
+    detect_breaches()
+    assert credit_totals(Breach.objects.filter(kind="performance")) == [
+        {
+            "currency": "EUR",
+            "service_credit": Decimal("2000.00"),
+            "credit_earned_back": Decimal("2000.00"),
+            "breaches": 2,
+        },
+        {"currency": "USD", "service_credit": Decimal("2000.00"), "credit_earned_back": Decimal("0.00"), "breaches": 1},
+    ]
