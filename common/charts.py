@@ -37,6 +37,10 @@ def measurement_chart(sla, measurements):
     colours = [
         GREEN if getattr(m, "outcome", "met") == "met" else AMBER if m.outcome == "minor" else RED for m in points
     ]
+    # With a single period the level lines have no length: draw them as short dashes instead.
+    level_radius = 0 if len(points) > 1 else 8
+    values = [float(m.value) for m in points] + [float(sla.expected), float(sla.minimum)]
+    padding = (max(values) - min(values)) * 0.1 or 1
     return {
         "type": "line",
         "data": {
@@ -55,16 +59,21 @@ def measurement_chart(sla, measurements):
                     "data": [float(sla.expected)] * len(points),
                     "borderColor": GREEN,
                     "borderDash": [6, 4],
-                    "pointRadius": 0,
+                    "pointRadius": level_radius,
+                    "pointStyle": "line",
                 },
                 {
                     "label": "Minimum",
                     "data": [float(sla.minimum)] * len(points),
                     "borderColor": RED,
                     "borderDash": [2, 3],
-                    "pointRadius": 0,
+                    "pointRadius": level_radius,
+                    "pointStyle": "line",
                 },
             ],
         },
-        "options": {"plugins": {"legend": {"position": "bottom", "labels": {"boxWidth": 12}}}},
+        "options": {
+            "scales": {"y": {"suggestedMin": max(0.0, min(values) - padding), "suggestedMax": max(values) + padding}},
+            "plugins": {"legend": {"position": "bottom", "labels": {"boxWidth": 12}}},
+        },
     }

@@ -247,6 +247,7 @@ def test_manager_and_viewer_journey(live_server, browser, users):
         for test_id in ("add-button", "edit-button", "edit-controls", "breach-actions"):
             expect(page.get_by_test_id(test_id)).to_have_count(0)
         expect(page.get_by_role("link", name="Import figures")).to_have_count(0)
+    page.goto(f"{base}/contracts/{breach.contract_id}/")
     shot(page, "13-viewer-contract-detail")
     response = page.goto(f"{base}/contracts/{breach.contract_id}/edit/")
     assert response.status == 403

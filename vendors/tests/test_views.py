@@ -165,3 +165,12 @@ def test_vendor_pages_run_a_constant_number_of_queries(client, viewer, owner, dj
         body = b"".join(response.streaming_content)
     assert body.count(b"\n") == rows + 1
     assert Contract.objects.count() == rows
+
+
+def test_invalid_filter_value_is_explained_not_a_crash(client, viewer):
+    VendorFactory(name="Alpha")
+    client.force_login(viewer)
+    response = client.get(reverse("vendors:vendor_list"), {"country": "XX", "status": "nonsense"})
+    assert response.status_code == 200
+    assert "Select a valid choice." in response.text
+    assert list(response.context["table"].rows) == []
