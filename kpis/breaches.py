@@ -58,7 +58,10 @@ def calendar_cte(sla_ids=None, today=None):
     looks at the N periods right after a breach). Costs one query.
     """
     today = today or timezone.localdate()
-    scope = SLA.objects.all() if sla_ids is None else SLA.objects.filter(pk__in=sla_ids)
+    scope = SLA.objects.all()
+    if sla_ids is not None:
+        # Every SLA of the contracts concerned: the credit step (cap, earn-back) covers whole contracts.
+        scope = scope.filter(contract__in=SLA.objects.filter(pk__in=[int(pk) for pk in sla_ids]).values("contract"))
     firsts = dict(
         scope.order_by().values("frequency").annotate(first=Min("effective_from")).values_list("frequency", "first")
     )

@@ -488,3 +488,19 @@ def test_credit_totals_per_currency():
         },
         {"currency": "USD", "service_credit": Decimal("2000.00"), "credit_earned_back": Decimal("0.00"), "breaches": 1},
     ]
+
+
+def test_a_check_for_one_sla_keeps_the_earn_back_of_its_sibling_slas():
+    monthly = make_sla(earn_back_periods=1)
+    weekly = SLAFactory(
+        contract=monthly.contract, kpi=kpi("csat"), frequency="weekly", effective_from=monthly.contract.start_date
+    )
+    record(weekly, D(2026, 1, 5), "60")
+    record(weekly, D(2026, 1, 12), "90")  # earns the week of 5 Jan back
+    detect_breaches()
+    breach = Breach.objects.get(sla=weekly, kind="performance")
+    assert breach.credit_earned_back == Decimal("2000.00")
+    record(monthly, D(2026, 1, 1), "90")
+    detect_breaches(sla_ids=[monthly.pk])  # withdraws the January missing report, nothing else
+    breach.refresh_from_db()
+    assert (breach.service_credit, breach.credit_earned_back) == (Decimal("0"), Decimal("2000.00"))
