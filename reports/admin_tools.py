@@ -95,6 +95,7 @@ def export_rows(modeladmin, queryset):
     """(headers, rows) of ``modeladmin.export_fields``: one ``values_list`` query."""
     fields = modeladmin.get_export_fields()
     headers = [label for label, _ in fields]
+    queryset = modeladmin.get_export_queryset(queryset)
     rows = [[_cell(v) for v in row] for row in queryset.values_list(*[path for _, path in fields])]
     return headers, rows
 
@@ -129,6 +130,10 @@ class ExportMixin:
     """Adds the CSV/XLSX export actions. ``export_fields``: (header, values_list path) pairs."""
 
     export_fields = ()
+
+    def get_export_queryset(self, queryset):
+        """The selected rows, with whatever annotations the export fields need."""
+        return queryset
 
     def get_export_fields(self):
         if self.export_fields:

@@ -556,16 +556,18 @@ def renewals(filters):
     contracts = (
         Contract.objects.filter(filters.contract_q(), status=ContractStatus.ACTIVE, end_date__gte=today)
         .filter(notice_deadline__gte=month_start(filters.start), notice_deadline__lte=month_end(filters.end))
-        .select_related("vendor", "owner")
         .order_by("notice_deadline", "reference")
+        .values("pk", "reference", "title", "vendor__name", "owner__first_name", "owner__last_name",
+                "owner__username", "end_date", "notice_deadline", "auto_renew", "monthly_fee", "currency")
     )
     rows = []
     for c in contracts:
-        days = (c.notice_deadline - today).days
+        days = (c["notice_deadline"] - today).days
+        owner = f"{c['owner__first_name']} {c['owner__last_name']}".strip() or c["owner__username"]
         rows.append({
-            "contract_id": c.pk, "contract": c.reference, "title": c.title, "vendor": c.vendor.name,
-            "owner": c.owner.get_full_name() or c.owner.get_username(), "end_date": c.end_date,
-            "notice_deadline": c.notice_deadline, "days_left": days, "bucket": renewal_bucket(days),
-            "auto_renew": c.auto_renew, "monthly_fee": c.monthly_fee, "currency": c.currency,
+            "contract_id": c["pk"], "contract": c["reference"], "title": c["title"], "vendor": c["vendor__name"],
+            "owner": owner, "end_date": c["end_date"], "notice_deadline": c["notice_deadline"], "days_left": days,
+            "bucket": renewal_bucket(days), "auto_renew": c["auto_renew"], "monthly_fee": c["monthly_fee"],
+            "currency": c["currency"],
         })
     return rows

@@ -1,6 +1,7 @@
 """Admin actions on breaches, measurements and SLAs change exactly the selected rows."""
 
 import csv
+import datetime
 import io
 import sys
 import types
@@ -118,3 +119,22 @@ def test_waive_message_counts_from_a_filtered_changelist(client, admin_user, bre
                                  "apply": "1", "reason": "Agreed at the quarterly review"}, follow=True)
     messages = [str(m) for m in response.context["messages"]]
     assert messages == ["Waived 1 breach(es)."]
+
+
+def test_measurement_outcome_filter_and_export(client, admin_user, db):
+    from kpis.models import Measurement
+    from tests.factories import MeasurementFactory
+
+    sla = SLAFactory()
+    met = MeasurementFactory(sla=sla, period_start=datetime.date(2026, 1, 1), value=Decimal("85"))
+    minor = MeasurementFactory(sla=sla, period_start=datetime.date(2026, 2, 1), value=Decimal("77"))
+    major = MeasurementFactory(sla=sla, period_start=datetime.date(2026, 3, 1), value=Decimal("60"))
+    client.force_login(admin_user)
+    url = reverse("admin:kpis_measurement_changelist")
+    for outcome, expected in [("met", [met]), ("minor", [minor]), ("major", [major]), ("breached", [major, minor])]:
+        response = client.get(url, {"outcome": outcome})
+        assert [m.pk for m in response.context["cl"].result_list] == [m.pk for m in expected], outcome
+    response = _post_action(client, "admin:kpis_measurement_changelist", "export_csv",
+                            list(Measurement.objects.values_list("pk", flat=True)))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert sorted(r["Outcome"] for r in rows) == ["major", "met", "minor"]
