@@ -11,11 +11,13 @@ exact (half-up to the cent) on SQLite as on PostgreSQL:
 2. ``totals`` / ``shares`` / ``alloc`` — per contract and calendar month of ``period_end``, when the
    credits add up to more than the cap (``monthly_fee × at_risk_percent/100``, half-up to cents),
    each breach gets ``floor(cap × its credit / month total)`` cents and the cents left over go to the
-   breach with the largest credit (ties: the oldest row). The month then adds up exactly to the cap.
+   breach with the largest credit (ties: the earliest period, then the lowest SLA id, so the
+   result does not depend on row ids or the order checks ran in). The month then adds up exactly
+   to the cap.
 3. ``window_met`` / ``earned`` — earn-back (the breached period and the N-th period after it are
    looked up in the reporting calendar; one figure per period, so N met figures in between means
-   every one of the N periods met): with the contract's ``earn_back_periods`` N > 0, a breach whose SLA meets
-   ``expected`` in each of the N periods right after the breached one has its (capped) credit moved
+   every one of the N periods met): with the contract's ``earn_back_periods`` N > 0, a breach whose
+   SLA meets ``expected`` in each of the N periods right after the breached one has its (capped) credit moved
    to ``credit_earned_back`` and ``service_credit`` set to 0. A period without a figure or with a
    breach ends that chance; until the N periods are in, the credit stands (pending). The cap is
    applied before earn-back, so in a capped month ``service_credit + credit_earned_back`` adds up to
@@ -67,7 +69,7 @@ def apply_service_credits(calendar, sla_ids=None, now=None):
     statement = f"""
         WITH {calendar},
         raw AS (
-            SELECT b.id, b.contract_id, b.sla_id, b.period_start, c.earn_back_periods AS n,
+            SELECT b.id, b.contract_id, b.sla_id, b.period_start, b.kind, c.earn_back_periods AS n,
                    window_last.period_start AS window_last_start,
                    {sql.month_key("b.period_end")} AS month_key,
                    {cap_cents_sql()} AS cap_cents,
@@ -89,7 +91,9 @@ def apply_service_credits(calendar, sla_ids=None, now=None):
         totals AS (
             SELECT raw.*,
                    CAST(SUM(raw_cents) OVER (PARTITION BY contract_id, month_key) AS BIGINT) AS month_cents,
-                   ROW_NUMBER() OVER (PARTITION BY contract_id, month_key ORDER BY raw_cents DESC, id) AS month_rank
+                   ROW_NUMBER() OVER (
+                       PARTITION BY contract_id, month_key ORDER BY raw_cents DESC, period_start, sla_id, kind
+                   ) AS month_rank
             FROM raw
         ),
         shares AS (

@@ -210,3 +210,50 @@ def test_concurrent_runs_are_serialised_and_never_duplicate():
                 assert cursor.fetchone()[0] is False
         finally:
             other.close()
+
+
+@pytest.mark.django_db
+def test_checks_per_sla_and_one_full_check_give_the_same_rows():
+    import random
+
+    rng = random.Random(47)
+    slas = []
+    for index in range(6):
+        contract = ContractFactory(start_date=D(2026, 1, 1), earn_back_periods=index % 3, at_risk_percent=Decimal("5"))
+        for code in ["service_level", "average_speed_of_answer", "csat"]:
+            higher = code != "average_speed_of_answer"
+            slas.append(
+                SLAFactory(
+                    contract=contract,
+                    kpi=kpi(code),
+                    expected=Decimal("80" if higher else "20"),
+                    minimum=Decimal("75" if higher else "30"),
+                    frequency=["monthly", "weekly"][index % 2],
+                    credit_allocation_percent=Decimal(rng.choice(["20", "50", "70"])),
+                    effective_from=contract.start_date,
+                )
+            )
+    for sla in slas:
+        higher = sla.kpi.code != "average_speed_of_answer"
+        day = D(2026, 1, 1) if sla.frequency == "monthly" else D(2026, 1, 5)
+        while day < D(2026, 6, 1):
+            if rng.random() < 0.85:
+                value = Decimal(rng.choice(["90", "80", "77", "60"] if higher else ["10", "20", "25", "45"]))
+                Measurement.objects.create(sla=sla, period_start=day, value=value)
+            day = period_end(sla.frequency, day) + datetime.timedelta(days=1)
+
+    def facts():
+        return sorted(
+            Breach.objects.values_list(
+                "kind", "severity", "sla_id", "period_start", "actual", "service_credit", "credit_earned_back", "status"
+            )
+        )
+
+    for sla in slas:
+        detect_breaches(sla_ids=[sla.pk])
+    one_by_one = facts()
+    assert Breach.objects.filter(service_credit__gt=0).exists()
+    assert Breach.objects.filter(credit_earned_back__gt=0).exists()
+    Breach.objects.all().delete()
+    detect_breaches()
+    assert facts() == one_by_one
