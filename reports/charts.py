@@ -12,9 +12,10 @@ from django.utils.safestring import mark_safe
 
 PALETTE = ["#417690", "#e0a100", "#ba2121", "#2e7d32", "#7b1fa2", "#00838f", "#6d4c41", "#f4511e", "#c2185b",
            "#9e9d24"]
-WIDTH, PLOT_HEIGHT = 980, 280
+WIDTH, PLOT_HEIGHT = 980, 300
 LEFT, RIGHT, TOP = 110, 16, 16
 MAX_LABEL = 24
+TITLE_HEIGHT = 24
 
 
 def _nice_step(value, integer=False):
@@ -110,7 +111,7 @@ def _legend(series):
         width = 24 + 7 * len(name)
         if x + width > WIDTH - RIGHT and x > LEFT:
             x, line = LEFT, line + 1
-        y = 14 + 18 * line
+        y = TITLE_HEIGHT + 14 + 18 * line
         colour = PALETTE[index % len(PALETTE)]
         parts.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{colour}"/>')
         parts.append(f'<text x="{x + 14}" y="{y}">{escape(name)}</text>')
@@ -121,10 +122,12 @@ def _legend(series):
 def _svg(parts, title, height):
     body = "\n".join(parts)
     return mark_safe(
-        f'<svg class="report-chart" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
+        f'<svg class="report-chart" viewBox="0 0 {WIDTH} {height}" width="100%" style="max-width:1100px" role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">'
         f"<title>{escape(title)}</title>"
-        "<style>text{font:11px sans-serif;fill:#555}.grid{stroke:#e5e5e5}.axis{stroke:#999}</style>"
+        f'<text x="{LEFT - 40}" y="16" class="chart-title">{escape(title)}</text>'
+        "<style>text{font:11px sans-serif;fill:#555}.grid{stroke:#e5e5e5}.axis{stroke:#999}"
+        ".chart-title{font-size:14px;font-weight:bold;fill:#333}</style>"
         f"{body}</svg>"
     )
 
@@ -138,7 +141,7 @@ def bar_chart(categories, series, title="", unit="", y_max=None):
     bottom, top, _ = scale
     layout = _layout(categories)
     legend, legend_height = _legend(series)
-    offset = TOP + legend_height
+    offset = TOP + TITLE_HEIGHT + legend_height
     parts, plot_w, plot_h, slot = _frame(layout[0], scale, unit, offset, layout)
     bar_w = slot * 0.8 / len(series)
     zero_y = offset + plot_h - plot_h * (0 - bottom) / (top - bottom)
@@ -173,7 +176,7 @@ def line_chart(categories, series, title="", unit="", y_max=None):
     bottom, top, _ = scale
     layout = _layout(categories)
     legend, legend_height = _legend(series)
-    offset = TOP + legend_height
+    offset = TOP + TITLE_HEIGHT + legend_height
     parts, plot_w, plot_h, slot = _frame(layout[0], scale, unit, offset, layout)
     for s_index, (name, values) in enumerate(series):
         colour = PALETTE[s_index % len(PALETTE)]
