@@ -198,6 +198,7 @@ class ContractAdmin(ExportMixin, SimpleHistoryAdmin):
         (None, {"fields": ("notes", "created_at", "updated_at")}),
     )
     actions = ["rerun_breach_checks"]
+    history_list_display = ["status", "end_date", "monthly_fee", "at_risk_percent"]
     export_fields = (
         ("Reference", "reference"),
         ("Title", "title"),
@@ -319,6 +320,7 @@ class ReplacementObligationAdmin(ExportMixin, SimpleHistoryAdmin):
     autocomplete_fields = ("departed", "replacement")
     date_hierarchy = "due_on"
     actions = ["mark_fulfilled"]
+    history_list_display = ["candidate_provided_on", "replacement_productive_on"]
     export_fields = (
         ("Departed", "departed__full_name"),
         ("Employee ref.", "departed__employee_ref"),

@@ -158,6 +158,7 @@ class SLAAdmin(ExportMixin, CachedChoicesMixin, SimpleHistoryAdmin):
     autocomplete_fields = ("contract", "kpi")
     inlines = [MeasurementInline]
     actions = ["rerun_breach_checks"]
+    history_list_display = ["expected", "minimum", "credit_allocation_percent", "active"]
     readonly_fields = ("measurements_link",)
     fields = ("contract", "kpi", "expected", "minimum", "frequency", "credit_allocation_percent", "effective_from",
               "effective_to", "active", "measurements_link")
@@ -236,6 +237,7 @@ class MeasurementAdmin(BigTableAdminMixin, ExportMixin, SimpleHistoryAdmin):
     autocomplete_fields = ("sla", "recorded_by")
     date_hierarchy = "period_start"
     readonly_fields = ("updated_at",)
+    history_list_display = ["value", "source"]
     export_fields = (
         ("Contract", "sla__contract__reference"),
         ("Vendor", "sla__contract__vendor__name"),
@@ -308,6 +310,7 @@ class BreachAdmin(BigTableAdminMixin, ExportMixin, SimpleHistoryAdmin):
     autocomplete_fields = ("contract", "sla", "measurement", "obligation")
     date_hierarchy = "detected_at"
     actions = ["acknowledge", "waive"]
+    history_list_display = ["status", "severity", "actual", "service_credit"]
     readonly_fields = ("kind", "severity", "contract", "sla", "measurement", "obligation", "period_start",
                        "period_end", "expected", "minimum", "actual", "service_credit", "credit_earned_back",
                        "detected_at", "updated_at")
