@@ -19,6 +19,9 @@ from tests.factories import UserFactory
 
 pytestmark = [
     pytest.mark.browser,
+    # Restore the data migrations' rows (KPI catalogue, role groups, content types) and flush afterwards
+    # without re-running post_migrate, so later serialized-rollback tests find the tables as they expect.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(not os.path.exists("/usr/bin/chromium"), reason="needs /usr/bin/chromium"),
 ]
 
