@@ -59,7 +59,7 @@ def test_recording_a_departure_opens_the_replacement_obligation(client, owner, c
     obligation = ReplacementObligation.objects.get(departed=member)
     assert obligation.due_on == datetime.date(2026, 4, 9)  # 30 replacement days
     page = client.get(member.get_absolute_url())
-    assert "Due <strong>April 9, 2026</strong>" in page.text
+    assert "Due <strong>2026-04-09</strong>" in page.text
     assert page.context["obligation_state"] == "overdue"
     # Recording it again does not create a second obligation.
     client.post(url, {"left_on": "2026-03-10", "leave_reason": "voluntary"})
