@@ -232,7 +232,10 @@ def report_pages():
 
 # --- 5. weekly digest ------------------------------------------------------------------------
 def bench_digest():
-    return run_step_in_child("digest")
+    from bench.digest import spread_detection_dates
+
+    week = spread_detection_dates()
+    return run_step_in_child("digest", "--week", week)
 
 
 # --- 6. throughput under concurrent load -------------------------------------------------------

@@ -335,7 +335,7 @@ class ReplacementObligationAdmin(ExportMixin, SimpleHistoryAdmin):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_fulfilment_date()
+        return super().get_queryset(request).with_fulfilment()
 
     @admin.display(description="Departed", ordering="departed__full_name")
     def departed_name(self, obj):

@@ -318,18 +318,8 @@ class StaffMember(models.Model):
 
 class ReplacementObligationQuerySet(models.QuerySet):
     def with_fulfilment(self):
-        """Annotate ``fulfilled_on``: candidate date for BPO contracts, productive date for BPM/BPS."""
-        return self.annotate(
-            fulfilled_on=Case(
-                When(departed__contract__engagement_model=EngagementModel.BPO, then=F("candidate_provided_on")),
-                default=F("replacement_productive_on"),
-                output_field=models.DateField(),
-            )
-        )
-
-    def with_fulfilment_date(self):
-        """Like ``with_fulfilment`` but named ``fulfilment_date``, so rows can be loaded as model instances
-        (``fulfilled_on`` clashes with the model property of that name)."""
+        """Annotate ``fulfilment_date``: the candidate date for BPO contracts, the productive date for
+        BPM/BPS. (Not ``fulfilled_on``: that is the model property, and rows must load as instances.)"""
         return self.annotate(
             fulfilment_date=Case(
                 When(departed__contract__engagement_model=EngagementModel.BPO, then=F("candidate_provided_on")),
@@ -339,14 +329,14 @@ class ReplacementObligationQuerySet(models.QuerySet):
         )
 
     def unfulfilled(self):
-        return self.with_fulfilment().filter(fulfilled_on__isnull=True)
+        return self.with_fulfilment().filter(fulfilment_date__isnull=True)
 
     def overdue(self, today=None):
         """Not fulfilled and past their due date."""
         return self.unfulfilled().filter(due_on__lt=today or _today())
 
     def fulfilled_late(self):
-        return self.with_fulfilment().filter(fulfilled_on__gt=F("due_on"))
+        return self.with_fulfilment().filter(fulfilment_date__gt=F("due_on"))
 
 
 class ReplacementObligation(models.Model):

@@ -107,9 +107,7 @@ class DashboardView(TemplateView):
             missing=missing[:20],
             missing_count=len(missing),
             overdue=list(
-                # overdue() annotates ``fulfilled_on``, which clashes with the model property of that name
-                # when instances are built: select by pk instead.
-                ReplacementObligation.objects.filter(pk__in=ReplacementObligation.objects.overdue(today).values("pk"))
+                ReplacementObligation.objects.overdue(today)
                 .filter(departed__contract__in=contracts)
                 .select_related("departed__contract__vendor")
                 .order_by("due_on")[:20]

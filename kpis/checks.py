@@ -4,7 +4,11 @@ Views, imports and the API call this after saving measurements so a breach shows
 the hourly ``kpis.tasks.detect_breaches`` run catches anything else.
 """
 
+import logging
+
 from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 
 def queue_breach_check(sla_ids):
@@ -15,6 +19,9 @@ def queue_breach_check(sla_ids):
     def _send():
         from kpis.tasks import detect_breaches
 
-        detect_breaches.delay(sla_ids=sla_ids)
+        try:
+            detect_breaches.delay(sla_ids=sla_ids)
+        except Exception:  # the figures are saved; the hourly run will check them if the broker is down
+            logger.exception("Could not queue a breach check for SLAs %s", sla_ids)
 
     transaction.on_commit(_send)

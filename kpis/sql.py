@@ -9,6 +9,7 @@ columns are stored as floating point.
 """
 
 import datetime
+import json
 import zlib
 from contextlib import contextmanager
 
@@ -62,13 +63,17 @@ def better_or_equal(value_sql: str, threshold_sql: str, direction_sql: str) -> s
 
 
 def in_list(column_sql: str, ids):
-    """``column IN (%s, …)`` and its params; ``("1=1", [])`` when ``ids`` is None (no restriction)."""
+    """``column IN (ids)`` as SQL and its params; ``("1=1", [])`` when ``ids`` is None (no restriction)."""
     if ids is None:
         return "1=1", []
     ids = [int(pk) for pk in ids]
     if not ids:
         return "1=0", []
-    return f"{column_sql} IN ({', '.join(['%s'] * len(ids))})", ids
+    # One parameter whatever the number of ids: a PostgreSQL array, or a JSON list on SQLite (which
+    # caps the number of parameters per statement). Planners handle both far better than 20k literals.
+    if is_postgresql():
+        return f"{column_sql} = ANY(%s)", [ids]
+    return f"{column_sql} IN (SELECT value FROM json_each(%s))", [json.dumps(ids)]
 
 
 def adapt_datetime(value):

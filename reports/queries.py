@@ -225,7 +225,7 @@ def vendor_scorecard(filters):
     # 3. obligations due in the period: on time / late / still overdue
     id_path, label_path = _group_paths(group, "departed__contract__")
     obligations = (
-        ReplacementObligation.objects.with_fulfilment_date()
+        ReplacementObligation.objects.with_fulfilment()
         .filter(filters.contract_q("departed__contract__"), due_on__gte=first, due_on__lte=last)
         .annotate(bucket=trunc("due_on"))
         .values(id_path, label_path, "bucket")
@@ -401,7 +401,7 @@ def attrition(filters):
     id_o, label_o = _group_paths(group, "departed__contract__")
     obligations = {
         item[id_o]: item
-        for item in ReplacementObligation.objects.with_fulfilment_date()
+        for item in ReplacementObligation.objects.with_fulfilment()
         .filter(filters.contract_q("departed__contract__"))
         .values(id_o, label_o)
         .annotate(
@@ -452,7 +452,7 @@ def obligation_state_counts(filters):
     """Replacement obligations by state (for the attrition report's summary). One query."""
     today = filters.today
     counts = (
-        ReplacementObligation.objects.with_fulfilment_date()
+        ReplacementObligation.objects.with_fulfilment()
         .filter(filters.contract_q("departed__contract__"))
         .aggregate(
             pending=Count("pk", filter=Q(fulfilment_date__isnull=True, due_on__gte=today)),

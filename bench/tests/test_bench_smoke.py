@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_bench_harness_runs_end_to_end_on_a_tiny_data_set(tmp_path, settings):
     settings.DATA_DIR = tmp_path
     call_command("seed_scale", "--preset", "tiny")
@@ -24,11 +24,13 @@ def test_bench_harness_runs_end_to_end_on_a_tiny_data_set(tmp_path, settings):
         "naive_vs_set_based",
         "raw_sql_floor",
         "pages",
+        "digest",
     )
     results = json.loads((tmp_path / "results" / "smoke.json").read_text())
-    for step in ["detect_cold", "detect_incremental", "naive_vs_set_based", "raw_sql_floor", "pages"]:
+    for step in ["detect_cold", "detect_incremental", "naive_vs_set_based", "raw_sql_floor", "pages", "digest"]:
         assert "error" not in results[step], results[step]
     assert results["detect_cold"]["breaches_written"] > 0
     assert results["naive_vs_set_based"]["speed_up"] > 0
     assert all(page["status"] == 200 for page in results["pages"].values()), results["pages"]
+    assert results["digest"]["result"]["emails"] == results["digest"]["result"]["recipients"] > 0
     assert "### 1. detect_breaches" in (tmp_path / "RESULTS.md").read_text()

@@ -6,7 +6,7 @@ from kpis.models import SLA, Measurement
 from vendors.models import Vendor
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_seed_scale_tiny_preset_writes_consistent_rows():
     call_command("seed_scale", "--preset", "tiny")
     assert Vendor.objects.count() == 5

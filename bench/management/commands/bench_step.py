@@ -16,8 +16,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("step", choices=["detect", "naive", "digest"])
         parser.add_argument("--sla-ids-file")
+        parser.add_argument("--week", help="ISO week for the digest step, e.g. 2026-W45.")
 
-    def handle(self, *args, step, sla_ids_file, **options):
+    def handle(self, *args, step, sla_ids_file, week, **options):
+        self.week = week
         sla_ids = json.loads(Path(sla_ids_file).read_text()) if sla_ids_file else None
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         started = time.perf_counter()
@@ -46,4 +48,4 @@ class Command(BaseCommand):
     def step_digest(self, sla_ids):
         from bench.digest import run_digest
 
-        return run_digest()
+        return run_digest(self.week)
