@@ -88,8 +88,17 @@ def reevaluate_performance_breaches(sla_ids=None, now=None):
     """
     t = _tables()
     now = now or timezone.now()
-    scope_sla, p1 = sql.in_list("sla_id", sla_ids)
-    scope_m, p2 = sql.in_list("sla_id", sla_ids)
+    scope_b, p1 = sql.in_list("b1.sla_id", sla_ids)
+    scope_m, p2 = sql.in_list("m2.sla_id", sla_ids)
+    # Breaches of these SLAs, or holding a figure of these SLAs: two index-driven halves (an OR here
+    # would scan every breach and re-run the subquery per row).
+    in_scope = (
+        "1=1"
+        if sla_ids is None
+        else f"""{t["B"]}.id IN (
+            SELECT b1.id FROM {t["B"]} b1 WHERE {scope_b}
+            UNION SELECT b2.id FROM {t["B"]} b2 JOIN {t["M"]} m2 ON m2.id = b2.measurement_id WHERE {scope_m})"""
+    )
     figure = f"FROM {t['M']} m WHERE m.sla_id = {t['B']}.sla_id AND m.period_start = {t['B']}.period_start"
     statement = f"""
         UPDATE {t["B"]} SET
@@ -98,7 +107,7 @@ def reevaluate_performance_breaches(sla_ids=None, now=None):
             actual = COALESCE((SELECT m.value {figure}), {t["B"]}.actual),
             updated_at = %s
         WHERE {t["B"]}.kind = 'performance'
-          AND ({scope_sla} OR {t["B"]}.measurement_id IN (SELECT id FROM {t["M"]} WHERE {scope_m}))
+          AND {in_scope}
           AND NOT EXISTS (
               SELECT 1 FROM {t["M"]} m
               JOIN {t["S"]} s ON s.id = m.sla_id JOIN {t["K"]} k ON k.id = s.kpi_id
