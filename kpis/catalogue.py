@@ -45,3 +45,19 @@ KPI_CATALOGUE = [
     ("report_accuracy", "Research / report accuracy", "percent", HIGHER, [KPO],
      "Share of delivered analyses and models passing client review without material correction; 98 % or better."),
 ]
+
+
+def seed_catalogue(kpi_model):
+    """Create or refresh every catalogue KPI (used by migration 0002 with its historical model)."""
+    for code, name, unit, direction, service_types, description in KPI_CATALOGUE:
+        kpi_model.objects.update_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "unit": unit,
+                "direction": direction,
+                "service_types": service_types,
+                "description": description,
+                "is_computed": code == "attrition_rate",
+            },
+        )

@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts import roles
-from kpis.catalogue import KPI_CATALOGUE
+from kpis.catalogue import seed_catalogue
 from kpis.models import KPI, Breach
 from tests.factories import UserFactory
 
@@ -42,18 +42,7 @@ def reference_data(transactional_db):
     may have flushed them, so make sure they are there."""
     from django.contrib.auth.models import Group
 
-    for code, name, unit, direction, service_types, description in KPI_CATALOGUE:
-        KPI.objects.update_or_create(
-            code=code,
-            defaults={
-                "name": name,
-                "unit": unit,
-                "direction": direction,
-                "service_types": service_types,
-                "description": description,
-                "is_computed": code == "attrition_rate",
-            },
-        )
+    seed_catalogue(KPI)
     for name in (roles.ADMINS_GROUP, roles.MANAGERS_GROUP, roles.VIEWERS_GROUP):
         Group.objects.get_or_create(name=name)
 
