@@ -172,7 +172,7 @@ def bench_pages(repeat=20):
     user = get_user_model().objects.filter(is_superuser=True).first()
     if user is None:
         user = get_user_model().objects.create_superuser("bench_admin", "bench@example.com", "bench-admin")
-    client = Client()
+    client = Client(HTTP_HOST="localhost")  # a host every settings module allows
     client.force_login(user)
     vendor = Vendor.objects.order_by("pk").first()
     pages = {

@@ -16,10 +16,16 @@ class ContractFilterSet(BaseFilterSet):
     owner = django_filters.ModelChoiceFilter(
         queryset=get_user_model().objects.filter(owned_contracts__isnull=False).distinct().order_by("username")
     )
-    service_type = django_filters.MultipleChoiceFilter(choices=ServiceType.choices, label="Service type")
-    sourcing_model = django_filters.MultipleChoiceFilter(choices=SourcingModel.choices, label="Sourcing model")
-    engagement_model = django_filters.MultipleChoiceFilter(choices=EngagementModel.choices, label="Engagement model")
-    status = django_filters.MultipleChoiceFilter(choices=ContractStatus.choices)
+    service_type = django_filters.MultipleChoiceFilter(
+        distinct=False, choices=ServiceType.choices, label="Service type"
+    )
+    sourcing_model = django_filters.MultipleChoiceFilter(
+        distinct=False, choices=SourcingModel.choices, label="Sourcing model"
+    )
+    engagement_model = django_filters.MultipleChoiceFilter(
+        distinct=False, choices=EngagementModel.choices, label="Engagement model"
+    )
+    status = django_filters.MultipleChoiceFilter(distinct=False, choices=ContractStatus.choices)
     expiring_within = django_filters.NumberFilter(
         method="filter_expiring_within", label="Expiring within (days)", min_value=0
     )

@@ -12,9 +12,9 @@ from .models import Breach
 class BreachFilterSet(BaseFilterSet):
     search_fields = ("contract__reference", "contract__title", "contract__vendor__name", "sla__kpi__name", "notes")
 
-    kind = django_filters.MultipleChoiceFilter(choices=BreachKind.choices)
-    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
-    status = django_filters.MultipleChoiceFilter(choices=BreachStatus.choices)
+    kind = django_filters.MultipleChoiceFilter(distinct=False, choices=BreachKind.choices)
+    severity = django_filters.MultipleChoiceFilter(distinct=False, choices=Severity.choices)
+    status = django_filters.MultipleChoiceFilter(distinct=False, choices=BreachStatus.choices)
     vendor = django_filters.ModelChoiceFilter(
         queryset=Vendor.objects.order_by("name"), field_name="contract__vendor", label="Vendor"
     )

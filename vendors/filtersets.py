@@ -3,6 +3,7 @@ from django_countries import countries
 
 from common.filtersets import BaseFilterSet
 from contracts.choices import ServiceType
+from contracts.models import Contract
 from vendors.choices import RiskTier, SourcingModel, VendorStatus
 
 from .models import Vendor
@@ -12,8 +13,8 @@ class VendorFilterSet(BaseFilterSet):
     search_fields = ("name", "contact_name", "contact_email", "notes", "delivery_centers__city")
 
     country = django_filters.ChoiceFilter(choices=list(countries))
-    status = django_filters.MultipleChoiceFilter(choices=VendorStatus.choices)
-    risk_tier = django_filters.MultipleChoiceFilter(choices=RiskTier.choices, label="Risk tier")
+    status = django_filters.MultipleChoiceFilter(distinct=False, choices=VendorStatus.choices)
+    risk_tier = django_filters.MultipleChoiceFilter(distinct=False, choices=RiskTier.choices, label="Risk tier")
     service_type = django_filters.ChoiceFilter(
         choices=ServiceType.choices, method="filter_service_type", label="Service type"
     )
@@ -25,11 +26,17 @@ class VendorFilterSet(BaseFilterSet):
         model = Vendor
         fields = ["q", "country", "status", "risk_tier", "service_type", "sourcing_model"]
 
+    # Filters across the vendor's contracts / centres use ``pk IN (subquery)`` rather than a join and
+    # DISTINCT, which would make the database de-duplicate every annotated row before paginating.
     def search(self, queryset, name, value):
-        return super().search(queryset, name, value).distinct()
+        value = value.strip()
+        if not value:
+            return queryset
+        matches = super().search(Vendor.objects.all(), name, value).values("pk")
+        return queryset.filter(pk__in=matches)
 
     def filter_service_type(self, queryset, name, value):
-        return queryset.filter(contracts__service_type=value).distinct()
+        return queryset.filter(pk__in=Contract.objects.filter(service_type=value).values("vendor_id"))
 
     def filter_sourcing_model(self, queryset, name, value):
-        return queryset.filter(contracts__sourcing_model=value).distinct()
+        return queryset.filter(pk__in=Contract.objects.filter(sourcing_model=value).values("vendor_id"))
