@@ -32,5 +32,6 @@ def test_bench_harness_runs_end_to_end_on_a_tiny_data_set(tmp_path, settings):
     assert results["detect_cold"]["breaches_written"] > 0
     assert results["naive_vs_set_based"]["speed_up"] > 0
     assert all(page["status"] == 200 for page in results["pages"].values()), results["pages"]
+    assert all(page["queries"] > 0 for page in results["pages"].values()), results["pages"]
     assert results["digest"]["result"]["emails"] == results["digest"]["result"]["recipients"] > 0
     assert "### 1. detect_breaches" in (tmp_path / "RESULTS.md").read_text()
