@@ -23,8 +23,16 @@ if admin.site.is_registered(User):
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     inlines = [ProfileInline]
-    list_display = ("username", "email", "first_name", "last_name", "is_staff", "is_superuser", "is_active",
-                    "last_login")
+    list_display = (
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "is_staff",
+        "is_superuser",
+        "is_active",
+        "last_login",
+    )
     list_filter = ("is_staff", "is_superuser", "is_active", "groups", "profile__receives_all_vendors_digest")
     list_select_related = ("profile",)
 

@@ -36,8 +36,12 @@ class _WithinDaysFilter(admin.SimpleListFilter):
     date_field = None
 
     def lookups(self, request, model_admin):
-        return [("30", "In the next 30 days"), ("60", "In the next 60 days"), ("90", "In the next 90 days"),
-                ("past", "Passed")]
+        return [
+            ("30", "In the next 30 days"),
+            ("60", "In the next 60 days"),
+            ("90", "In the next 90 days"),
+            ("past", "Passed"),
+        ]
 
     def queryset(self, request, queryset):
         value, today = self.value(), _today()
@@ -130,8 +134,16 @@ class ObligationStateFilter(admin.SimpleListFilter):
 class SLAInline(CachedChoicesMixin, admin.TabularInline):
     model = SLA
     extra = 0
-    fields = ("kpi", "expected", "minimum", "frequency", "credit_allocation_percent", "effective_from",
-              "effective_to", "active")
+    fields = (
+        "kpi",
+        "expected",
+        "minimum",
+        "frequency",
+        "credit_allocation_percent",
+        "effective_from",
+        "effective_to",
+        "active",
+    )
     cached_choice_fields = ("kpi",)
     show_change_link = True
 
@@ -189,11 +201,34 @@ class ContractAdmin(ExportMixin, SimpleHistoryAdmin):
     readonly_fields = ("notice_deadline", "credit_cap_display", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("reference", "title", "vendor", "owner", "status")}),
-        ("Service", {"fields": ("engagement_model", "service_type", "service_line", "delivery_center",
-                                "sourcing_model", "contracted_headcount", "replacement_days")}),
+        (
+            "Service",
+            {
+                "fields": (
+                    "engagement_model",
+                    "service_type",
+                    "service_line",
+                    "delivery_center",
+                    "sourcing_model",
+                    "contracted_headcount",
+                    "replacement_days",
+                )
+            },
+        ),
         ("Term", {"fields": ("start_date", "end_date", "notice_days", "notice_deadline", "auto_renew")}),
-        ("Money", {"fields": ("currency", "monthly_fee", "baseline_monthly_cost", "at_risk_percent",
-                              "credit_cap_display", "earn_back_periods")}),
+        (
+            "Money",
+            {
+                "fields": (
+                    "currency",
+                    "monthly_fee",
+                    "baseline_monthly_cost",
+                    "at_risk_percent",
+                    "credit_cap_display",
+                    "earn_back_periods",
+                )
+            },
+        ),
         ("Reporting", {"fields": ("reporting_grace_days", "missing_report_is_breach")}),
         (None, {"fields": ("notes", "created_at", "updated_at")}),
     )
@@ -285,10 +320,14 @@ class ContractAdmin(ExportMixin, SimpleHistoryAdmin):
 
 @admin.register(StaffMember)
 class StaffMemberAdmin(BigTableAdminMixin, ExportMixin, SimpleHistoryAdmin):
-    list_display = ("full_name", "employee_ref", "role", "contract", "vendor", "joined_on", "left_on",
-                    "leave_reason")
-    list_filter = (StaffStatusFilter, "leave_reason", "contract__vendor", "contract__service_type",
-                   "contract__sourcing_model")
+    list_display = ("full_name", "employee_ref", "role", "contract", "vendor", "joined_on", "left_on", "leave_reason")
+    list_filter = (
+        StaffStatusFilter,
+        "leave_reason",
+        "contract__vendor",
+        "contract__service_type",
+        "contract__sourcing_model",
+    )
     list_select_related = ("contract__vendor",)
     search_fields = ("full_name", "employee_ref", "role", "contract__reference")
     autocomplete_fields = ("contract",)
@@ -310,13 +349,29 @@ class StaffMemberAdmin(BigTableAdminMixin, ExportMixin, SimpleHistoryAdmin):
 
 @admin.register(ReplacementObligation)
 class ReplacementObligationAdmin(ExportMixin, SimpleHistoryAdmin):
-    list_display = ("departed_name", "contract", "engagement", "left_on", "due_on", "candidate_provided_on",
-                    "replacement_productive_on", "state_display")
-    list_filter = (ObligationStateFilter, "departed__contract__vendor", "departed__contract__engagement_model",
-                   "departed__contract__service_type")
+    list_display = (
+        "departed_name",
+        "contract",
+        "engagement",
+        "left_on",
+        "due_on",
+        "candidate_provided_on",
+        "replacement_productive_on",
+        "state_display",
+    )
+    list_filter = (
+        ObligationStateFilter,
+        "departed__contract__vendor",
+        "departed__contract__engagement_model",
+        "departed__contract__service_type",
+    )
     list_select_related = ("departed__contract__vendor", "replacement")
-    search_fields = ("departed__full_name", "departed__employee_ref", "departed__contract__reference",
-                     "replacement__full_name")
+    search_fields = (
+        "departed__full_name",
+        "departed__employee_ref",
+        "departed__contract__reference",
+        "replacement__full_name",
+    )
     autocomplete_fields = ("departed", "replacement")
     date_hierarchy = "due_on"
     actions = ["mark_fulfilled"]

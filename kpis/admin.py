@@ -44,8 +44,12 @@ class OutcomeFilter(admin.SimpleListFilter):
     parameter_name = "outcome"
 
     def lookups(self, request, model_admin):
-        return [("met", "Met"), (Severity.MINOR, "Minor breach"), (Severity.MAJOR, "Major breach"),
-                ("breached", "Any breach")]
+        return [
+            ("met", "Met"),
+            (Severity.MINOR, "Minor breach"),
+            (Severity.MAJOR, "Major breach"),
+            ("breached", "Any breach"),
+        ]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -63,8 +67,12 @@ class PeriodFilter(admin.SimpleListFilter):
     parameter_name = "period"
 
     def lookups(self, request, model_admin):
-        return [("this_month", "Breached this month"), ("last_month", "Last month"),
-                ("this_quarter", "This quarter"), ("this_year", "This year")]
+        return [
+            ("this_month", "Breached this month"),
+            ("last_month", "Last month"),
+            ("this_quarter", "This quarter"),
+            ("this_year", "This year"),
+        ]
 
     def queryset(self, request, queryset):
         today = _today()
@@ -149,10 +157,28 @@ class MeasurementInline(admin.TabularInline):
 
 @admin.register(SLA)
 class SLAAdmin(ExportMixin, CachedChoicesMixin, SimpleHistoryAdmin):
-    list_display = ("__str__", "vendor", "kpi", "expected", "minimum", "frequency", "credit_allocation_percent",
-                    "active", "measurement_count", "last_period", "breach_count")
-    list_filter = ("active", "frequency", "kpi", "contract__vendor", "contract__service_type",
-                   "contract__sourcing_model", "contract__status")
+    list_display = (
+        "__str__",
+        "vendor",
+        "kpi",
+        "expected",
+        "minimum",
+        "frequency",
+        "credit_allocation_percent",
+        "active",
+        "measurement_count",
+        "last_period",
+        "breach_count",
+    )
+    list_filter = (
+        "active",
+        "frequency",
+        "kpi",
+        "contract__vendor",
+        "contract__service_type",
+        "contract__sourcing_model",
+        "contract__status",
+    )
     list_select_related = ("contract__vendor", "kpi")
     search_fields = ("contract__reference", "contract__title", "contract__vendor__name", "kpi__name", "kpi__code")
     autocomplete_fields = ("contract", "kpi")
@@ -160,8 +186,18 @@ class SLAAdmin(ExportMixin, CachedChoicesMixin, SimpleHistoryAdmin):
     actions = ["rerun_breach_checks"]
     history_list_display = ["expected", "minimum", "credit_allocation_percent", "active"]
     readonly_fields = ("measurements_link",)
-    fields = ("contract", "kpi", "expected", "minimum", "frequency", "credit_allocation_percent", "effective_from",
-              "effective_to", "active", "measurements_link")
+    fields = (
+        "contract",
+        "kpi",
+        "expected",
+        "minimum",
+        "frequency",
+        "credit_allocation_percent",
+        "effective_from",
+        "effective_to",
+        "active",
+        "measurements_link",
+    )
     export_fields = (
         ("Contract", "contract__reference"),
         ("Vendor", "contract__vendor__name"),
@@ -228,10 +264,26 @@ class SLAAdmin(ExportMixin, CachedChoicesMixin, SimpleHistoryAdmin):
 # --- measurements ----------------------------------------------------------------------------
 @admin.register(Measurement)
 class MeasurementAdmin(BigTableAdminMixin, ExportMixin, SimpleHistoryAdmin):
-    list_display = ("contract_reference", "kpi_name", "period", "value", "expected", "outcome_display", "source",
-                    "recorded_by", "recorded_at")
-    list_filter = (OutcomeFilter, "source", "sla__frequency", "sla__kpi", "sla__contract__vendor",
-                   "sla__contract__service_type", "sla__contract__sourcing_model")
+    list_display = (
+        "contract_reference",
+        "kpi_name",
+        "period",
+        "value",
+        "expected",
+        "outcome_display",
+        "source",
+        "recorded_by",
+        "recorded_at",
+    )
+    list_filter = (
+        OutcomeFilter,
+        "source",
+        "sla__frequency",
+        "sla__kpi",
+        "sla__contract__vendor",
+        "sla__contract__service_type",
+        "sla__contract__sourcing_model",
+    )
     list_select_related = ("sla__contract", "sla__kpi", "recorded_by")
     search_fields = ("sla__contract__reference", "sla__contract__vendor__name", "sla__kpi__name", "note")
     autocomplete_fields = ("sla", "recorded_by")
@@ -300,24 +352,75 @@ class WaiveForm(forms.Form):
 
 @admin.register(Breach)
 class BreachAdmin(BigTableAdminMixin, ExportMixin, SimpleHistoryAdmin):
-    list_display = ("contract_reference", "subject", "vendor", "period_end", "kind", "severity_display", "actual",
-                    "expected", "credit_display", "status", "detected_on")
+    list_display = (
+        "contract_reference",
+        "subject",
+        "vendor",
+        "period_end",
+        "kind",
+        "severity_display",
+        "actual",
+        "expected",
+        "credit_display",
+        "status",
+        "detected_on",
+    )
     list_display_links = ("contract_reference",)
-    list_filter = (OpenFilter, "status", "severity", "kind", PeriodFilter, CreditFilter, "contract__vendor",
-                   "contract__service_type", "contract__sourcing_model", "contract__engagement_model")
+    list_filter = (
+        OpenFilter,
+        "status",
+        "severity",
+        "kind",
+        PeriodFilter,
+        CreditFilter,
+        "contract__vendor",
+        "contract__service_type",
+        "contract__sourcing_model",
+        "contract__engagement_model",
+    )
     list_select_related = ("contract__vendor", "sla__kpi")
     search_fields = ("contract__reference", "contract__vendor__name", "sla__kpi__name", "notes")
     autocomplete_fields = ("contract", "sla", "measurement", "obligation")
     date_hierarchy = "detected_at"
     actions = ["acknowledge", "waive"]
     history_list_display = ["status", "severity", "actual", "service_credit"]
-    readonly_fields = ("kind", "severity", "contract", "sla", "measurement", "obligation", "period_start",
-                       "period_end", "expected", "minimum", "actual", "service_credit", "credit_earned_back",
-                       "detected_at", "updated_at")
+    readonly_fields = (
+        "kind",
+        "severity",
+        "contract",
+        "sla",
+        "measurement",
+        "obligation",
+        "period_start",
+        "period_end",
+        "expected",
+        "minimum",
+        "actual",
+        "service_credit",
+        "credit_earned_back",
+        "detected_at",
+        "updated_at",
+    )
     fieldsets = (
         (None, {"fields": ("status", "notes")}),
-        ("What was breached", {"fields": ("kind", "severity", "contract", "sla", "measurement", "obligation",
-                                          "period_start", "period_end", "expected", "minimum", "actual")}),
+        (
+            "What was breached",
+            {
+                "fields": (
+                    "kind",
+                    "severity",
+                    "contract",
+                    "sla",
+                    "measurement",
+                    "obligation",
+                    "period_start",
+                    "period_end",
+                    "expected",
+                    "minimum",
+                    "actual",
+                )
+            },
+        ),
         ("Money", {"fields": ("service_credit", "credit_earned_back")}),
         (None, {"fields": ("detected_at", "updated_at")}),
     )
@@ -380,7 +483,10 @@ class BreachAdmin(BigTableAdminMixin, ExportMixin, SimpleHistoryAdmin):
             breach.updated_at = now
         if breaches:
             bulk_update_with_history(
-                breaches, Breach, ["status", "notes", "updated_at"], default_user=request.user,
+                breaches,
+                Breach,
+                ["status", "notes", "updated_at"],
+                default_user=request.user,
                 default_change_reason=note[:100],
             )
 

@@ -6,6 +6,7 @@ Descriptions carry the industry defaults a manager would start from.
 FO, BO, KPO, LPO = "front_office", "back_office", "kpo", "lpo"
 HIGHER, LOWER = "higher_is_better", "lower_is_better"
 
+# fmt: off
 KPI_CATALOGUE = [
     ("service_level", "Service level", "percent", HIGHER, [FO],
      "Share of calls answered within the threshold; the usual target is 80 % of calls answered in 20 seconds."),
@@ -45,6 +46,7 @@ KPI_CATALOGUE = [
     ("report_accuracy", "Research / report accuracy", "percent", HIGHER, [KPO],
      "Share of delivered analyses and models passing client review without material correction; 98 % or better."),
 ]
+# fmt: on
 
 
 def seed_catalogue(kpi_model):

@@ -10,8 +10,7 @@ from decimal import Decimal
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-PALETTE = ["#417690", "#e0a100", "#ba2121", "#2e7d32", "#7b1fa2", "#00838f", "#6d4c41", "#f4511e", "#c2185b",
-           "#9e9d24"]
+PALETTE = ["#417690", "#e0a100", "#ba2121", "#2e7d32", "#7b1fa2", "#00838f", "#6d4c41", "#f4511e", "#c2185b", "#9e9d24"]
 WIDTH, PLOT_HEIGHT = 980, 300
 LEFT, RIGHT, TOP = 110, 16, 16
 MAX_LABEL = 24
@@ -198,9 +197,7 @@ def line_chart(categories, series, title="", unit="", y_max=None):
             for x, y, value, category in segment:
                 tip = escape(f"{name} · {category}: {_fmt(value, unit)}")
                 parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"><title>{tip}</title></circle>')
-    parts.append(
-        f'<line x1="{LEFT}" y1="{offset + plot_h}" x2="{WIDTH - RIGHT}" y2="{offset + plot_h}" class="axis"/>'
-    )
+    parts.append(f'<line x1="{LEFT}" y1="{offset + plot_h}" x2="{WIDTH - RIGHT}" y2="{offset + plot_h}" class="axis"/>')
     return _svg(parts + legend, title, _height(layout))
 
 

@@ -178,10 +178,21 @@ def vendor_scorecard(filters):
         return rows.setdefault(
             (key, bucket_start),
             {
-                "key": key, "name": label, "period_start": bucket_start, "measured": 0, "met": 0,
-                "minor": 0, "major": 0, "missing_reports": 0, "credits": defaultdict(Decimal),
-                "departures": 0, "start_headcount": 0, "end_headcount": 0,
-                "on_time": 0, "late": 0, "overdue": 0,
+                "key": key,
+                "name": label,
+                "period_start": bucket_start,
+                "measured": 0,
+                "met": 0,
+                "minor": 0,
+                "major": 0,
+                "missing_reports": 0,
+                "credits": defaultdict(Decimal),
+                "departures": 0,
+                "start_headcount": 0,
+                "end_headcount": 0,
+                "on_time": 0,
+                "late": 0,
+                "overdue": 0,
             },
         )
 
@@ -298,8 +309,12 @@ def compliance_trend(filters):
     for item in rows:
         s = series.setdefault(
             item[id_path],
-            {"key": item[id_path], "name": _group_label(group, item[label_path]),
-             "measured": [0] * len(months), "met": [0] * len(months)},
+            {
+                "key": item[id_path],
+                "name": _group_label(group, item[label_path]),
+                "measured": [0] * len(months),
+                "met": [0] * len(months),
+            },
         )
         i = index[item["month"]]
         s["measured"][i], s["met"][i] = item["measured"], item["met_count"]
@@ -321,8 +336,15 @@ def service_credits(filters):
         Breach.objects.filter(filters.contract_q("contract__"), period_end__gte=first, period_end__lte=last)
         .exclude(status__in=NO_CREDIT_OWED)
         .annotate(month=TruncMonth("period_end"))
-        .values("contract_id", "contract__reference", "contract__vendor__name", "contract__currency",
-                "contract__monthly_fee", "contract__at_risk_percent", "month")
+        .values(
+            "contract_id",
+            "contract__reference",
+            "contract__vendor__name",
+            "contract__currency",
+            "contract__monthly_fee",
+            "contract__at_risk_percent",
+            "month",
+        )
         .annotate(
             earned=Sum("service_credit"),
             earned_back=Sum("credit_earned_back"),
@@ -336,13 +358,22 @@ def service_credits(filters):
         cap = money(item["contract__monthly_fee"] * item["contract__at_risk_percent"] / 100)
         earned = money(item["earned"])
         currency = item["contract__currency"]
-        result.append({
-            "contract_id": item["contract_id"], "contract": item["contract__reference"],
-            "vendor": item["contract__vendor__name"], "currency": currency, "month": item["month"],
-            "month_label": item["month"].strftime("%b %Y"), "breaches": item["major"], "earned": earned,
-            "earned_back": money(item["earned_back"]), "cap": cap, "percent_of_cap": percent(earned, cap),
-            "capped": cap > 0 and earned >= cap,
-        })
+        result.append(
+            {
+                "contract_id": item["contract_id"],
+                "contract": item["contract__reference"],
+                "vendor": item["contract__vendor__name"],
+                "currency": currency,
+                "month": item["month"],
+                "month_label": item["month"].strftime("%b %Y"),
+                "breaches": item["major"],
+                "earned": earned,
+                "earned_back": money(item["earned_back"]),
+                "cap": cap,
+                "percent_of_cap": percent(earned, cap),
+                "capped": cap > 0 and earned >= cap,
+            }
+        )
         totals[currency]["earned"] += earned
         totals[currency]["earned_back"] += money(item["earned_back"])
         totals[currency]["cap"] += cap
@@ -360,8 +391,13 @@ def service_credits(filters):
         "rows": result,
         "totals": [{"currency": c, **{k: money(v) for k, v in t.items()}} for c, t in sorted(totals.items())],
         "owed_this_quarter": [
-            {"vendor_id": o["contract__vendor_id"], "vendor": o["contract__vendor__name"],
-             "currency": o["contract__currency"], "owed": money(o["owed"]), "breaches": o["breaches"]}
+            {
+                "vendor_id": o["contract__vendor_id"],
+                "vendor": o["contract__vendor__name"],
+                "currency": o["contract__currency"],
+                "owed": money(o["owed"]),
+                "breaches": o["breaches"],
+            }
             for o in owed
         ],
         "quarter": f"{q_first.year} Q{(q_first.month - 1) // 3 + 1}",
@@ -422,14 +458,28 @@ def attrition(filters):
             totals["end"][i] += e
             totals["left"][i] += d
             monthly.append(attrition_percent(d, s, e))
-        rows[key] = {"key": key, "name": item[label_path], "headcount": item["headcount_now"], "monthly": monthly,
-                     "departures": sum(item[f"left_{i}"] for i in range(len(months)))}
+        rows[key] = {
+            "key": key,
+            "name": item[label_path],
+            "headcount": item["headcount_now"],
+            "monthly": monthly,
+            "departures": sum(item[f"left_{i}"] for i in range(len(months))),
+        }
     for key, item in contracted.items():
-        rows.setdefault(key, {"key": key, "name": item[_group_paths(group, "")[1]], "headcount": 0,
-                              "monthly": [None] * len(months), "departures": 0})
+        rows.setdefault(
+            key,
+            {
+                "key": key,
+                "name": item[_group_paths(group, "")[1]],
+                "headcount": 0,
+                "monthly": [None] * len(months),
+                "departures": 0,
+            },
+        )
     for key, item in obligations.items():
-        rows.setdefault(key, {"key": key, "name": item[label_o], "headcount": 0,
-                              "monthly": [None] * len(months), "departures": 0})
+        rows.setdefault(
+            key, {"key": key, "name": item[label_o], "headcount": 0, "monthly": [None] * len(months), "departures": 0}
+        )
     result = []
     for key, r in rows.items():
         r["contracted"] = (contracted.get(key) or {}).get("contracted") or 0
@@ -443,8 +493,9 @@ def attrition(filters):
             r[state] = states.get(state, 0)
         result.append(r)
     result.sort(key=lambda r: r["name"] or "")
-    overall = [attrition_percent(d, s, e) for s, e, d in zip(totals["start"], totals["end"], totals["left"],
-                                                             strict=True)]
+    overall = [
+        attrition_percent(d, s, e) for s, e, d in zip(totals["start"], totals["end"], totals["left"], strict=True)
+    ]
     return {"months": [(f, label) for f, _, label in months], "rows": result, "overall": overall}
 
 
@@ -497,11 +548,15 @@ def sourcing_mix(filters):
         filters.contract_q(), status=ContractStatus.ACTIVE, start_date__lte=last, end_date__gte=first
     ).annotate(delivery_country=Coalesce("delivery_center__country", "vendor__country"))
     staff_day = min(last, filters.today)
-    staff = StaffMember.objects.filter(
-        filters.contract_q("contract__"), contract__status=ContractStatus.ACTIVE, contract__start_date__lte=last,
-        contract__end_date__gte=first,
-    ).active_on(staff_day).annotate(
-        delivery_country=Coalesce("contract__delivery_center__country", "contract__vendor__country")
+    staff = (
+        StaffMember.objects.filter(
+            filters.contract_q("contract__"),
+            contract__status=ContractStatus.ACTIVE,
+            contract__start_date__lte=last,
+            contract__end_date__gte=first,
+        )
+        .active_on(staff_day)
+        .annotate(delivery_country=Coalesce("contract__delivery_center__country", "contract__vendor__country"))
     )
     result = {}
     for dimension, (title, path) in SOURCING_DIMENSIONS.items():
@@ -514,19 +569,28 @@ def sourcing_mix(filters):
         for item in (
             contracts.values(path, "currency")
             .annotate(
-                contracts=Count("pk"), fee=Sum("monthly_fee"), baseline=Sum("baseline_monthly_cost"),
+                contracts=Count("pk"),
+                fee=Sum("monthly_fee"),
+                baseline=Sum("baseline_monthly_cost"),
                 contracted=Sum("contracted_headcount"),
             )
             .order_by(path, "currency")
         ):
             savings = money(item["baseline"] - item["fee"])
-            rows.append({
-                "key": item[path], "name": _dimension_label(dimension, item[path]), "currency": item["currency"],
-                "contracts": item["contracts"], "monthly_fee": money(item["fee"]),
-                "baseline": money(item["baseline"]), "savings": savings,
-                "savings_percent": percent(savings, item["baseline"]), "contracted": item["contracted"] or 0,
-                "headcount": headcount.get((item[path], item["currency"]), 0),
-            })
+            rows.append(
+                {
+                    "key": item[path],
+                    "name": _dimension_label(dimension, item[path]),
+                    "currency": item["currency"],
+                    "contracts": item["contracts"],
+                    "monthly_fee": money(item["fee"]),
+                    "baseline": money(item["baseline"]),
+                    "savings": savings,
+                    "savings_percent": percent(savings, item["baseline"]),
+                    "contracted": item["contracted"] or 0,
+                    "headcount": headcount.get((item[path], item["currency"]), 0),
+                }
+            )
         result[dimension] = {"title": title, "rows": rows}
     return result
 
@@ -557,17 +621,39 @@ def renewals(filters):
         Contract.objects.filter(filters.contract_q(), status=ContractStatus.ACTIVE, end_date__gte=today)
         .filter(notice_deadline__gte=month_start(filters.start), notice_deadline__lte=month_end(filters.end))
         .order_by("notice_deadline", "reference")
-        .values("pk", "reference", "title", "vendor__name", "owner__first_name", "owner__last_name",
-                "owner__username", "end_date", "notice_deadline", "auto_renew", "monthly_fee", "currency")
+        .values(
+            "pk",
+            "reference",
+            "title",
+            "vendor__name",
+            "owner__first_name",
+            "owner__last_name",
+            "owner__username",
+            "end_date",
+            "notice_deadline",
+            "auto_renew",
+            "monthly_fee",
+            "currency",
+        )
     )
     rows = []
     for c in contracts:
         days = (c["notice_deadline"] - today).days
         owner = f"{c['owner__first_name']} {c['owner__last_name']}".strip() or c["owner__username"]
-        rows.append({
-            "contract_id": c["pk"], "contract": c["reference"], "title": c["title"], "vendor": c["vendor__name"],
-            "owner": owner, "end_date": c["end_date"], "notice_deadline": c["notice_deadline"], "days_left": days,
-            "bucket": renewal_bucket(days), "auto_renew": c["auto_renew"], "monthly_fee": c["monthly_fee"],
-            "currency": c["currency"],
-        })
+        rows.append(
+            {
+                "contract_id": c["pk"],
+                "contract": c["reference"],
+                "title": c["title"],
+                "vendor": c["vendor__name"],
+                "owner": owner,
+                "end_date": c["end_date"],
+                "notice_deadline": c["notice_deadline"],
+                "days_left": days,
+                "bucket": renewal_bucket(days),
+                "auto_renew": c["auto_renew"],
+                "monthly_fee": c["monthly_fee"],
+                "currency": c["currency"],
+            }
+        )
     return rows

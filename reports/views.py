@@ -55,19 +55,37 @@ def cell_text(row, column):
 
 
 REPORTS = [
-    ("scorecard", "Vendor scorecard",
-     "Compliance, breaches, missing reports, service credits, attrition and replacements per vendor and "
-     "month or quarter, with a weighted score and rank."),
-    ("compliance_trend", "Compliance trend",
-     "SLA compliance % (met ÷ measured) per month, per vendor or service type."),
-    ("service_credits", "Service credits",
-     "Credits earned per contract and month against the monthly cap; what each vendor owes this quarter."),
-    ("attrition", "Attrition & replacements",
-     "Headcount against contract, monthly and annualised attrition, replacement obligations by state."),
-    ("sourcing_mix", "Sourcing mix & cost",
-     "Spend, headcount and savings against the in-house baseline by sourcing model, service type and country."),
-    ("renewals", "Renewals",
-     "Active contracts by notice deadline: the last day to give notice before the contract ends or renews."),
+    (
+        "scorecard",
+        "Vendor scorecard",
+        "Compliance, breaches, missing reports, service credits, attrition and replacements per vendor and "
+        "month or quarter, with a weighted score and rank.",
+    ),
+    (
+        "compliance_trend",
+        "Compliance trend",
+        "SLA compliance % (met ÷ measured) per month, per vendor or service type.",
+    ),
+    (
+        "service_credits",
+        "Service credits",
+        "Credits earned per contract and month against the monthly cap; what each vendor owes this quarter.",
+    ),
+    (
+        "attrition",
+        "Attrition & replacements",
+        "Headcount against contract, monthly and annualised attrition, replacement obligations by state.",
+    ),
+    (
+        "sourcing_mix",
+        "Sourcing mix & cost",
+        "Spend, headcount and savings against the in-house baseline by sourcing model, service type and country.",
+    ),
+    (
+        "renewals",
+        "Renewals",
+        "Active contracts by notice deadline: the last day to give notice before the contract ends or renews.",
+    ),
 ]
 
 
@@ -95,8 +113,11 @@ class ReportView(View):
         }
         data.update({key: value for key, value in request.GET.items() if value})
         form = ReportFilterForm(
-            data, group_choices=self.group_choices, show_period=self.show_period,
-            default_months=self.default_months, today=today,
+            data,
+            group_choices=self.group_choices,
+            show_period=self.show_period,
+            default_months=self.default_months,
+            today=today,
         )
         filters = form.filters(today)
         report = self.build(filters)
@@ -155,26 +176,42 @@ class ScorecardView(ReportView):
             if filters.group == "contract":
                 row["_link"] = _link("admin:contracts_contract_change", row["key"])
             else:
-                row["_link"] = _link("reports:scorecard", query={
-                    "group": "contract", "vendor": row["key"], "period": filters.period,
-                    "start": f"{filters.start:%Y-%m}", "end": f"{filters.end:%Y-%m}",
-                })
+                row["_link"] = _link(
+                    "reports:scorecard",
+                    query={
+                        "group": "contract",
+                        "vendor": row["key"],
+                        "period": filters.period,
+                        "start": f"{filters.start:%Y-%m}",
+                        "end": f"{filters.end:%Y-%m}",
+                    },
+                )
         latest = rows[0]["period"] if rows else ""
         scored = [r for r in rows if r["period"] == latest and r["score"] is not None][:30]
         chart = charts.bar_chart(
-            [r["name"] for r in scored], [("Score", [r["score"] for r in scored])],
-            title=f"Overall score, {latest}", y_max=100,
+            [r["name"] for r in scored],
+            [("Score", [r["score"] for r in scored])],
+            title=f"Overall score, {latest}",
+            y_max=100,
         )
         weights = ", ".join(f"{k} {v}%" for k, v in queries.SCORE_WEIGHTS.items())
         name = "Contract" if filters.group == "contract" else "Vendor"
         columns = [
-            Column("rank", "Rank", "int"), Column("name", name), Column("period", "Period"),
-            Column("measured", "Measured", "int"), Column("met", "Met", "int"),
-            Column("compliance", "Compliance %", "pct"), Column("minor", "Minor", "int"),
-            Column("major", "Major", "int"), Column("missing_reports", "Missing reports", "int"),
-            Column("credits", "Service credits", "credits"), Column("attrition", "Attrition %", "pct"),
-            Column("on_time", "Replaced on time", "int"), Column("late", "Late", "int"),
-            Column("overdue", "Overdue", "int"), Column("score", "Score", "pct"),
+            Column("rank", "Rank", "int"),
+            Column("name", name),
+            Column("period", "Period"),
+            Column("measured", "Measured", "int"),
+            Column("met", "Met", "int"),
+            Column("compliance", "Compliance %", "pct"),
+            Column("minor", "Minor", "int"),
+            Column("major", "Major", "int"),
+            Column("missing_reports", "Missing reports", "int"),
+            Column("credits", "Service credits", "credits"),
+            Column("attrition", "Attrition %", "pct"),
+            Column("on_time", "Replaced on time", "int"),
+            Column("late", "Late", "int"),
+            Column("overdue", "Overdue", "int"),
+            Column("score", "Score", "pct"),
         ]
         note = (
             f"Score = weighted average of compliance %, reporting % (received ÷ due), replacements on time % and "
@@ -197,7 +234,10 @@ class ComplianceTrendView(ReportView):
         labels = [label for _, label in months]
         shown = _top_series(data["series"], lambda s: sum(s["measured"]))
         chart = charts.line_chart(
-            labels, [(s["name"], s["compliance"]) for s in shown], title="SLA compliance % per month", unit="%",
+            labels,
+            [(s["name"], s["compliance"]) for s in shown],
+            title="SLA compliance % per month",
+            unit="%",
             y_max=100,
         )
         columns = [Column("name", "Vendor" if filters.group != "service_type" else "Service type")]
@@ -233,29 +273,53 @@ class ServiceCreditsView(ReportView):
             title="Service credits earned per month",
         )
         for o in data["owed_this_quarter"]:
-            o["_link"] = _link("admin:kpis_breach_changelist", query={"contract__vendor__id__exact": o["vendor_id"],
-                                                                    "period": "this_quarter", "credit": "yes"})
+            o["_link"] = _link(
+                "admin:kpis_breach_changelist",
+                query={"contract__vendor__id__exact": o["vendor_id"], "period": "this_quarter", "credit": "yes"},
+            )
             o["_link_column"] = "vendor"
         tables = [
             Table(
-                "Per contract and month", [
-                    Column("month_label", "Month"), Column("vendor", "Vendor"), Column("contract", "Contract"),
-                    Column("currency", "Currency"), Column("breaches", "Major breaches", "int"),
-                    Column("earned", "Earned", "money"), Column("cap", "Cap", "money"),
-                    Column("percent_of_cap", "% of cap", "pct"), Column("capped", "Capped", "bool"),
+                "Per contract and month",
+                [
+                    Column("month_label", "Month"),
+                    Column("vendor", "Vendor"),
+                    Column("contract", "Contract"),
+                    Column("currency", "Currency"),
+                    Column("breaches", "Major breaches", "int"),
+                    Column("earned", "Earned", "money"),
+                    Column("cap", "Cap", "money"),
+                    Column("percent_of_cap", "% of cap", "pct"),
+                    Column("capped", "Capped", "bool"),
                     Column("earned_back", "Earned back", "money"),
                 ],
-                data["rows"], "by_contract",
+                data["rows"],
+                "by_contract",
                 "Cap = monthly fee × at-risk % ÷ 100. Waived and withdrawn breaches owe nothing.",
             ),
-            Table("Totals per currency", [
-                Column("currency", "Currency"), Column("earned", "Earned", "money"),
-                Column("cap", "Sum of caps", "money"), Column("earned_back", "Earned back", "money"),
-            ], data["totals"], "totals"),
-            Table(f"Owed by each vendor this quarter ({data['quarter']})", [
-                Column("vendor", "Vendor"), Column("currency", "Currency"),
-                Column("breaches", "Breaches with credit", "int"), Column("owed", "Owed", "money"),
-            ], data["owed_this_quarter"], "owed", "This quarter, whatever the date range above."),
+            Table(
+                "Totals per currency",
+                [
+                    Column("currency", "Currency"),
+                    Column("earned", "Earned", "money"),
+                    Column("cap", "Sum of caps", "money"),
+                    Column("earned_back", "Earned back", "money"),
+                ],
+                data["totals"],
+                "totals",
+            ),
+            Table(
+                f"Owed by each vendor this quarter ({data['quarter']})",
+                [
+                    Column("vendor", "Vendor"),
+                    Column("currency", "Currency"),
+                    Column("breaches", "Breaches with credit", "int"),
+                    Column("owed", "Owed", "money"),
+                ],
+                data["owed_this_quarter"],
+                "owed",
+                "This quarter, whatever the date range above.",
+            ),
         ]
         return {"charts": [chart], "tables": tables}
 
@@ -272,11 +336,14 @@ class AttritionView(ReportView):
         labels = [label for _, label in data["months"]]
         shown = _top_series(data["rows"], lambda r: r["headcount"], MAX_CHART_SERIES - 1)
         chart = charts.line_chart(
-            labels, [("All", data["overall"])] + [(r["name"], r["monthly"]) for r in shown],
-            title="Monthly attrition %", unit="%",
+            labels,
+            [("All", data["overall"])] + [(r["name"], r["monthly"]) for r in shown],
+            title="Monthly attrition %",
+            unit="%",
         )
         state_chart = charts.bar_chart(
-            [label for label, _ in states], [("Obligations", [n for _, n in states])],
+            [label for label, _ in states],
+            [("Obligations", [n for _, n in states])],
             title="Replacement obligations by state",
         )
         for r in data["rows"]:
@@ -286,21 +353,31 @@ class AttritionView(ReportView):
                 r[f"m{i}"] = value
         name = "Contract" if filters.group == "contract" else "Vendor"
         summary = [
-            Column("name", name), Column("contracted", "Contracted", "int"),
+            Column("name", name),
+            Column("contracted", "Contracted", "int"),
             Column("headcount", "Headcount now", "int"),
-            Column("gap", "Gap", "int"), Column("departures", "Leavers", "int"),
+            Column("gap", "Gap", "int"),
+            Column("departures", "Leavers", "int"),
             Column("latest_month", f"{labels[-1]} %", "pct"),
-            Column("average_monthly", "Avg / month %", "pct"), Column("annualised", "Annualised %", "pct"),
-            Column("pending", "Repl. pending", "int"), Column("overdue", "Overdue", "int"),
-            Column("on_time", "On time", "int"), Column("late", "Late", "int"),
+            Column("average_monthly", "Avg / month %", "pct"),
+            Column("annualised", "Annualised %", "pct"),
+            Column("pending", "Repl. pending", "int"),
+            Column("overdue", "Overdue", "int"),
+            Column("on_time", "On time", "int"),
+            Column("late", "Late", "int"),
         ]
         monthly = [Column("name", name)] + [Column(f"m{i}", label, "pct") for i, label in enumerate(labels)]
         overall = {"name": "All", **{f"m{i}": v for i, v in enumerate(data["overall"])}}
         tables = [
-            Table("Headcount, attrition and replacements", summary, data["rows"], "summary",
-                  "Monthly attrition % = departures ÷ average of the headcount at the month's start and end × 100; "
-                  "annualised = average monthly × 12. Leavers: departures in the range. Contracted headcount: active "
-                  "contracts. Replacements: every obligation of these contracts, by state today."),
+            Table(
+                "Headcount, attrition and replacements",
+                summary,
+                data["rows"],
+                "summary",
+                "Monthly attrition % = departures ÷ average of the headcount at the month's start and end × 100; "
+                "annualised = average monthly × 12. Leavers: departures in the range. Contracted headcount: active "
+                "contracts. Replacements: every obligation of these contracts, by state today.",
+            ),
             Table("Monthly attrition %", monthly, [overall] + data["rows"], "monthly"),
         ]
         return {"charts": [chart, state_chart], "tables": tables}
@@ -319,32 +396,50 @@ class SourcingMixView(ReportView):
             fee_by_currency[r["currency"]] = fee_by_currency.get(r["currency"], 0) + r["monthly_fee"]
         main = max(fee_by_currency, key=fee_by_currency.get) if fee_by_currency else None
         main_rows = [r for r in by_model if r["currency"] == main]
-        spend_chart = charts.bar_chart(
-            [r["name"] for r in main_rows],
-            [("Monthly fee", [r["monthly_fee"] for r in main_rows]),
-             ("In-house baseline", [r["baseline"] for r in main_rows])],
-            title=f"Monthly fee vs in-house baseline by sourcing model ({main})",
-        ) if main else ""
+        spend_chart = (
+            charts.bar_chart(
+                [r["name"] for r in main_rows],
+                [
+                    ("Monthly fee", [r["monthly_fee"] for r in main_rows]),
+                    ("In-house baseline", [r["baseline"] for r in main_rows]),
+                ],
+                title=f"Monthly fee vs in-house baseline by sourcing model ({main})",
+            )
+            if main
+            else ""
+        )
         heads = {}
         for r in by_model:
             heads.setdefault(r["name"], [0, 0])
             heads[r["name"]][0] += r["contracted"]
             heads[r["name"]][1] += r["headcount"]
         headcount_chart = charts.bar_chart(
-            list(heads), [("Contracted", [v[0] for v in heads.values()]), ("Actual", [v[1] for v in heads.values()])],
+            list(heads),
+            [("Contracted", [v[0] for v in heads.values()]), ("Actual", [v[1] for v in heads.values()])],
             title="Headcount by sourcing model",
         )
         columns = lambda title: [  # noqa: E731
-            Column("name", title), Column("currency", "Currency"), Column("contracts", "Contracts", "int"),
-            Column("monthly_fee", "Monthly fee", "money"), Column("baseline", "In-house baseline", "money"),
-            Column("savings", "Savings / month", "money"), Column("savings_percent", "Savings %", "pct"),
-            Column("contracted", "Contracted headcount", "int"), Column("headcount", "Actual headcount", "int"),
+            Column("name", title),
+            Column("currency", "Currency"),
+            Column("contracts", "Contracts", "int"),
+            Column("monthly_fee", "Monthly fee", "money"),
+            Column("baseline", "In-house baseline", "money"),
+            Column("savings", "Savings / month", "money"),
+            Column("savings_percent", "Savings %", "pct"),
+            Column("contracted", "Contracted headcount", "int"),
+            Column("headcount", "Actual headcount", "int"),
         ]
         tables = [
-            Table(f"By {d['title'].lower()}", columns(d["title"]), d["rows"], slug,
-                  "Active contracts overlapping the range; money per currency, never converted. "
-                  "Actual headcount: staff on the roster at the end of the range (or today)."
-                  if slug == "sourcing_model" else "")
+            Table(
+                f"By {d['title'].lower()}",
+                columns(d["title"]),
+                d["rows"],
+                slug,
+                "Active contracts overlapping the range; money per currency, never converted. "
+                "Actual headcount: staff on the roster at the end of the range (or today)."
+                if slug == "sourcing_model"
+                else "",
+            )
             for slug, d in data.items()
         ]
         return {"charts": [spend_chart, headcount_chart], "tables": tables}
@@ -362,13 +457,20 @@ class RenewalsView(ReportView):
         counts = {label: 0 for _, _, label in queries.RENEWAL_BUCKETS}
         for r in rows:
             counts[r["bucket"]] += 1
-        chart = charts.bar_chart(list(counts), [("Contracts", list(counts.values()))],
-                                 title="Contracts by notice deadline")
+        chart = charts.bar_chart(
+            list(counts), [("Contracts", list(counts.values()))], title="Contracts by notice deadline"
+        )
         columns = [
-            Column("notice_deadline", "Notice deadline", "date"), Column("days_left", "Days left", "int"),
-            Column("bucket", "When"), Column("contract", "Contract"), Column("title", "Title"),
-            Column("vendor", "Vendor"), Column("owner", "Owner"), Column("end_date", "Ends", "date"),
-            Column("auto_renew", "Auto-renews", "bool"), Column("currency", "Currency"),
+            Column("notice_deadline", "Notice deadline", "date"),
+            Column("days_left", "Days left", "int"),
+            Column("bucket", "When"),
+            Column("contract", "Contract"),
+            Column("title", "Title"),
+            Column("vendor", "Vendor"),
+            Column("owner", "Owner"),
+            Column("end_date", "Ends", "date"),
+            Column("auto_renew", "Auto-renews", "bool"),
+            Column("currency", "Currency"),
             Column("monthly_fee", "Monthly fee", "money"),
         ]
         note = "Active contracts not yet ended whose notice deadline (end date − notice days) falls in the range."
@@ -379,6 +481,10 @@ class ReportIndexView(ReportView):
     template_name = "reports/index.html"
 
     def get(self, request):
-        context = {**admin.site.each_context(request), "is_nav_sidebar_enabled": False, "title": "Reports",
-                   "reports": REPORTS}
+        context = {
+            **admin.site.each_context(request),
+            "is_nav_sidebar_enabled": False,
+            "title": "Reports",
+            "reports": REPORTS,
+        }
         return TemplateResponse(request, self.template_name, context)

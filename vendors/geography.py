@@ -9,6 +9,7 @@ from itertools import chain
 
 from .choices import SourcingModel
 
+# fmt: off
 _NEIGHBOUR_PAIRS = [
     # North and Central America, Caribbean
     ("US", "CA"), ("US", "MX"), ("US", "BS"), ("US", "CU"), ("US", "DO"), ("US", "JM"),
@@ -50,6 +51,7 @@ _NEIGHBOUR_PAIRS = [
     ("TH", "LA"), ("TH", "MM"), ("VN", "KH"), ("VN", "LA"), ("KH", "LA"), ("AU", "NZ"),
     ("AU", "PG"), ("ID", "PG"), ("ID", "TL"), ("AU", "TL"),
 ]
+# fmt: on
 
 NEIGHBOURS: dict[str, frozenset[str]] = {
     country: frozenset(

@@ -5,9 +5,12 @@ DOMAIN_APPS = ("accounts", "vendors", "contracts", "kpis")
 MANAGER_WRITES = {
     "vendors": ["add_vendor", "change_vendor", "add_deliverycenter", "change_deliverycenter"],
     "contracts": [
-        "add_contract", "change_contract",
-        "add_staffmember", "change_staffmember",
-        "add_replacementobligation", "change_replacementobligation",
+        "add_contract",
+        "change_contract",
+        "add_staffmember",
+        "change_staffmember",
+        "add_replacementobligation",
+        "change_replacementobligation",
     ],
     "kpis": ["add_sla", "change_sla", "add_measurement", "change_measurement", "change_breach"],
 }

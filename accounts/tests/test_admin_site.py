@@ -17,8 +17,9 @@ def test_sla_admins_group_member_uses_the_admin_site_without_staff_flag(client, 
 
 def test_sla_admin_can_sign_in_on_the_admin_login_page(client, db):
     UserFactory(username="group-admin", role="admin")
-    response = client.post(reverse("admin:login"), {"username": "group-admin", "password": "pass",
-                                                    "next": reverse("admin:index")})
+    response = client.post(
+        reverse("admin:login"), {"username": "group-admin", "password": "pass", "next": reverse("admin:index")}
+    )
     assert response.status_code == 302
     assert client.get(reverse("admin:index")).status_code == 200
 

@@ -20,8 +20,9 @@ from tests.factories import BreachFactory, ContractFactory, SLAFactory
 def breaches(db):
     contract = ContractFactory()
     return [
-        BreachFactory(sla=SLAFactory(contract=contract, effective_from=f"2025-01-0{i + 1}"), contract=contract,
-                      notes="first note")
+        BreachFactory(
+            sla=SLAFactory(contract=contract, effective_from=f"2025-01-0{i + 1}"), contract=contract, notes="first note"
+        )
         for i in range(3)
     ]
 
@@ -65,7 +66,11 @@ def test_waive_with_reason_changes_exactly_the_selected_breaches(client, admin_u
     client.force_login(admin_user)
     first, second, third = breaches
     response = _post_action(
-        client, "admin:kpis_breach_changelist", "waive", [first.pk, third.pk], apply="1",
+        client,
+        "admin:kpis_breach_changelist",
+        "waive",
+        [first.pk, third.pk],
+        apply="1",
         reason="Outage caused by our own network",
     )
     assert response.status_code == 302
@@ -115,8 +120,17 @@ def test_export_xlsx_is_a_workbook(client, admin_user, breaches):
 def test_waive_message_counts_from_a_filtered_changelist(client, admin_user, breaches):
     client.force_login(admin_user)
     url = reverse("admin:kpis_breach_changelist") + "?open=yes"
-    response = client.post(url, {"action": "waive", helpers.ACTION_CHECKBOX_NAME: [breaches[0].pk], "index": 0,
-                                 "apply": "1", "reason": "Agreed at the quarterly review"}, follow=True)
+    response = client.post(
+        url,
+        {
+            "action": "waive",
+            helpers.ACTION_CHECKBOX_NAME: [breaches[0].pk],
+            "index": 0,
+            "apply": "1",
+            "reason": "Agreed at the quarterly review",
+        },
+        follow=True,
+    )
     messages = [str(m) for m in response.context["messages"]]
     assert messages == ["Waived 1 breach(es)."]
 
@@ -134,7 +148,11 @@ def test_measurement_outcome_filter_and_export(client, admin_user, db):
     for outcome, expected in [("met", [met]), ("minor", [minor]), ("major", [major]), ("breached", [major, minor])]:
         response = client.get(url, {"outcome": outcome})
         assert [m.pk for m in response.context["cl"].result_list] == [m.pk for m in expected], outcome
-    response = _post_action(client, "admin:kpis_measurement_changelist", "export_csv",
-                            list(Measurement.objects.values_list("pk", flat=True)))
+    response = _post_action(
+        client,
+        "admin:kpis_measurement_changelist",
+        "export_csv",
+        list(Measurement.objects.values_list("pk", flat=True)),
+    )
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert sorted(r["Outcome"] for r in rows) == ["major", "met", "minor"]

@@ -32,11 +32,19 @@ def build_world(n, owner=None):
     contracts = Contract.objects.bulk_create(
         [
             Contract(
-                vendor=v, reference=f"BULK-{n}-{i:04d}", title="Support", owner=owner,
-                engagement_model=["bpo", "bpm", "bps"][i % 3], service_type=["front_office", "back_office"][i % 2],
-                sourcing_model=["onshore", "nearshore", "offshore"][i % 3], delivery_center=centres[i],
-                start_date=start, end_date=end, notice_deadline=end - 90 * DAY,
-                monthly_fee=Decimal("10000"), baseline_monthly_cost=Decimal("15000"),
+                vendor=v,
+                reference=f"BULK-{n}-{i:04d}",
+                title="Support",
+                owner=owner,
+                engagement_model=["bpo", "bpm", "bps"][i % 3],
+                service_type=["front_office", "back_office"][i % 2],
+                sourcing_model=["onshore", "nearshore", "offshore"][i % 3],
+                delivery_center=centres[i],
+                start_date=start,
+                end_date=end,
+                notice_deadline=end - 90 * DAY,
+                monthly_fee=Decimal("10000"),
+                baseline_monthly_cost=Decimal("15000"),
             )
             for i, v in enumerate(vendors)
         ]
@@ -44,14 +52,25 @@ def build_world(n, owner=None):
     first = contracts[0]
     staff = StaffMember.objects.bulk_create(
         [
-            StaffMember(contract=first, employee_ref=f"E{i:05d}", full_name=f"Person {i}", joined_on=start,
-                        left_on=(datetime.date(2025, 1, 1) + i * DAY) if i % 2 else None,
-                        leave_reason="voluntary" if i % 2 else "")
+            StaffMember(
+                contract=first,
+                employee_ref=f"E{i:05d}",
+                full_name=f"Person {i}",
+                joined_on=start,
+                left_on=(datetime.date(2025, 1, 1) + i * DAY) if i % 2 else None,
+                leave_reason="voluntary" if i % 2 else "",
+            )
             for i in range(n)
         ]
         + [
-            StaffMember(contract=c, employee_ref="X1", full_name="Left", joined_on=start,
-                        left_on=datetime.date(2025, 6, 1), leave_reason="voluntary")
+            StaffMember(
+                contract=c,
+                employee_ref="X1",
+                full_name="Left",
+                joined_on=start,
+                left_on=datetime.date(2025, 6, 1),
+                leave_reason="voluntary",
+            )
             for c in contracts
         ]
     )
@@ -62,37 +81,74 @@ def build_world(n, owner=None):
     kpi_ids = list(KPI.objects.values_list("pk", flat=True))
     slas = SLA.objects.bulk_create(
         [
-            SLA(contract=c, kpi_id=kpi_ids[0], expected=Decimal("80"), minimum=Decimal("75"),
-                frequency="daily" if i == 0 else "monthly", effective_from=start)
+            SLA(
+                contract=c,
+                kpi_id=kpi_ids[0],
+                expected=Decimal("80"),
+                minimum=Decimal("75"),
+                frequency="daily" if i == 0 else "monthly",
+                effective_from=start,
+            )
             for i, c in enumerate(contracts)
         ]
-        + [SLA(contract=first, kpi_id=kpi_id, expected=Decimal("80"), minimum=Decimal("75"), effective_from=start)
-           for kpi_id in kpi_ids[1:4]]
+        + [
+            SLA(contract=first, kpi_id=kpi_id, expected=Decimal("80"), minimum=Decimal("75"), effective_from=start)
+            for kpi_id in kpi_ids[1:4]
+        ]
     )
     daily = slas[0]
     measurements = Measurement.objects.bulk_create(
         [
-            Measurement(sla=daily, period_start=start + i * DAY, period_end=start + i * DAY,
-                        value=Decimal(70 + i % 20), recorded_by=users[i % len(users)])
+            Measurement(
+                sla=daily,
+                period_start=start + i * DAY,
+                period_end=start + i * DAY,
+                value=Decimal(70 + i % 20),
+                recorded_by=users[i % len(users)],
+            )
             for i in range(n)
         ]
     )
     Breach.objects.bulk_create(
         [
-            Breach(kind="performance", severity="major", contract=first, sla=daily, measurement=m,
-                   period_start=m.period_start, period_end=m.period_end, expected=Decimal("80"),
-                   minimum=Decimal("75"), actual=m.value, service_credit=Decimal("200"))
+            Breach(
+                kind="performance",
+                severity="major",
+                contract=first,
+                sla=daily,
+                measurement=m,
+                period_start=m.period_start,
+                period_end=m.period_end,
+                expected=Decimal("80"),
+                minimum=Decimal("75"),
+                actual=m.value,
+                service_credit=Decimal("200"),
+            )
             for m in measurements
         ]
         + [
-            Breach(kind="replacement", severity="major", contract=o.departed.contract, obligation=o,
-                   period_start=o.due_on, period_end=o.due_on)
+            Breach(
+                kind="replacement",
+                severity="major",
+                contract=o.departed.contract,
+                obligation=o,
+                period_start=o.due_on,
+                period_end=o.due_on,
+            )
             for o in obligations[:1]
         ]
     )
     DigestDelivery.objects.bulk_create(
         [DigestDelivery(recipient=u, week="2026-W47", breach_count=i) for i, u in enumerate(users)]
     )
-    return {"owner": owner, "vendor": vendors[0], "contract": first, "sla": daily, "centre": centres[0],
-            "staff": staff[0], "obligation": obligations[0], "measurement": measurements[0],
-            "user": users[0]}
+    return {
+        "owner": owner,
+        "vendor": vendors[0],
+        "contract": first,
+        "sla": daily,
+        "centre": centres[0],
+        "staff": staff[0],
+        "obligation": obligations[0],
+        "measurement": measurements[0],
+        "user": users[0],
+    }

@@ -38,8 +38,9 @@ def world(request, db):
 
 
 @pytest.mark.parametrize("url_name,key", PAGES, ids=[p[0] for p in PAGES])
-def test_changelist_renders_with_bounded_queries(client, admin_user, world, url_name, key,
-                                                 django_assert_max_num_queries):
+def test_changelist_renders_with_bounded_queries(
+    client, admin_user, world, url_name, key, django_assert_max_num_queries
+):
     client.force_login(admin_user)
     url = reverse(f"admin:{url_name}_changelist")
     with django_assert_max_num_queries(MAX_CHANGELIST_QUERIES):
@@ -48,8 +49,9 @@ def test_changelist_renders_with_bounded_queries(client, admin_user, world, url_
 
 
 @pytest.mark.parametrize("url_name,key", PAGES, ids=[p[0] for p in PAGES])
-def test_change_page_renders_with_bounded_queries(client, admin_user, world, url_name, key,
-                                                  django_assert_max_num_queries):
+def test_change_page_renders_with_bounded_queries(
+    client, admin_user, world, url_name, key, django_assert_max_num_queries
+):
     client.force_login(admin_user)
     obj = _obj(world, key)
     url = reverse(f"admin:{url_name}_change", args=[obj.pk])
@@ -58,8 +60,14 @@ def test_change_page_renders_with_bounded_queries(client, admin_user, world, url
     assert response.status_code == 200
 
 
-HISTORY_PAGES = ["contracts_contract", "contracts_staffmember", "contracts_replacementobligation", "kpis_sla",
-                 "kpis_measurement", "kpis_breach"]
+HISTORY_PAGES = [
+    "contracts_contract",
+    "contracts_staffmember",
+    "contracts_replacementobligation",
+    "kpis_sla",
+    "kpis_measurement",
+    "kpis_breach",
+]
 
 
 @pytest.mark.parametrize("url_name", HISTORY_PAGES)
@@ -84,13 +92,22 @@ def test_changelist_filters_and_search_work(client, admin_user, db):
     world = build_world(5)
     client.force_login(admin_user)
     checks = {
-        "admin:contracts_contract_changelist": ["expiring=90", "notice=30", "breached_this_month=yes",
-                                                "sourcing_model__exact=offshore", "q=BULK", "vendor__country=PH"],
+        "admin:contracts_contract_changelist": [
+            "expiring=90",
+            "notice=30",
+            "breached_this_month=yes",
+            "sourcing_model__exact=offshore",
+            "q=BULK",
+            "vendor__country=PH",
+        ],
         "admin:kpis_breach_changelist": ["open=yes", "period=this_month", "credit=yes", "severity__exact=major"],
-        "admin:kpis_measurement_changelist": ["outcome=met", "outcome=major", "outcome=breached",
-                                              f"sla__id__exact={world['sla'].pk}"],
-        "admin:contracts_replacementobligation_changelist": ["state=overdue", "state=pending",
-                                                             "state=fulfilled_late"],
+        "admin:kpis_measurement_changelist": [
+            "outcome=met",
+            "outcome=major",
+            "outcome=breached",
+            f"sla__id__exact={world['sla'].pk}",
+        ],
+        "admin:contracts_replacementobligation_changelist": ["state=overdue", "state=pending", "state=fulfilled_late"],
         "admin:contracts_staffmember_changelist": ["employment=active", "employment=left_this_month"],
         "admin:vendors_vendor_changelist": ["breached_this_month=no", "country=PH", "q=Bulk"],
     }
@@ -128,8 +145,10 @@ def test_every_changelist_exports_csv(client, admin_user, url_name, key):
     world = build_world(5)
     obj = _obj(world, key)
     client.force_login(admin_user)
-    response = client.post(reverse(f"admin:{url_name}_changelist"),
-                           {"action": "export_csv", helpers.ACTION_CHECKBOX_NAME: [obj.pk], "index": 0})
+    response = client.post(
+        reverse(f"admin:{url_name}_changelist"),
+        {"action": "export_csv", helpers.ACTION_CHECKBOX_NAME: [obj.pk], "index": 0},
+    )
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert len(response.content.decode().strip().splitlines()) == 2  # header + the one selected row

@@ -45,12 +45,29 @@ def fixture(db):
     March: 2 met."""
     vendor_a = VendorFactory(name="Alpha BPO", country="PH")
     vendor_b = VendorFactory(name="Beta Services", country="PL")
-    ca = ContractFactory(vendor=vendor_a, reference="CA", currency="USD", monthly_fee=D("100000"),
-                         baseline_monthly_cost=D("150000"), at_risk_percent=D("10"), contracted_headcount=10,
-                         sourcing_model="offshore", service_type="front_office", end_date=datetime.date(2026, 6, 30))
-    cb = ContractFactory(vendor=vendor_b, reference="CB", currency="EUR", monthly_fee=D("50000"),
-                         baseline_monthly_cost=D("50000"), at_risk_percent=D("20"), contracted_headcount=2,
-                         sourcing_model="nearshore", service_type="back_office")
+    ca = ContractFactory(
+        vendor=vendor_a,
+        reference="CA",
+        currency="USD",
+        monthly_fee=D("100000"),
+        baseline_monthly_cost=D("150000"),
+        at_risk_percent=D("10"),
+        contracted_headcount=10,
+        sourcing_model="offshore",
+        service_type="front_office",
+        end_date=datetime.date(2026, 6, 30),
+    )
+    cb = ContractFactory(
+        vendor=vendor_b,
+        reference="CB",
+        currency="EUR",
+        monthly_fee=D("50000"),
+        baseline_monthly_cost=D("50000"),
+        at_risk_percent=D("20"),
+        contracted_headcount=2,
+        sourcing_model="nearshore",
+        service_type="back_office",
+    )
     a1 = SLAFactory(contract=ca, kpi=kpi("service_level"))
     a2 = SLAFactory(contract=ca, kpi=kpi("csat"))
     a3 = SLAFactory(contract=ca, kpi=kpi("quality_score"))
@@ -58,25 +75,62 @@ def fixture(db):
     MeasurementFactory(sla=a1, period_start=MARCH, value=D("85"))  # met
     m2 = MeasurementFactory(sla=a2, period_start=MARCH, value=D("70"))  # major
     m3 = MeasurementFactory(sla=a3, period_start=MARCH, value=D("78"))  # minor
-    BreachFactory(sla=a2, contract=ca, measurement=m2, period_start=MARCH, period_end=datetime.date(2026, 3, 31),
-                  severity="major", service_credit=D("2000"))
-    BreachFactory(sla=a3, contract=ca, measurement=m3, period_start=MARCH, period_end=datetime.date(2026, 3, 31),
-                  severity="minor", service_credit=D("0"))
-    BreachFactory(sla=a4, contract=ca, kind="missing_report", period_start=MARCH,
-                  period_end=datetime.date(2026, 3, 31), severity="major", service_credit=D("8000"), actual=None)
-    BreachFactory(sla=a1, contract=ca, period_start=MARCH, period_end=datetime.date(2026, 3, 31), severity="major",
-                  service_credit=D("500"), status="withdrawn")
+    BreachFactory(
+        sla=a2,
+        contract=ca,
+        measurement=m2,
+        period_start=MARCH,
+        period_end=datetime.date(2026, 3, 31),
+        severity="major",
+        service_credit=D("2000"),
+    )
+    BreachFactory(
+        sla=a3,
+        contract=ca,
+        measurement=m3,
+        period_start=MARCH,
+        period_end=datetime.date(2026, 3, 31),
+        severity="minor",
+        service_credit=D("0"),
+    )
+    BreachFactory(
+        sla=a4,
+        contract=ca,
+        kind="missing_report",
+        period_start=MARCH,
+        period_end=datetime.date(2026, 3, 31),
+        severity="major",
+        service_credit=D("8000"),
+        actual=None,
+    )
+    BreachFactory(
+        sla=a1,
+        contract=ca,
+        period_start=MARCH,
+        period_end=datetime.date(2026, 3, 31),
+        severity="major",
+        service_credit=D("500"),
+        status="withdrawn",
+    )
     b1 = SLAFactory(contract=cb, kpi=kpi("service_level"))
     b2 = SLAFactory(contract=cb, kpi=kpi("accuracy"))
     mb = MeasurementFactory(sla=b1, period_start=FEB, value=D("70"))
-    BreachFactory(sla=b1, contract=cb, measurement=mb, period_start=FEB, period_end=datetime.date(2026, 2, 28),
-                  severity="major", service_credit=D("1000"))
+    BreachFactory(
+        sla=b1,
+        contract=cb,
+        measurement=mb,
+        period_start=FEB,
+        period_end=datetime.date(2026, 2, 28),
+        severity="major",
+        service_credit=D("1000"),
+    )
     MeasurementFactory(sla=b1, period_start=MARCH, value=D("90"))
     MeasurementFactory(sla=b2, period_start=MARCH, value=D("80"))
     for _ in range(9):
         StaffMemberFactory(contract=ca, joined_on=datetime.date(2025, 1, 1))
-    leaver = StaffMemberFactory(contract=ca, joined_on=datetime.date(2025, 1, 1), left_on=datetime.date(2026, 3, 10),
-                                leave_reason="voluntary")
+    leaver = StaffMemberFactory(
+        contract=ca, joined_on=datetime.date(2025, 1, 1), left_on=datetime.date(2026, 3, 10), leave_reason="voluntary"
+    )
     ReplacementObligationFactory(departed=leaver)  # due 9 April: pending on 31 March
     return {"a": vendor_a, "b": vendor_b, "ca": ca, "cb": cb}
 
@@ -102,11 +156,8 @@ def test_scorecard_figures(fixture):
 
 
 def test_scorecard_by_quarter_and_drill_down_to_contracts(fixture):
-    rows = queries.vendor_scorecard(_filters(FEB, MARCH, period="quarter", group="contract",
-                                             vendor_id=fixture["b"].pk))
-    assert [(r["name"], r["period"], r["measured"], r["met"], r["major"]) for r in rows] == [
-        ("CB", "2026 Q1", 3, 2, 1)
-    ]
+    rows = queries.vendor_scorecard(_filters(FEB, MARCH, period="quarter", group="contract", vendor_id=fixture["b"].pk))
+    assert [(r["name"], r["period"], r["measured"], r["met"], r["major"]) for r in rows] == [("CB", "2026 Q1", 3, 2, 1)]
     assert rows[0]["credits"] == {"EUR": D("1000.00")}
 
 
@@ -118,20 +169,26 @@ def test_compliance_trend(fixture):
     assert series["Alpha BPO"]["compliance"] == [None, D("33.3")]
     by_type = queries.compliance_trend(_filters(FEB, MARCH, group="service_type"))
     assert {s["name"]: s["total_compliance"] for s in by_type["series"]} == {
-        "Back office": D("66.7"), "Front office": D("33.3")}
+        "Back office": D("66.7"),
+        "Front office": D("33.3"),
+    }
 
 
 def test_service_credits_against_cap(fixture):
     data = queries.service_credits(_filters(FEB, MARCH))
-    rows = [(r["contract"], r["month"], r["currency"], r["earned"], r["cap"], r["percent_of_cap"], r["capped"])
-            for r in data["rows"]]
+    rows = [
+        (r["contract"], r["month"], r["currency"], r["earned"], r["cap"], r["percent_of_cap"], r["capped"])
+        for r in data["rows"]
+    ]
     assert rows == [
         ("CA", MARCH, "USD", D("10000.00"), D("10000.00"), D("100.0"), True),
         ("CB", FEB, "EUR", D("1000.00"), D("10000.00"), D("10.0"), False),
     ]
     assert [(t["currency"], t["earned"]) for t in data["totals"]] == [("EUR", D("1000.00")), ("USD", D("10000.00"))]
     assert [(o["vendor"], o["currency"], o["owed"]) for o in data["owed_this_quarter"]] == [
-        ("Alpha BPO", "USD", D("10000.00")), ("Beta Services", "EUR", D("1000.00"))]
+        ("Alpha BPO", "USD", D("10000.00")),
+        ("Beta Services", "EUR", D("1000.00")),
+    ]
     assert data["quarter"] == "2026 Q1"
 
 
@@ -153,9 +210,14 @@ def test_sourcing_mix_and_savings(fixture):
     data = queries.sourcing_mix(_filters(MARCH, MARCH))
     by_model = {r["key"]: r for r in data["sourcing_model"]["rows"]}
     offshore = by_model["offshore"]
-    assert (offshore["currency"], offshore["monthly_fee"], offshore["baseline"], offshore["savings"],
-            offshore["savings_percent"], offshore["headcount"]) == (
-        "USD", D("100000.00"), D("150000.00"), D("50000.00"), D("33.3"), 9)
+    assert (
+        offshore["currency"],
+        offshore["monthly_fee"],
+        offshore["baseline"],
+        offshore["savings"],
+        offshore["savings_percent"],
+        offshore["headcount"],
+    ) == ("USD", D("100000.00"), D("150000.00"), D("50000.00"), D("33.3"), 9)
     assert by_model["nearshore"]["savings_percent"] == D("0.0")
     countries = {r["key"] for r in data["country"]["rows"]}
     assert countries == {"PH", "PL"}
@@ -165,12 +227,21 @@ def test_sourcing_mix_and_savings(fixture):
 def test_renewals_by_notice_deadline(fixture):
     rows = queries.renewals(_filters(FEB, datetime.date(2026, 8, 1)))
     assert [(r["contract"], r["notice_deadline"], r["days_left"], r["bucket"]) for r in rows] == [
-        ("CA", datetime.date(2026, 4, 1), 1, "Within 30 days")]
+        ("CA", datetime.date(2026, 4, 1), 1, "Within 30 days")
+    ]
 
 
-@pytest.mark.parametrize("days,bucket", [(-1, "Notice deadline passed"), (0, "Within 30 days"),
-                                         (30, "Within 30 days"), (31, "31–60 days"), (90, "61–90 days"),
-                                         (91, "Later")])
+@pytest.mark.parametrize(
+    "days,bucket",
+    [
+        (-1, "Notice deadline passed"),
+        (0, "Within 30 days"),
+        (30, "Within 30 days"),
+        (31, "31–60 days"),
+        (90, "61–90 days"),
+        (91, "Later"),
+    ],
+)
 def test_renewal_buckets(days, bucket):
     assert queries.renewal_bucket(days) == bucket
 
@@ -233,7 +304,10 @@ def test_service_credits_csv_tables(client, admin_user, fixture):
     url = reverse("reports:service_credits")
     response = client.get(url, {"start": "2026-02", "end": "2026-03", "format": "csv", "table": "totals"})
     assert response.content.decode().splitlines() == [
-        "Currency,Earned,Sum of caps,Earned back", "EUR,1000.00,10000.00,0.00", "USD,10000.00,10000.00,0.00"]
+        "Currency,Earned,Sum of caps,Earned back",
+        "EUR,1000.00,10000.00,0.00",
+        "USD,10000.00,10000.00,0.00",
+    ]
 
 
 def _count_queries(client, url, params):
