@@ -2,6 +2,7 @@ import django_filters
 from django.contrib.auth import get_user_model
 
 from common.filtersets import BaseFilterSet
+from common.lookups import LookupSelect
 from vendors.choices import SourcingModel
 from vendors.models import Vendor
 
@@ -12,9 +13,12 @@ from .models import Contract, StaffMember
 class ContractFilterSet(BaseFilterSet):
     search_fields = ("reference", "title", "service_line", "vendor__name")
 
-    vendor = django_filters.ModelChoiceFilter(queryset=Vendor.objects.order_by("name"))
+    vendor = django_filters.ModelChoiceFilter(
+        queryset=Vendor.objects.order_by("name"), widget=LookupSelect("vendors:vendor_lookup")
+    )
     owner = django_filters.ModelChoiceFilter(
-        queryset=get_user_model().objects.filter(owned_contracts__isnull=False).distinct().order_by("username")
+        queryset=get_user_model().objects.filter(owned_contracts__isnull=False).distinct().order_by("username"),
+        widget=LookupSelect("contracts:owner_lookup"),
     )
     service_type = django_filters.MultipleChoiceFilter(
         distinct=False, choices=ServiceType.choices, label="Service type"
@@ -50,9 +54,14 @@ class ContractFilterSet(BaseFilterSet):
 class StaffMemberFilterSet(BaseFilterSet):
     search_fields = ("full_name", "employee_ref", "role")
 
-    contract = django_filters.ModelChoiceFilter(queryset=Contract.objects.order_by("reference"))
+    contract = django_filters.ModelChoiceFilter(
+        queryset=Contract.objects.order_by("reference"), widget=LookupSelect("contracts:contract_lookup")
+    )
     vendor = django_filters.ModelChoiceFilter(
-        queryset=Vendor.objects.order_by("name"), field_name="contract__vendor", label="Vendor"
+        queryset=Vendor.objects.order_by("name"),
+        field_name="contract__vendor",
+        label="Vendor",
+        widget=LookupSelect("vendors:vendor_lookup"),
     )
     state = django_filters.ChoiceFilter(
         choices=[("active", "On staff"), ("departed", "Departed")], method="filter_state", label="State"

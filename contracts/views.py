@@ -1,11 +1,13 @@
 import datetime
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.db.models import Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from common.charts import measurement_chart
+from common.lookups import LookupView
 from common.views import ObjectDetailView, ObjectEditView, ObjectListView, WriteFormView
 from kpis import imports
 from kpis.checks import queue_breach_check
@@ -328,3 +330,13 @@ class ObligationEditView(ObjectEditView):
 
     def get_cancel_url(self):
         return self.object.departed.get_absolute_url()
+
+
+class ContractLookupView(LookupView):
+    queryset = Contract.objects.order_by("reference")
+    search_fields = ("reference", "title")
+
+
+class OwnerLookupView(LookupView):
+    queryset = get_user_model().objects.filter(owned_contracts__isnull=False).distinct().order_by("username")
+    search_fields = ("username", "first_name", "last_name")

@@ -1,4 +1,5 @@
 from common.charts import compliance_chart
+from common.lookups import LookupView
 from common.views import ObjectDetailView, ObjectEditView, ObjectListView
 from contracts.models import Contract
 from kpis.models import Measurement
@@ -62,3 +63,8 @@ class DeliveryCenterEditView(ObjectEditView):
 
     def get_cancel_url(self):
         return self.parent.get_absolute_url()
+
+
+class VendorLookupView(LookupView):
+    queryset = Vendor.objects.order_by("name")
+    search_fields = ("name",)
