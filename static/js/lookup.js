@@ -9,14 +9,15 @@
     box.setAttribute("aria-label", "Search " + (select.labels[0] ? select.labels[0].textContent : ""));
     select.parentNode.insertBefore(box, select);
     var timer = null;
-    box.addEventListener("input", function () {
-      clearTimeout(timer);
-      timer = setTimeout(function () {
+    var loaded = false;
+    function search() {
+        loaded = true;
         var url = select.dataset.lookupUrl + "?q=" + encodeURIComponent(box.value);
         fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
           .then(function (response) { return response.json(); })
           .then(function (data) {
             var keep = select.value;
+            var current = select.selectedIndex > 0 ? select.options[select.selectedIndex] : null;
             var blank = select.options[0];
             select.innerHTML = "";
             select.appendChild(blank);
@@ -24,9 +25,21 @@
               var option = new Option(row.text, row.id, false, String(row.id) === keep);
               select.appendChild(option);
             });
-            if (data.results.length === 1) { select.value = String(data.results[0].id); }
+            // Never drop the row already chosen, even when this search did not find it.
+            if (current && !Array.prototype.some.call(select.options, function (o) { return o.value === keep; })) {
+              select.appendChild(current);
+              select.value = keep;
+            }
+            if (data.results.length === 1 && box.value) { select.value = String(data.results[0].id); }
           });
-      }, 200);
+    }
+    box.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(search, 200);
+    });
+    // The first rows, fetched once when the user first reaches for the list.
+    ["focus", "mousedown"].forEach(function (event) {
+      select.addEventListener(event, function () { if (!loaded) { search(); } });
     });
   }
   document.querySelectorAll("select[data-lookup-url]").forEach(enhance);
