@@ -31,6 +31,8 @@ def render(runs):
         "",
     ]
     for preset, r in runs.items():
+        errors = {step: value["error"] for step, value in r.items() if isinstance(value, dict) and "error" in value}
+        r = {step: value for step, value in r.items() if step not in errors}
         counts = r.get("counts", {})
         lines += [
             f"## Preset `{preset}`",
@@ -114,4 +116,8 @@ def render(runs):
                 f"{tp['seconds']} s; p50 {tp.get('p50')}, p99 {tp.get('p99')}; non-2xx: {tp.get('non_2xx', 0)}",
                 "",
             ]
+        if errors:
+            lines += ["### Steps that failed in the last run", ""]
+            lines += [f"- {step}: {error}" for step, error in errors.items()]
+            lines.append("")
     return "\n".join(lines) + "\n"
