@@ -77,6 +77,23 @@ def calendar_cte(sla_ids=None, today=None):
     return "cal(frequency, period_start, period_end, days_ago, ordinal) AS (VALUES " + ", ".join(rows) + ")"
 
 
+def refresh_on_conflict(table, facts):
+    """The ``ON CONFLICT`` clause both breach upserts share (rule 5): an existing breach for the same
+    SLA, period and kind gets the engine's current ``facts``; a ``withdrawn`` one is revived (``open``,
+    detected anew so the next digest reports it); a row whose facts did not change is not touched,
+    so a second run writes nothing. Status and notes a person set are kept.
+    """
+    updates = ",\n".join(f"{column} = excluded.{column}" for column in facts)
+    changed = "\n".join(f"OR {sql.differs(f'{table}.{column}', f'excluded.{column}')}" for column in facts)
+    return f"""ON CONFLICT (sla_id, period_start, kind) DO UPDATE SET
+        {updates},
+        status = CASE WHEN {table}.status = 'withdrawn' THEN 'open' ELSE {table}.status END,
+        detected_at = CASE WHEN {table}.status = 'withdrawn' THEN excluded.detected_at ELSE {table}.detected_at END,
+        updated_at = excluded.updated_at
+    WHERE {table}.status = 'withdrawn'
+        {changed}"""
+
+
 # --- rule 1 + 5: performance breaches ------------------------------------------------------------
 def reevaluate_performance_breaches(sla_ids=None, now=None):
     """Rule 5: existing performance breaches whose figure no longer breaches (corrected to meet,
@@ -156,23 +173,7 @@ def record_performance_breaches(sla_ids=None, now=None):
                src.src_start, src.src_end, src.src_expected, src.src_minimum, src.src_actual, 0, 0, %s, %s,
                'open', ''
         FROM ({select_sql}) src WHERE 1=1
-        ON CONFLICT (sla_id, period_start, kind) DO UPDATE SET
-            severity = excluded.severity,
-            measurement_id = excluded.measurement_id,
-            period_end = excluded.period_end,
-            expected = excluded.expected,
-            minimum = excluded.minimum,
-            actual = excluded.actual,
-            status = CASE WHEN {B}.status = 'withdrawn' THEN 'open' ELSE {B}.status END,
-            detected_at = CASE WHEN {B}.status = 'withdrawn' THEN excluded.detected_at ELSE {B}.detected_at END,
-            updated_at = excluded.updated_at
-        WHERE {B}.status = 'withdrawn'
-           OR {B}.severity <> excluded.severity
-           OR COALESCE({B}.measurement_id, 0) <> excluded.measurement_id
-           OR {B}.period_end <> excluded.period_end
-           OR COALESCE({B}.expected, -1) <> excluded.expected
-           OR COALESCE({B}.minimum, -1) <> excluded.minimum
-           OR COALESCE({B}.actual, -1) <> excluded.actual
+        {refresh_on_conflict(B, ["severity", "measurement_id", "period_end", "expected", "minimum", "actual"])}
     """
     return sql.execute(statement, [now, now, *select_params])
 
@@ -207,19 +208,7 @@ def record_missing_reports(calendar, sla_ids=None, now=None):
           AND cal.period_start >= c.start_date AND cal.period_end <= c.end_date
           AND cal.period_start >= s.effective_from AND (s.effective_to IS NULL OR cal.period_end <= s.effective_to)
           AND NOT EXISTS (SELECT 1 FROM {t["M"]} m WHERE m.sla_id = s.id AND m.period_start = cal.period_start)
-        ON CONFLICT (sla_id, period_start, kind) DO UPDATE SET
-            severity = excluded.severity,
-            period_end = excluded.period_end,
-            expected = excluded.expected,
-            minimum = excluded.minimum,
-            status = CASE WHEN {B}.status = 'withdrawn' THEN 'open' ELSE {B}.status END,
-            detected_at = CASE WHEN {B}.status = 'withdrawn' THEN excluded.detected_at ELSE {B}.detected_at END,
-            updated_at = excluded.updated_at
-        WHERE {B}.status = 'withdrawn'
-           OR {B}.severity <> excluded.severity
-           OR {B}.period_end <> excluded.period_end
-           OR COALESCE({B}.expected, -1) <> excluded.expected
-           OR COALESCE({B}.minimum, -1) <> excluded.minimum
+        {refresh_on_conflict(B, ["severity", "period_end", "expected", "minimum"])}
     """
     return sql.execute(statement, [now, now, *scope_params])
 

@@ -51,6 +51,13 @@ def from_cents(integer_sql: str) -> str:
     return f"(({integer_sql}) / 100.0)"
 
 
+def differs(left_sql: str, right_sql: str) -> str:
+    """Null-safe ``<>``: true when the two values differ, counting NULL as a value."""
+    if is_postgresql():
+        return f"{left_sql} IS DISTINCT FROM {right_sql}"
+    return f"{left_sql} IS NOT {right_sql}"
+
+
 def better_or_equal(value_sql: str, threshold_sql: str, direction_sql: str) -> str:
     """Rule 1's comparison: ``value`` is at least as good as ``threshold`` for the KPI's direction.
 
