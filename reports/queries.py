@@ -137,6 +137,16 @@ def _headcount_aggregates(periods, prefix=""):
     return aggregates
 
 
+def _obligation_states(today):
+    """Counts of replacement obligations per state, for a queryset annotated ``with_fulfilment()``."""
+    return {
+        "pending": Count("pk", filter=Q(fulfilment_date__isnull=True, due_on__gte=today)),
+        "overdue": Count("pk", filter=Q(fulfilment_date__isnull=True, due_on__lt=today)),
+        "on_time": Count("pk", filter=Q(fulfilment_date__lte=F("due_on"))),
+        "late": Count("pk", filter=Q(fulfilment_date__gt=F("due_on"))),
+    }
+
+
 def _staff_in(filters, first, last):
     """Staff who could count in first..last (joined by the end, not gone before the start)."""
     return StaffMember.objects.filter(filters.contract_q("contract__")).filter(
@@ -240,11 +250,7 @@ def vendor_scorecard(filters):
         .filter(filters.contract_q("departed__contract__"), due_on__gte=first, due_on__lte=last)
         .annotate(bucket=trunc("due_on"))
         .values(id_path, label_path, "bucket")
-        .annotate(
-            on_time=Count("pk", filter=Q(fulfilment_date__lte=F("due_on"))),
-            late=Count("pk", filter=Q(fulfilment_date__gt=F("due_on"))),
-            overdue=Count("pk", filter=Q(fulfilment_date__isnull=True, due_on__lt=filters.today)),
-        )
+        .annotate(**_obligation_states(filters.today))
         .order_by()
     )
     for item in obligations:
@@ -440,12 +446,7 @@ def attrition(filters):
         for item in ReplacementObligation.objects.with_fulfilment()
         .filter(filters.contract_q("departed__contract__"))
         .values(id_o, label_o)
-        .annotate(
-            pending=Count("pk", filter=Q(fulfilment_date__isnull=True, due_on__gte=today)),
-            overdue=Count("pk", filter=Q(fulfilment_date__isnull=True, due_on__lt=today)),
-            on_time=Count("pk", filter=Q(fulfilment_date__lte=F("due_on"))),
-            late=Count("pk", filter=Q(fulfilment_date__gt=F("due_on"))),
-        )
+        .annotate(**_obligation_states(today))
         .order_by()
     }
     rows, totals = {}, {"start": [0] * len(months), "end": [0] * len(months), "left": [0] * len(months)}
@@ -505,12 +506,7 @@ def obligation_state_counts(filters):
     counts = (
         ReplacementObligation.objects.with_fulfilment()
         .filter(filters.contract_q("departed__contract__"))
-        .aggregate(
-            pending=Count("pk", filter=Q(fulfilment_date__isnull=True, due_on__gte=today)),
-            overdue=Count("pk", filter=Q(fulfilment_date__isnull=True, due_on__lt=today)),
-            on_time=Count("pk", filter=Q(fulfilment_date__lte=F("due_on"))),
-            late=Count("pk", filter=Q(fulfilment_date__gt=F("due_on"))),
-        )
+        .aggregate(**_obligation_states(today))
     )
     return [
         (ObligationState.PENDING.label, counts["pending"]),
