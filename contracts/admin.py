@@ -410,11 +410,7 @@ class ReplacementObligationAdmin(ExportMixin, SimpleHistoryAdmin):
 
     @admin.display(description="State")
     def state_display(self, obj):
-        fulfilled_on = obj.fulfilment_date
-        if fulfilled_on is None:
-            state = ObligationState.OVERDUE if obj.due_on < _today() else ObligationState.PENDING
-        else:
-            state = ObligationState.FULFILLED_LATE if fulfilled_on > obj.due_on else ObligationState.FULFILLED_ON_TIME
+        state = obj.state()
         colour = {"overdue": "#ba2121", "fulfilled_late": "#b36b00"}.get(state, "inherit")
         return format_html('<span style="color:{}">{}</span>', colour, state.label)
 
