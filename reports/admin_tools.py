@@ -10,12 +10,12 @@ import tablib
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import Count, IntegerField, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
+
+from vendors.models import _subquery_count
 
 # Above this many rows, an unfiltered changelist shows PostgreSQL's estimate instead of COUNT(*),
 # and a filtered one counts at most this many rows (then pages on as far as needed).
@@ -70,14 +70,7 @@ def count_of(model, fk_field, **filters):
 
     Subqueries (not joins) so several counts on one changelist never multiply each other.
     """
-    inner = (
-        model._default_manager.filter(**{fk_field: OuterRef("pk")}, **filters)
-        .order_by()
-        .values(fk_field)
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(inner, output_field=IntegerField()), 0)
+    return _subquery_count(model._default_manager.filter(**filters), fk_field)
 
 
 # --- export ----------------------------------------------------------------------------------
