@@ -19,6 +19,7 @@ from reports.admin_tools import (
     count_of,
     limited_formset,
 )
+from reports.queries import add_months, month_end, month_start, quarter_start
 
 from .choices import OPEN_STATUSES, BreachStatus, Severity
 from .models import KPI, SLA, Breach, DigestDelivery, Measurement
@@ -28,14 +29,6 @@ MEASUREMENT_INLINE_LIMIT = 24
 
 def _today():
     return timezone.localdate()
-
-
-def _month_bounds(today, months_back=0):
-    first = today.replace(day=1)
-    for _ in range(months_back):
-        first = (first - datetime.timedelta(days=1)).replace(day=1)
-    next_first = (first + datetime.timedelta(days=32)).replace(day=1)
-    return first, next_first - datetime.timedelta(days=1)
 
 
 # --- filters ---------------------------------------------------------------------------------
@@ -76,19 +69,16 @@ class PeriodFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         today = _today()
-        value = self.value()
-        if value == "this_month":
-            first, last = _month_bounds(today)
-        elif value == "last_month":
-            first, last = _month_bounds(today, 1)
-        elif value == "this_quarter":
-            first = datetime.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
-            last = _month_bounds(first.replace(month=first.month + 2))[1]
-        elif value == "this_year":
-            first, last = datetime.date(today.year, 1, 1), datetime.date(today.year, 12, 31)
-        else:
+        periods = {  # first day, length in months
+            "this_month": (month_start(today), 1),
+            "last_month": (add_months(today, -1), 1),
+            "this_quarter": (quarter_start(today), 3),
+            "this_year": (datetime.date(today.year, 1, 1), 12),
+        }
+        if self.value() not in periods:
             return queryset
-        return queryset.filter(period_end__gte=first, period_end__lte=last)
+        first, months = periods[self.value()]
+        return queryset.filter(period_end__gte=first, period_end__lte=month_end(add_months(first, months - 1)))
 
 
 class OpenFilter(admin.SimpleListFilter):
