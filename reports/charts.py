@@ -131,25 +131,36 @@ def _svg(parts, title, height):
     )
 
 
-def bar_chart(categories, series, title="", unit="", y_max=None):
-    """Grouped bars: one group per category, one bar per series."""
-    categories = list(categories)
-    if not categories or not series:
-        return ""
+def _plot(categories, series, unit, y_max):
+    """What both charts start from: (grid and label parts, legend parts, layout, slot width, value → y,
+    y of the plot's bottom edge)."""
     scale = _scale(series, y_max)
     bottom, top, _ = scale
     layout = _layout(categories)
     legend, legend_height = _legend(series)
     offset = TOP + TITLE_HEIGHT + legend_height
-    parts, plot_w, plot_h, slot = _frame(layout[0], scale, unit, offset, layout)
+    parts, _, plot_h, slot = _frame(layout[0], scale, unit, offset, layout)
+
+    def y_of(value):
+        return offset + plot_h - plot_h * (float(value) - bottom) / (top - bottom)
+
+    return parts, legend, layout, slot, y_of, offset + plot_h
+
+
+def bar_chart(categories, series, title="", unit="", y_max=None):
+    """Grouped bars: one group per category, one bar per series."""
+    categories = list(categories)
+    if not categories or not series:
+        return ""
+    parts, legend, layout, slot, y_of, _ = _plot(categories, series, unit, y_max)
     bar_w = slot * 0.8 / len(series)
-    zero_y = offset + plot_h - plot_h * (0 - bottom) / (top - bottom)
+    zero_y = y_of(0)
     for s_index, (name, values) in enumerate(series):
         colour = PALETTE[s_index % len(PALETTE)]
         for c_index, value in enumerate(values):
             if value is None:
                 continue
-            y = offset + plot_h - plot_h * (float(value) - bottom) / (top - bottom)
+            y = y_of(value)
             x = LEFT + slot * c_index + slot * 0.1 + bar_w * s_index
             y0, height = min(y, zero_y), abs(zero_y - y)
             tip = escape(f"{name} · {categories[c_index]}: {_fmt(value, unit)}")
@@ -171,12 +182,7 @@ def line_chart(categories, series, title="", unit="", y_max=None):
     categories = list(categories)
     if not categories or not series:
         return ""
-    scale = _scale(series, y_max)
-    bottom, top, _ = scale
-    layout = _layout(categories)
-    legend, legend_height = _legend(series)
-    offset = TOP + TITLE_HEIGHT + legend_height
-    parts, plot_w, plot_h, slot = _frame(layout[0], scale, unit, offset, layout)
+    parts, legend, layout, slot, y_of, floor_y = _plot(categories, series, unit, y_max)
     for s_index, (name, values) in enumerate(series):
         colour = PALETTE[s_index % len(PALETTE)]
         segments, current = [], []
@@ -187,7 +193,7 @@ def line_chart(categories, series, title="", unit="", y_max=None):
                 current = []
                 continue
             x = LEFT + slot * (c_index + 0.5)
-            y = offset + plot_h - plot_h * (float(value) - bottom) / (top - bottom)
+            y = y_of(value)
             current.append((x, y, value, categories[c_index]))
         if current:
             segments.append(current)
@@ -197,7 +203,7 @@ def line_chart(categories, series, title="", unit="", y_max=None):
             for x, y, value, category in segment:
                 tip = escape(f"{name} · {category}: {_fmt(value, unit)}")
                 parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"><title>{tip}</title></circle>')
-    parts.append(f'<line x1="{LEFT}" y1="{offset + plot_h}" x2="{WIDTH - RIGHT}" y2="{offset + plot_h}" class="axis"/>')
+    parts.append(f'<line x1="{LEFT}" y1="{floor_y}" x2="{WIDTH - RIGHT}" y2="{floor_y}" class="axis"/>')
     return _svg(parts + legend, title, _height(layout))
 
 
