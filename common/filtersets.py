@@ -4,6 +4,8 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from common.lookups import LookupSelect
+
 
 class BaseFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
@@ -36,3 +38,9 @@ class BaseFilterSet(django_filters.FilterSet):
                 widget.attrs["class"] = css
             form._styled = True
         return form
+
+
+def lookup_filter(queryset, lookup_url_name, **kwargs):
+    """A foreign-key filter drawn as a type-ahead ``LookupSelect`` fed by the ``LookupView`` at
+    ``lookup_url_name`` (give both the same queryset)."""
+    return django_filters.ModelChoiceFilter(queryset=queryset, widget=LookupSelect(lookup_url_name), **kwargs)

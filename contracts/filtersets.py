@@ -1,8 +1,7 @@
 import django_filters
 from django.contrib.auth import get_user_model
 
-from common.filtersets import BaseFilterSet
-from common.lookups import LookupSelect
+from common.filtersets import BaseFilterSet, lookup_filter
 from vendors.choices import SourcingModel
 from vendors.models import Vendor
 
@@ -10,15 +9,21 @@ from .choices import ContractStatus, EngagementModel, ServiceType
 from .models import Contract, StaffMember
 
 
+def vendor_filter(**kwargs):
+    return lookup_filter(Vendor.objects.order_by("name"), "vendors:vendor_lookup", **kwargs)
+
+
+def contract_filter(**kwargs):
+    return lookup_filter(Contract.objects.order_by("reference"), "contracts:contract_lookup", **kwargs)
+
+
 class ContractFilterSet(BaseFilterSet):
     search_fields = ("reference", "title", "service_line", "vendor__name")
 
-    vendor = django_filters.ModelChoiceFilter(
-        queryset=Vendor.objects.order_by("name"), widget=LookupSelect("vendors:vendor_lookup")
-    )
-    owner = django_filters.ModelChoiceFilter(
-        queryset=get_user_model().objects.filter(owned_contracts__isnull=False).distinct().order_by("username"),
-        widget=LookupSelect("contracts:owner_lookup"),
+    vendor = vendor_filter()
+    owner = lookup_filter(
+        get_user_model().objects.filter(owned_contracts__isnull=False).distinct().order_by("username"),
+        "contracts:owner_lookup",
     )
     service_type = django_filters.MultipleChoiceFilter(
         distinct=False, choices=ServiceType.choices, label="Service type"
@@ -54,15 +59,8 @@ class ContractFilterSet(BaseFilterSet):
 class StaffMemberFilterSet(BaseFilterSet):
     search_fields = ("full_name", "employee_ref", "role")
 
-    contract = django_filters.ModelChoiceFilter(
-        queryset=Contract.objects.order_by("reference"), widget=LookupSelect("contracts:contract_lookup")
-    )
-    vendor = django_filters.ModelChoiceFilter(
-        queryset=Vendor.objects.order_by("name"),
-        field_name="contract__vendor",
-        label="Vendor",
-        widget=LookupSelect("vendors:vendor_lookup"),
-    )
+    contract = contract_filter()
+    vendor = vendor_filter(field_name="contract__vendor", label="Vendor")
     state = django_filters.ChoiceFilter(
         choices=[("active", "On staff"), ("departed", "Departed")], method="filter_state", label="State"
     )

@@ -2,9 +2,7 @@ import django_filters
 from django import forms
 
 from common.filtersets import BaseFilterSet
-from common.lookups import LookupSelect
-from contracts.models import Contract
-from vendors.models import Vendor
+from contracts.filtersets import contract_filter, vendor_filter
 
 from .choices import BreachKind, BreachStatus, Severity
 from .models import Breach
@@ -16,15 +14,8 @@ class BreachFilterSet(BaseFilterSet):
     kind = django_filters.MultipleChoiceFilter(distinct=False, choices=BreachKind.choices)
     severity = django_filters.MultipleChoiceFilter(distinct=False, choices=Severity.choices)
     status = django_filters.MultipleChoiceFilter(distinct=False, choices=BreachStatus.choices)
-    vendor = django_filters.ModelChoiceFilter(
-        queryset=Vendor.objects.order_by("name"),
-        field_name="contract__vendor",
-        label="Vendor",
-        widget=LookupSelect("vendors:vendor_lookup"),
-    )
-    contract = django_filters.ModelChoiceFilter(
-        queryset=Contract.objects.order_by("reference"), widget=LookupSelect("contracts:contract_lookup")
-    )
+    vendor = vendor_filter(field_name="contract__vendor", label="Vendor")
+    contract = contract_filter()
     period_from = django_filters.DateFilter(
         field_name="period_end",
         lookup_expr="gte",
