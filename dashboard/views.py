@@ -1,6 +1,5 @@
 import datetime
 
-from django.db.models import Sum
 from django.utils import timezone
 from django.views.generic import TemplateView
 
@@ -9,6 +8,7 @@ from common.charts import compliance_chart
 from contracts.models import Contract, ReplacementObligation
 from kpis import periods
 from kpis.choices import BreachKind
+from kpis.credits import credit_totals
 from kpis.models import SLA, Breach, Measurement
 from vendors.models import Vendor, _months_back
 
@@ -79,13 +79,10 @@ class DashboardView(TemplateView):
         missing = missing_reports([s for s in slas if not s.kpi.is_computed], today)
 
         q_start, q_end = quarter_bounds(today)
-        credits = list(
-            Breach.objects.filter(contract__in=contracts, period_end__gte=q_start, period_end__lte=q_end)
-            .exclude(status="withdrawn")
-            .order_by()
-            .values("contract__currency")
-            .annotate(total=Sum("service_credit"))
-            .order_by("contract__currency")
+        credits = credit_totals(
+            Breach.objects.filter(contract__in=contracts, period_end__gte=q_start, period_end__lte=q_end).exclude(
+                status="withdrawn"
+            )
         )
         trend = Measurement.objects.filter(
             sla__contract__in=contracts, period_end__gte=_months_back(today, 12), period_end__lte=today
