@@ -1,12 +1,21 @@
 """Chart.js configurations built server-side (rendered with json_script, drawn by static/js/charts.js)."""
 
 from kpis.periods import describe_period
+from vendors.models import _months_back
 
 GREEN = "#198754"
 RED = "#dc3545"
 AMBER = "#fd7e14"
 BLUE = "#0d6efd"
 GREY = "#6c757d"
+
+
+def compliance_trend(measurements, today, months=12):
+    """``compliance_by_month()`` rows of ``measurements`` whose period ended in the last ``months``
+    calendar months up to ``today``."""
+    return list(
+        measurements.filter(period_end__gte=_months_back(today, months), period_end__lte=today).compliance_by_month()
+    )
 
 
 def compliance_chart(rows):

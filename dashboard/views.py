@@ -4,13 +4,13 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from accounts import roles
-from common.charts import compliance_chart
+from common.charts import compliance_chart, compliance_trend
 from contracts.models import Contract, ReplacementObligation
 from kpis import periods
 from kpis.choices import BreachKind
 from kpis.credits import credit_totals
 from kpis.models import SLA, Breach, Measurement
-from vendors.models import Vendor, _months_back
+from vendors.models import Vendor
 
 
 def quarter_bounds(day):
@@ -84,10 +84,7 @@ class DashboardView(TemplateView):
                 status="withdrawn"
             )
         )
-        trend = Measurement.objects.filter(
-            sla__contract__in=contracts, period_end__gte=_months_back(today, 12), period_end__lte=today
-        ).compliance_by_month()
-        trend = list(trend)
+        trend = compliance_trend(Measurement.objects.filter(sla__contract__in=contracts), today)
         total = sum(r["total"] for r in trend)
         met = sum(r["met_total"] for r in trend)
         vendors = list(Vendor.objects.filter(pk__in=contracts.values("vendor")).with_scorecard(today).order_by("name"))

@@ -1,4 +1,6 @@
-from common.charts import compliance_chart
+from django.utils import timezone
+
+from common.charts import compliance_chart, compliance_trend
 from common.lookups import LookupView
 from common.views import ObjectDetailView, ObjectEditView, ObjectListView
 from contracts.models import Contract
@@ -6,7 +8,7 @@ from kpis.models import Measurement
 
 from .filtersets import VendorFilterSet
 from .forms import DeliveryCenterForm, VendorForm
-from .models import DeliveryCenter, Vendor, _months_back
+from .models import DeliveryCenter, Vendor
 from .tables import VendorTable
 
 
@@ -26,14 +28,9 @@ class VendorDetailView(ObjectDetailView):
         return Vendor.objects.with_scorecard().prefetch_related("certifications", "delivery_centers")
 
     def get_context_data(self, **kwargs):
-        from django.utils import timezone
-
         context = super().get_context_data(**kwargs)
         vendor = self.object
-        today = timezone.localdate()
-        trend = Measurement.objects.filter(
-            sla__contract__vendor=vendor, period_end__gte=_months_back(today, 12), period_end__lte=today
-        ).compliance_by_month()
+        trend = compliance_trend(Measurement.objects.filter(sla__contract__vendor=vendor), timezone.localdate())
         context.update(
             contracts=Contract.objects.filter(vendor=vendor).for_list().with_counts(),
             trend_chart=compliance_chart(trend),
