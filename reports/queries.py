@@ -540,9 +540,11 @@ def sourcing_mix(filters):
     """Spend, baseline, savings and headcount by sourcing model, service type and delivery country, per
     currency, for contracts active during the range. Two queries per dimension (six in all)."""
     first, last = month_start(filters.start), month_end(filters.end)
-    contracts = Contract.objects.filter(
-        filters.contract_q(), status=ContractStatus.ACTIVE, start_date__lte=last, end_date__gte=first
-    ).annotate(delivery_country=Coalesce("delivery_center__country", "vendor__country"))
+    contracts = (
+        Contract.objects.active()
+        .filter(filters.contract_q(), start_date__lte=last, end_date__gte=first)
+        .annotate(delivery_country=Coalesce("delivery_center__country", "vendor__country"))
+    )
     staff_day = min(last, filters.today)
     staff = (
         StaffMember.objects.filter(
@@ -614,7 +616,9 @@ def renewals(filters):
     """Active, unexpired contracts with their notice deadline in the range, soonest first. One query."""
     today = filters.today
     contracts = (
-        Contract.objects.filter(filters.contract_q(), status=ContractStatus.ACTIVE, end_date__gte=today)
+        Contract.objects.active()
+        .current(today)
+        .filter(filters.contract_q())
         .filter(notice_deadline__gte=month_start(filters.start), notice_deadline__lte=month_end(filters.end))
         .order_by("notice_deadline", "reference")
         .values(
