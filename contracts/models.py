@@ -30,9 +30,6 @@ class ContractQuerySet(models.QuerySet):
     def owned_by(self, user):
         return self.filter(owner=user)
 
-    def expired(self, today=None):
-        return self.filter(end_date__lt=today or _today())
-
     def current(self, today=None):
         return self.filter(end_date__gte=today or _today())
 
@@ -251,9 +248,6 @@ class StaffMemberQuerySet(models.QuerySet):
     def active_on(self, day):
         return self.filter(joined_on__lte=day).filter(Q(left_on__isnull=True) | Q(left_on__gte=day))
 
-    def departed(self):
-        return self.filter(left_on__isnull=False)
-
 
 class StaffMember(models.Model):
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="staff")
@@ -309,11 +303,6 @@ class StaffMember(models.Model):
     @property
     def is_active(self):
         return self.left_on is None
-
-    def replacement_due_on(self):
-        if not self.left_on:
-            return None
-        return self.left_on + datetime.timedelta(days=self.contract.replacement_days)
 
 
 class ReplacementObligationQuerySet(models.QuerySet):

@@ -60,9 +60,6 @@ class SLAQuerySet(models.QuerySet):
     def active(self):
         return self.filter(active=True)
 
-    def effective_on(self, day):
-        return self.filter(effective_from__lte=day).filter(Q(effective_to__isnull=True) | Q(effective_to__gte=day))
-
     def with_latest(self):
         """Annotate the latest figure: ``latest_value``, ``latest_period_start`` and ``latest_outcome``
         (``met`` / ``minor`` / ``major``, rule 1; None when nothing was reported)."""
@@ -73,16 +70,10 @@ class SLAQuerySet(models.QuerySet):
             ),
             latest_period_start=models.Subquery(latest.values("period_start")[:1]),
         )
-        higher = Q(kpi__direction=Direction.HIGHER_IS_BETTER)
-        lower = Q(kpi__direction=Direction.LOWER_IS_BETTER)
         return qs.annotate(
             latest_outcome=models.Case(
                 models.When(latest_value__isnull=True, then=models.Value(None)),
-                models.When(higher & Q(latest_value__gte=F("expected")), then=models.Value("met")),
-                models.When(lower & Q(latest_value__lte=F("expected")), then=models.Value("met")),
-                models.When(higher & Q(latest_value__gte=F("minimum")), then=models.Value(Severity.MINOR.value)),
-                models.When(lower & Q(latest_value__lte=F("minimum")), then=models.Value(Severity.MINOR.value)),
-                default=models.Value(Severity.MAJOR.value),
+                default=rule_1_outcome("latest_value", "expected", "minimum", "kpi__direction"),
                 output_field=models.CharField(),
             )
         )
@@ -182,14 +173,24 @@ class SLA(models.Model):
             return Severity.MINOR
         return Severity.MAJOR
 
-    def period_for(self, day):
-        return periods.period_bounds(self.frequency, day)
+
+def _better_or_equal(value, threshold, direction):
+    """Q: ``value`` is at least as good as ``threshold`` given the KPI ``direction`` (field paths)."""
+    return Q(**{direction: Direction.HIGHER_IS_BETTER, f"{value}__gte": F(threshold)}) | Q(
+        **{direction: Direction.LOWER_IS_BETTER, f"{value}__lte": F(threshold)}
+    )
 
 
-def _better_or_equal(value, threshold):
-    """Q: ``value`` is at least as good as ``threshold`` given the KPI's direction (joins sla → kpi)."""
-    return Q(sla__kpi__direction=Direction.HIGHER_IS_BETTER, **{f"{value}__gte": F(threshold)}) | Q(
-        sla__kpi__direction=Direction.LOWER_IS_BETTER, **{f"{value}__lte": F(threshold)}
+def rule_1_outcome(value, expected, minimum, direction):
+    """Rule 1 as one SQL expression: ``met``, ``minor`` or ``major`` (arguments are field paths).
+
+    The ORM twin of ``SLA.evaluate``; ``kpis.sql.better_or_equal`` is the raw-SQL one.
+    """
+    return models.Case(
+        models.When(_better_or_equal(value, expected, direction), then=models.Value("met")),
+        models.When(_better_or_equal(value, minimum, direction), then=models.Value(Severity.MINOR.value)),
+        default=models.Value(Severity.MAJOR.value),
+        output_field=models.CharField(),
     )
 
 
@@ -199,15 +200,11 @@ class MeasurementQuerySet(models.QuerySet):
 
         The one SQL expression of rule 1, reused by the breach engine, dashboard and reports.
         """
+        met = _better_or_equal("value", "sla__expected", "sla__kpi__direction")
         return self.annotate(
-            outcome=models.Case(
-                models.When(_better_or_equal("value", "sla__expected"), then=models.Value("met")),
-                models.When(_better_or_equal("value", "sla__minimum"), then=models.Value(Severity.MINOR.value)),
-                default=models.Value(Severity.MAJOR.value),
-                output_field=models.CharField(),
-            ),
+            outcome=rule_1_outcome("value", "sla__expected", "sla__minimum", "sla__kpi__direction"),
             met=models.Case(
-                models.When(_better_or_equal("value", "sla__expected"), then=models.Value(True)),
+                models.When(met, then=models.Value(True)),
                 default=models.Value(False),
                 output_field=models.BooleanField(),
             ),
