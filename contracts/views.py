@@ -1,5 +1,3 @@
-import datetime
-
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.db.models import Sum
@@ -9,8 +7,9 @@ from django.utils import timezone
 from common.charts import measurement_chart
 from common.lookups import LookupView
 from common.views import ObjectDetailView, ObjectEditView, ObjectListView, WriteFormView
-from kpis import imports
+from kpis import imports, periods
 from kpis.checks import queue_breach_check
+from kpis.choices import Frequency
 from kpis.forms import KPIEntryForm, MeasurementImportForm, parse_period, previous_month
 from kpis.models import SLA, Measurement
 from vendors.models import _months_back
@@ -173,8 +172,8 @@ class KPIEntryView(WriteFormView):
                 "rows": list(form.bound_rows()),
                 "period_value": day.strftime("%Y-%m"),
                 "period_day": day,
-                "prev_period": (day.replace(day=1) - datetime.timedelta(days=1)).replace(day=1).strftime("%Y-%m"),
-                "next_period": (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1).strftime("%Y-%m"),
+                "prev_period": previous_month(day).strftime("%Y-%m"),
+                "next_period": periods.next_period_start(Frequency.MONTHLY, day).strftime("%Y-%m"),
             },
         )
 
