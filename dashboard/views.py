@@ -9,6 +9,7 @@ from contracts.models import Contract, ReplacementObligation
 from kpis import periods
 from kpis.choices import BreachKind
 from kpis.credits import credit_totals
+from kpis.forms import figure_due
 from kpis.models import SLA, Breach, Measurement
 from vendors.models import Vendor
 
@@ -26,12 +27,8 @@ def missing_reports(slas, today):
     due = []
     for sla in slas:
         start, end = periods.period_bounds(sla.frequency, periods.period_start(sla.frequency, today) - periods.ONE_DAY)
-        contract = sla.contract
-        if end < contract.start_date or start > contract.end_date:
-            continue
-        if sla.effective_from > end or (sla.effective_to and sla.effective_to < start):
-            continue
-        due.append((sla, start, end, end + datetime.timedelta(days=contract.reporting_grace_days)))
+        if figure_due(sla, start, end):
+            due.append((sla, start, end, end + datetime.timedelta(days=sla.contract.reporting_grace_days)))
     if not due:
         return []
     reported = set(

@@ -28,6 +28,17 @@ def previous_month(today=None):
     return (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
 
 
+def figure_due(sla, start, end):
+    """Whether ``sla`` and its contract are in force for some of ``start``..``end``: a figure is due."""
+    contract = sla.contract
+    return not (
+        sla.effective_from > end
+        or (sla.effective_to and sla.effective_to < start)
+        or start > contract.end_date
+        or end < contract.start_date
+    )
+
+
 class KPIEntryForm(BootstrapForm):
     """Every SLA of one contract due in the period containing ``day``: one figure (and note) each."""
 
@@ -44,9 +55,7 @@ class KPIEntryForm(BootstrapForm):
         }
         for sla in slas:
             start, end = bounds[sla.pk]
-            if sla.effective_from > end or (sla.effective_to and sla.effective_to < start):
-                continue
-            if start > contract.end_date or end < contract.start_date:
+            if not figure_due(sla, start, end):
                 continue
             current = existing.get((sla.pk, start))
             value_name, note_name = f"value_{sla.pk}", f"note_{sla.pk}"
