@@ -14,11 +14,6 @@ from kpis.models import SLA, Breach, Measurement
 from vendors.models import Vendor
 
 
-def quarter_bounds(day):
-    start = periods.period_start("quarterly", day)
-    return start, periods.period_end("quarterly", day)
-
-
 def missing_reports(slas, today):
     """SLAs with no figure for their last completed period, with the day the report is (or was) due.
 
@@ -75,7 +70,7 @@ class DashboardView(TemplateView):
         at_risk.sort(key=lambda s: (s.latest_outcome != "major", s.contract.reference))
         missing = missing_reports([s for s in slas if not s.kpi.is_computed], today)
 
-        q_start, q_end = quarter_bounds(today)
+        q_start, q_end = periods.period_bounds("quarterly", today)
         credits = credit_totals(
             Breach.objects.filter(contract__in=contracts, period_end__gte=q_start, period_end__lte=q_end).exclude(
                 status="withdrawn"
