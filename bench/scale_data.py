@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
@@ -162,7 +163,7 @@ def generate(preset: Preset, seed=2026, log=print, today=None):
     timings = {}
     started = time.perf_counter()
     kpis = {k.code: k for k in KPI.objects.all()}
-    home = __import__("django.conf", fromlist=["settings"]).settings.HOME_COUNTRY
+    home = settings.HOME_COUNTRY
     starts = month_starts(preset.months, today)
     contract_start = starts[0]
 
