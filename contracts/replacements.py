@@ -22,6 +22,7 @@ import datetime
 from django.utils import timezone
 
 from kpis import sql
+from kpis.breaches import BREACH_COLUMNS
 from kpis.models import Breach
 
 from .models import Contract, ReplacementObligation, StaffMember
@@ -61,9 +62,7 @@ def record_replacement_breaches(today, now=None):
     now = sql.adapt_datetime(now or timezone.now())
     today_sql = sql.date_literal(today)
     statement = f"""
-        INSERT INTO {B} (kind, severity, contract_id, sla_id, measurement_id, obligation_id, period_start,
-                         period_end, expected, minimum, actual, service_credit, credit_earned_back, detected_at,
-                         updated_at, status, notes)
+        INSERT INTO {B} ({BREACH_COLUMNS})
         SELECT 'replacement', 'major', c.id, NULL, NULL, o.id, p.left_on, o.due_on, NULL, NULL, NULL, 0, 0, %s, %s,
                CASE WHEN ({FULFILLED_ON}) IS NULL THEN 'open' ELSE 'resolved' END, ''
         FROM {t["O"]} o
