@@ -8,7 +8,7 @@
   grouped vendor → contract → breach, in a constant number of queries; ``None`` when there is nothing
   to report. Links are absolute: ``settings.SITE_URL`` + ``/breaches/<id>/``, ``/contracts/<id>/``.
 * Sending is made repeat-safe by ``DigestDelivery`` (unique recipient + week):
-  ``plan_weekly_digest(week)`` creates one row per recipient (``get_or_create``) and returns the rows
+  ``plan_weekly_digest(week)`` creates one row per recipient (one bulk insert) and returns the rows
   still to send; ``deliver_digest(delivery_id)`` claims that row with one conditional UPDATE
   (``claim_delivery``), sends, and marks it ``sent``. A failed SMTP send marks it ``failed`` and
   re-raises so Celery retries with backoff; a duplicate or late task cannot claim a row that is
@@ -321,19 +321,24 @@ def preview_weekly_digest(week, today=None):
 
 # --- sending once --------------------------------------------------------------------------------------
 def plan_weekly_digest(week):
-    """Claim one ``DigestDelivery`` per recipient for ``week``; return the ids still to send.
+    """Create one ``DigestDelivery`` per recipient for ``week``; return the ids still to send.
 
-    A row already ``sent`` is skipped; a ``failed`` one is returned again (retrying it is safe, see
-    ``deliver_digest``). Running this twice for a week returns only what is not sent yet.
+    Two statements whatever the number of recipients (plus the recipients' own query): one
+    ``bulk_create(ignore_conflicts=True)`` and one select. Returned are the rows never attempted and
+    the ``failed`` ones (retrying is safe, see ``deliver_digest``); a ``sent`` row, or one being
+    sent, is not. Running this twice for a week returns only what is not sent yet.
     """
-    to_send = []
-    for user, all_vendors in digest_recipients(week).items():
-        delivery, created = DigestDelivery.objects.get_or_create(
-            recipient=user, week=week, defaults={"all_vendors": all_vendors}
-        )
-        if created or delivery.status == DigestDelivery.Status.FAILED:
-            to_send.append(delivery.pk)
-    return to_send
+    recipients = digest_recipients(week)
+    DigestDelivery.objects.bulk_create(
+        [DigestDelivery(recipient=user, week=week, all_vendors=everything) for user, everything in recipients.items()],
+        ignore_conflicts=True,
+    )
+    not_sent = Q(status=DigestDelivery.Status.FAILED) | Q(status=DigestDelivery.Status.SENDING, attempts=0)
+    return list(
+        DigestDelivery.objects.filter(not_sent, week=week, recipient__in=list(recipients))
+        .order_by("recipient_id")
+        .values_list("pk", flat=True)
+    )
 
 
 # A claim older than this is presumed dead (worker killed mid-send) and may be taken over.
