@@ -1,6 +1,8 @@
 """Helpers for the web tests: bulk rows for query-count tests, a logged-in client per role."""
 
+import csv
 import datetime
+import io
 from decimal import Decimal
 
 from contracts.models import Contract, ReplacementObligation, StaffMember
@@ -100,3 +102,9 @@ def bulk_world(n, owner, prefix="B"):
         ]
     )
     return contracts
+
+
+def csv_rows(response):
+    """The rows of a streamed CSV export (header first)."""
+    assert response.streaming
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))

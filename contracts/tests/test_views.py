@@ -1,4 +1,3 @@
-import csv
 import datetime
 import io
 from decimal import Decimal
@@ -6,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from common.testing import bulk_world
+from common.testing import bulk_world, csv_rows
 from contracts.models import Contract
 from tests.factories import ContractFactory, DeliveryCenterFactory, SLAFactory, StaffMemberFactory, VendorFactory
 
@@ -201,7 +200,7 @@ def test_contract_list_export_csv_has_filtered_rows(client, viewer, contract_mix
     client.force_login(viewer)
     response = client.get(reverse("contracts:contract_list"), {"status": "active", "_export": "csv"})
     assert response["Content-Disposition"] == 'attachment; filename="contracts.csv"'
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = csv_rows(response)
     assert rows[0][:3] == ["Reference", "Title", "Vendor"]
     assert [r[0] for r in rows[1:]] == ["A-1"]
     header = rows[0]

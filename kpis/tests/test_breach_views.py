@@ -1,11 +1,10 @@
-import csv
 import datetime
 import io
 
 import pytest
 from django.urls import reverse
 
-from common.testing import bulk_world
+from common.testing import bulk_world, csv_rows
 from kpis.models import Breach
 from tests.factories import BreachFactory, ContractFactory, SLAFactory
 
@@ -136,7 +135,7 @@ def test_breach_filters(client, owner, breach_mix, params, expected):
 def test_breach_export_csv(client, viewer, breach_mix):
     client.force_login(viewer)
     response = client.get(reverse("kpis:breach_list"), {"severity": "major", "_export": "csv"})
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = csv_rows(response)
     header = rows[0]
     assert len(rows) == 2
     assert rows[1][header.index("Contract")] == "MINE-1"

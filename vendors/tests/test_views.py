@@ -1,11 +1,10 @@
-import csv
 import io
 
 import openpyxl
 import pytest
 from django.urls import reverse
 
-from common.testing import bulk_world
+from common.testing import bulk_world, csv_rows
 from contracts.models import Contract
 from tests.factories import ContractFactory, DeliveryCenterFactory, VendorFactory
 from vendors.models import Vendor
@@ -127,7 +126,7 @@ def test_vendor_list_exports_filtered_rows_to_csv_and_xlsx(client, viewer):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert response.streaming
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = csv_rows(response)
     assert rows[0][:2] == ["Name", "Country"]
     assert [r[0] for r in rows[1:]] == ["Alpha"]
     assert rows[1][1] == "IN"
