@@ -1,5 +1,6 @@
 import datetime
 
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.views.generic import TemplateView
 
@@ -59,6 +60,9 @@ class DashboardView(TemplateView):
         live = contracts.active().current(today)
 
         open_breaches = Breach.objects.open().filter(contract__in=contracts)
+        breach_counts = open_breaches.aggregate(
+            total=Count("pk"), missing_report=Count("pk", filter=Q(kind=BreachKind.MISSING_REPORT))
+        )
         slas = list(
             SLA.objects.active()
             .filter(contract__in=live)
@@ -85,9 +89,9 @@ class DashboardView(TemplateView):
         context.update(
             scope=scope,
             today=today,
-            open_breach_count=open_breaches.count(),
+            open_breach_count=breach_counts["total"],
             open_breaches=list(open_breaches.for_list().major_first()[: self.limit]),
-            missing_report_breach_count=open_breaches.filter(kind=BreachKind.MISSING_REPORT).count(),
+            missing_report_breach_count=breach_counts["missing_report"],
             at_risk=at_risk[:20],
             at_risk_count=len(at_risk),
             missing=missing[:20],
