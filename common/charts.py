@@ -50,6 +50,18 @@ def measurement_chart(sla, measurements):
     level_radius = 0 if len(points) > 1 else 8
     values = [float(m.value) for m in points] + [float(sla.expected), float(sla.minimum)]
     padding = (max(values) - min(values)) * 0.1 or 1
+
+    def level(label, value, colour, dash):
+        """A flat dashed line at one of the SLA's levels."""
+        return {
+            "label": label,
+            "data": [float(value)] * len(points),
+            "borderColor": colour,
+            "borderDash": dash,
+            "pointRadius": level_radius,
+            "pointStyle": "line",
+        }
+
     return {
         "type": "line",
         "data": {
@@ -63,22 +75,8 @@ def measurement_chart(sla, measurements):
                     "pointRadius": 5,
                     "tension": 0.2,
                 },
-                {
-                    "label": "Expected",
-                    "data": [float(sla.expected)] * len(points),
-                    "borderColor": GREEN,
-                    "borderDash": [6, 4],
-                    "pointRadius": level_radius,
-                    "pointStyle": "line",
-                },
-                {
-                    "label": "Minimum",
-                    "data": [float(sla.minimum)] * len(points),
-                    "borderColor": RED,
-                    "borderDash": [2, 3],
-                    "pointRadius": level_radius,
-                    "pointStyle": "line",
-                },
+                level("Expected", sla.expected, GREEN, [6, 4]),
+                level("Minimum", sla.minimum, RED, [2, 3]),
             ],
         },
         "options": {
