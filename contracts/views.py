@@ -54,17 +54,14 @@ class ContractDetailView(ObjectDetailView):
             sla.chart = measurement_chart(sla, sla.history) if sla.history else None
             sla.chart_id = f"sla-chart-{sla.pk}"
         staff = list(contract.staff.select_related("replacement_obligation").order_by("left_on", "full_name"))
-        obligations = list(
-            ReplacementObligation.objects.filter(departed__contract=contract)
-            .select_related("departed__contract", "replacement")
-            .order_by("-due_on")
-        )
-        by_departed = {}
-        for obligation in obligations:
-            obligation.current_state = obligation.state(today)
-            by_departed[obligation.departed_id] = obligation
+        # The roster already holds every obligation of the contract (joined above): no second query.
+        obligations = []
         for member in staff:
-            member.obligation_info = by_departed.get(member.pk)
+            member.obligation_info = getattr(member, "replacement_obligation", None)
+            if member.obligation_info is not None:
+                member.obligation_info.current_state = member.obligation_info.state(today)
+                obligations.append(member.obligation_info)
+        obligations.sort(key=lambda o: o.due_on, reverse=True)
         breaches = list(contract.breaches.select_related("sla__kpi").major_first()[:100])
         credits = contract.breaches.exclude(status="withdrawn").aggregate(
             total=Sum("service_credit"), earned_back=Sum("credit_earned_back")
