@@ -212,7 +212,7 @@ class MeasurementImportView(WriteFormView):
             else:
                 result = imports.import_measurements(rows, request.user)
                 if result.ok:
-                    queue_breach_check(result.sla_ids)
+                    queue_breach_check(result.figures)
                     messages.success(
                         request,
                         f"Imported: {result.created} new, {result.updated} corrected, {result.unchanged} unchanged.",

@@ -103,5 +103,5 @@ def compute_attrition(month=None, today=None, contract_ids=None):
             .values_list("pk", flat=True)
             .distinct()
         )
-    breaches = detect_breaches(sla_ids=sla_ids, today=today) if sla_ids else {}
+    breaches = detect_breaches(figures=[(pk, first) for pk in sla_ids], today=today) if sla_ids else {}
     return {"month": first.strftime("%Y-%m"), "measurements_written": written, "sla_ids": sla_ids, "breaches": breaches}

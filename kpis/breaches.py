@@ -1,8 +1,19 @@
-"""Rules 1, 3 and 5 of DESIGN.md: performance breaches, missing reports, corrections.
+"""Rules 1, 2, 3 and 5 of DESIGN.md: performance breaches, credits, missing reports, corrections.
 
-``detect_breaches()`` is the whole hourly job (``kpis.tasks.detect_breaches``). It runs a fixed
-handful of set-based SQL statements, whatever the number of SLAs and measurements — no Python loop
-over rows — and works on PostgreSQL and SQLite alike (see ``kpis.sql``).
+``detect_breaches()`` is the whole hourly job (``kpis.tasks.detect_breaches``), and the check queued
+when figures change. It runs a fixed handful of set-based SQL statements, whatever the number of SLAs
+and measurements — no Python loop over rows — and works on PostgreSQL and SQLite alike (see
+``kpis.sql``):
+
+1. ``_cal``: the reporting calendar (every period of each frequency in use, up to today).
+2. ``_scope``: the contract-months to check — all of them, every month of some contracts (``sla_ids``:
+   the credit cap and earn-back span a contract's SLAs), or the months of some changed figures plus
+   the earn-back window before them (``figures``).
+3. ``_cand``: every performance and missing-report breach that holds in scope, with its facts and its
+   credit (``kpis.credits``), and the id of the breach already recorded for it, if any.
+4. Breaches in scope that no longer hold are withdrawn (credit 0); recorded ones whose facts or credit
+   changed are updated; new ones are inserted. Each row is written at most once, and only when
+   something changed, so a second run writes nothing.
 
 Who may change what on a breach row
 -----------------------------------
@@ -18,17 +29,18 @@ The engine owns the *facts* of a breach: ``severity``, ``expected``, ``minimum``
 
 ``withdrawn`` is reserved to the engine: a person who wants to drop a breach *waives* it.
 A breach a person has acknowledged, waived or resolved keeps that status whatever happens to its
-figure; its facts (actual, severity, credit) are still kept up to date.
+figure; its facts (actual, severity, credit) are still kept up to date. A missing report stays owed
+for its period even if the SLA or contract is later deactivated: only the figure withdraws it.
 """
 
 import datetime
 
-from django.db.models import F, Min
+from django.db.models import Min
 from django.utils import timezone
 
 from . import periods, sql
-from .choices import Frequency
-from .credits import apply_service_credits
+from .choices import BreachKind, Frequency
+from .credits import credited_ctes
 from .models import KPI, SLA, Breach, Measurement
 
 BREACH_COLUMNS = (
@@ -47,23 +59,21 @@ def _tables():
     }
 
 
-# --- the reporting calendar -----------------------------------------------------------------
-def calendar_cte(sla_ids=None, today=None):
-    """``cal(frequency, period_start, period_end, days_ago, ordinal)``: every reporting period of
-    each frequency in use, from the earliest SLA start up to the period containing ``today``.
+# --- 1. the reporting calendar ---------------------------------------------------------------------
+def calendar_select(today):
+    """``_cal(frequency, period_start, period_end, days_ago, ordinal)``: every reporting period of each
+    frequency in use, from the earliest SLA start up to the period containing ``today``.
 
     Its size depends on the dates only (a daily SLA since 2021 is ~2,000 rows), never on the number
     of SLAs or measurements. ``days_ago`` = whole days between the period's last day and today
-    (rule 3's grace test); ``ordinal`` numbers the periods of one frequency (rule 2's earn-back
-    looks at the N periods right after a breach). Costs one query.
+    (rule 3's grace test); ``ordinal`` numbers the periods of one frequency (rule 2's earn-back looks
+    at the N periods right after a breach). Costs one query.
     """
-    today = today or timezone.localdate()
-    scope = SLA.objects.all()
-    if sla_ids is not None:
-        # Every SLA of the contracts concerned: the credit step (cap, earn-back) covers whole contracts.
-        scope = scope.filter(contract__in=SLA.objects.filter(pk__in=[int(pk) for pk in sla_ids]).values("contract"))
     firsts = dict(
-        scope.order_by().values("frequency").annotate(first=Min("effective_from")).values_list("frequency", "first")
+        SLA.objects.order_by()
+        .values("frequency")
+        .annotate(first=Min("effective_from"))
+        .values_list("frequency", "first")
     )
     rows = ["('none', {d}, {d}, -1, 0)".format(d=sql.date_literal(datetime.date(1900, 1, 1)))]
     for frequency in Frequency.values:
@@ -74,190 +84,238 @@ def calendar_cte(sla_ids=None, today=None):
             rows.append(
                 f"('{frequency}', {sql.date_literal(start)}, {sql.date_literal(end)}, {(today - end).days}, {ordinal})"
             )
-    return "cal(frequency, period_start, period_end, days_ago, ordinal) AS (VALUES " + ", ".join(rows) + ")"
-
-
-def refresh_on_conflict(table, facts):
-    """The ``ON CONFLICT`` clause both breach upserts share (rule 5): an existing breach for the same
-    SLA, period and kind gets the engine's current ``facts``; a ``withdrawn`` one is revived (``open``,
-    detected anew so the next digest reports it); a row whose facts did not change is not touched,
-    so a second run writes nothing. Status and notes a person set are kept.
-    """
-    updates = ",\n".join(f"{column} = excluded.{column}" for column in facts)
-    changed = "\n".join(f"OR {sql.differs(f'{table}.{column}', f'excluded.{column}')}" for column in facts)
-    return f"""ON CONFLICT (sla_id, period_start, kind) DO UPDATE SET
-        {updates},
-        status = CASE WHEN {table}.status = 'withdrawn' THEN 'open' ELSE {table}.status END,
-        detected_at = CASE WHEN {table}.status = 'withdrawn' THEN excluded.detected_at ELSE {table}.detected_at END,
-        updated_at = excluded.updated_at
-    WHERE {table}.status = 'withdrawn'
-        {changed}"""
-
-
-# --- rule 1 + 5: performance breaches ------------------------------------------------------------
-def reevaluate_performance_breaches(sla_ids=None, now=None):
-    """Rule 5: existing performance breaches whose figure no longer breaches (corrected to meet,
-    deleted, or moved to another period) are withdrawn when still ``open``; their ``actual`` and
-    ``measurement`` follow the current figure whatever the status. One UPDATE.
-
-    Runs before ``record_performance_breaches`` so a measurement moved to another period is released
-    from its old breach first (``Breach.measurement`` is one-to-one).
-    """
-    t = _tables()
-    now = now or timezone.now()
-    scope_b, p1 = sql.in_list("b1.sla_id", sla_ids)
-    scope_m, p2 = sql.in_list("m2.sla_id", sla_ids)
-    # Breaches of these SLAs, or holding a figure of these SLAs: two index-driven halves (an OR here
-    # would scan every breach and re-run the subquery per row).
-    in_scope = (
-        "1=1"
-        if sla_ids is None
-        else f"""{t["B"]}.id IN (
-            SELECT b1.id FROM {t["B"]} b1 WHERE {scope_b}
-            UNION SELECT b2.id FROM {t["B"]} b2 JOIN {t["M"]} m2 ON m2.id = b2.measurement_id WHERE {scope_m})"""
+    return (
+        "WITH cal(frequency, period_start, period_end, days_ago, ordinal) AS (VALUES "
+        + ", ".join(rows)
+        + ") SELECT * FROM cal"
     )
-    figure = f"FROM {t['M']} m WHERE m.sla_id = {t['B']}.sla_id AND m.period_start = {t['B']}.period_start"
-    statement = f"""
-        UPDATE {t["B"]} SET
-            status = CASE WHEN {t["B"]}.status = 'open' THEN 'withdrawn' ELSE {t["B"]}.status END,
-            measurement_id = (SELECT m.id {figure}),
-            actual = COALESCE((SELECT m.value {figure}), {t["B"]}.actual),
-            updated_at = %s
-        WHERE {t["B"]}.kind = 'performance'
-          AND {in_scope}
-          AND NOT EXISTS (
-              SELECT 1 FROM {t["M"]} m
-              JOIN {t["S"]} s ON s.id = m.sla_id JOIN {t["K"]} k ON k.id = s.kpi_id
-              WHERE m.sla_id = {t["B"]}.sla_id AND m.period_start = {t["B"]}.period_start
-                AND NOT {sql.better_or_equal("m.value", "s.expected", "k.direction")}
-          )
-          AND (
-              {t["B"]}.status = 'open'
-              OR COALESCE({t["B"]}.measurement_id, 0) <> COALESCE((SELECT m.id {figure}), 0)
-              OR COALESCE({t["B"]}.actual, -1) <> COALESCE((SELECT m.value {figure}), {t["B"]}.actual, -1)
-          )
-    """
-    return sql.execute(statement, [sql.adapt_datetime(now), *p1, *p2])
 
 
-def record_performance_breaches(sla_ids=None, now=None):
-    """Rule 1 (+5): every figure worse than ``expected`` is a breach — ``minor`` while at least as good
-    as ``minimum``, ``major`` below it. One ``INSERT … SELECT … ON CONFLICT DO UPDATE``.
-
-    The selection is ``Measurement.objects.with_outcome()`` (rule 1 in SQL), compiled by the ORM.
-    An existing breach for the same SLA and period gets the corrected facts (severity, actual,
-    expected, minimum, measurement); only a ``withdrawn`` one changes status (back to ``open``).
-    Rows whose facts did not change are not touched, so a second run writes nothing.
-    """
-    t = _tables()
-    now = sql.adapt_datetime(now or timezone.now())
-    figures = Measurement.objects.with_outcome().filter(met=False).order_by()
-    if sla_ids is not None:
-        figures = figures.filter(sla_id__in=[int(pk) for pk in sla_ids])
-    figures = figures.values(
-        src_contract=F("sla__contract_id"),
-        src_sla=F("sla_id"),
-        src_measurement=F("id"),
-        src_start=F("period_start"),
-        src_end=F("period_end"),
-        src_expected=F("sla__expected"),
-        src_minimum=F("sla__minimum"),
-        src_actual=F("value"),
-        src_severity=F("outcome"),
+# --- 2. the scope -------------------------------------------------------------------------------------
+def slas_scope_select(sla_ids):
+    """Every month of the contracts that own ``sla_ids``."""
+    ids, params = sql.in_list("id", sla_ids)
+    return (
+        f"SELECT DISTINCT contract_id, {sql.date_literal(datetime.date.min)} AS month_first, "
+        f"{sql.date_literal(datetime.date.max)} AS month_last FROM {SLA._meta.db_table} WHERE {ids}",
+        params,
     )
-    select_sql, select_params = figures.query.sql_with_params()
-    B = t["B"]
-    statement = f"""
-        INSERT INTO {B} ({BREACH_COLUMNS})
-        SELECT 'performance', src.src_severity, src.src_contract, src.src_sla, src.src_measurement, NULL,
-               src.src_start, src.src_end, src.src_expected, src.src_minimum, src.src_actual, 0, 0, %s, %s,
-               'open', ''
-        FROM ({select_sql}) src WHERE 1=1
-        {refresh_on_conflict(B, ["severity", "measurement_id", "period_end", "expected", "minimum", "actual"])}
-    """
-    return sql.execute(statement, [now, now, *select_params])
 
 
-# --- rule 3: missing reports ------------------------------------------------------------------------
-def record_missing_reports(calendar, sla_ids=None, now=None):
-    """Rule 3: an active SLA on an active contract owes a figure for every period that ended more than
+def figures_scope_select(figures):
+    """The contract-months of changed ``(sla_id, period_start)`` figures (new, corrected or deleted),
+    and those of the earn-back window before each: a breach N periods earlier may earn its credit back
+    (or lose it) because of this figure."""
+    t = _tables()
+    changed, params = sql.pairs_select(figures)
+    return (
+        f"""
+        WITH f AS ({changed}),
+        days(contract_id, day) AS (
+            SELECT s.contract_id, before.period_end
+            FROM f
+            JOIN {t["S"]} s ON s.id = f.sla_id
+            JOIN {t["C"]} c ON c.id = s.contract_id
+            JOIN _cal cal ON cal.frequency = s.frequency AND cal.period_start = f.period_start
+            JOIN _cal before ON before.frequency = s.frequency
+                            AND before.ordinal BETWEEN cal.ordinal - c.earn_back_periods AND cal.ordinal
+            UNION SELECT s.contract_id, m.period_end
+            FROM f JOIN {t["M"]} m ON m.sla_id = f.sla_id AND m.period_start = f.period_start
+            JOIN {t["S"]} s ON s.id = m.sla_id
+            UNION SELECT b.contract_id, b.period_end
+            FROM f JOIN {t["B"]} b ON b.sla_id = f.sla_id AND b.period_start = f.period_start
+        )
+        SELECT DISTINCT contract_id, {sql.month_first("day")} AS month_first, {sql.month_last("day")} AS month_last
+        FROM days""",
+        params,
+    )
+
+
+def in_scope(scoped, contract_sql, day_sql):
+    """A JOIN restricting rows to the scope's contract-months (nothing when every month is checked)."""
+    if not scoped:
+        return ""
+    return f"JOIN _scope sc ON sc.contract_id = {contract_sql} AND {day_sql} BETWEEN sc.month_first AND sc.month_last"
+
+
+# --- 3. the breaches that hold ----------------------------------------------------------------------
+def candidates_select(scoped):
+    """``_cand``: every performance (rule 1) and missing-report (rule 3) breach that holds in scope,
+    with its credit (rule 2, ``kpis.credits``).
+
+    Rule 1: every figure worse than ``expected`` is a breach — ``minor`` while at least as good as
+    ``minimum``, ``major`` below it.
+
+    Rule 3: an active SLA on an active contract owes a figure for every period that ended more than
     ``reporting_grace_days`` days ago and lies within both the contract's start–end dates and the
     SLA's effective dates. Each one without a measurement is a ``missing_report`` breach: ``major``
-    (credit as a major performance breach, see ``kpis.credits``) when the contract's
-    ``missing_report_is_breach``, else ``minor``. One ``INSERT … SELECT … ON CONFLICT DO UPDATE``.
-
-    KPIs the app computes itself (``KPI.is_computed``, e.g. attrition) are not *reported* by the
-    vendor, so they never raise a missing report.
+    when the contract's ``missing_report_is_breach``, else ``minor``. KPIs the app computes itself
+    (``KPI.is_computed``, e.g. attrition) are not *reported* by the vendor, so they never raise one.
+    A missing report already recorded holds until its figure arrives.
     """
     t = _tables()
-    B = t["B"]
-    now = sql.adapt_datetime(now or timezone.now())
-    scope, scope_params = sql.in_list("s.id", sla_ids)
-    statement = f"""
-        WITH {calendar}
-        INSERT INTO {B} ({BREACH_COLUMNS})
-        SELECT 'missing_report', CASE WHEN c.missing_report_is_breach THEN 'major' ELSE 'minor' END,
-               c.id, s.id, NULL, NULL, cal.period_start, cal.period_end, s.expected, s.minimum, NULL, 0, 0,
-               %s, %s, 'open', ''
-        FROM {t["S"]} s
-        JOIN {t["C"]} c ON c.id = s.contract_id
-        JOIN {t["K"]} k ON k.id = s.kpi_id
-        JOIN cal ON cal.frequency = s.frequency
-        WHERE s.active AND c.status = 'active' AND NOT k.is_computed AND {scope}
-          AND cal.days_ago > c.reporting_grace_days
-          AND cal.period_start >= c.start_date AND cal.period_end <= c.end_date
-          AND cal.period_start >= s.effective_from AND (s.effective_to IS NULL OR cal.period_end <= s.effective_to)
-          AND NOT EXISTS (SELECT 1 FROM {t["M"]} m WHERE m.sla_id = s.id AND m.period_start = cal.period_start)
-        {refresh_on_conflict(B, ["severity", "period_end", "expected", "minimum"])}
+    met = sql.better_or_equal("m.value", "s.expected", "k.direction")
+    at_least_minimum = sql.better_or_equal("m.value", "s.minimum", "k.direction")
+    no_figure = "NOT EXISTS (SELECT 1 FROM {M} m WHERE m.sla_id = {sla} AND m.period_start = {start})"
+    return f"""
+        WITH performance AS (
+            SELECT 'performance' AS kind, CASE WHEN {at_least_minimum} THEN 'minor' ELSE 'major' END AS severity,
+                   s.contract_id, m.sla_id, m.id AS measurement_id, m.period_start, m.period_end,
+                   s.expected, s.minimum, m.value AS actual
+            FROM {t["M"]} m
+            JOIN {t["S"]} s ON s.id = m.sla_id
+            JOIN {t["K"]} k ON k.id = s.kpi_id
+            {in_scope(scoped, "s.contract_id", "m.period_end")}
+            WHERE NOT {met}
+        ),
+        missing AS (
+            SELECT 'missing_report' AS kind, CASE WHEN c.missing_report_is_breach THEN 'major' ELSE 'minor' END AS severity,
+                   c.id AS contract_id, s.id AS sla_id, CAST(NULL AS BIGINT) AS measurement_id,
+                   cal.period_start, cal.period_end, s.expected, s.minimum, s.expected * NULL AS actual
+            FROM {t["S"]} s
+            JOIN {t["C"]} c ON c.id = s.contract_id
+            JOIN {t["K"]} k ON k.id = s.kpi_id
+            JOIN _cal cal ON cal.frequency = s.frequency
+            {in_scope(scoped, "c.id", "cal.period_end")}
+            WHERE s.active AND c.status = 'active' AND NOT k.is_computed
+              AND cal.days_ago > c.reporting_grace_days
+              AND cal.period_start >= c.start_date AND cal.period_end <= c.end_date
+              AND cal.period_start >= s.effective_from AND (s.effective_to IS NULL OR cal.period_end <= s.effective_to)
+              AND {no_figure.format(M=t["M"], sla="s.id", start="cal.period_start")}
+        ),
+        still_missing AS (
+            SELECT b.kind, b.severity, b.contract_id, b.sla_id, b.measurement_id, b.period_start, b.period_end,
+                   b.expected, b.minimum, b.actual
+            FROM {t["B"]} b
+            {in_scope(scoped, "b.contract_id", "b.period_end")}
+            WHERE b.kind = 'missing_report' AND b.status <> 'withdrawn'
+              AND {no_figure.format(M=t["M"], sla="b.sla_id", start="b.period_start")}
+              AND NOT EXISTS (SELECT 1 FROM missing x WHERE x.sla_id = b.sla_id AND x.period_start = b.period_start)
+        ),
+        facts AS (
+            SELECT * FROM performance UNION ALL SELECT * FROM missing UNION ALL SELECT * FROM still_missing
+        ),
+        {credited_ctes()}
+        SELECT * FROM credited
     """
-    return sql.execute(statement, [now, now, *scope_params])
 
 
-def withdraw_reported_missing_reports(sla_ids=None, now=None):
-    """Rule 3: a figure recorded later withdraws the ``open`` missing-report breach for its period.
+# --- 4. writing the breaches ------------------------------------------------------------------------
+FACTS = ("severity", "measurement_id", "period_end", "expected", "minimum", "actual")
 
-    One UPDATE. (An acknowledged/waived/resolved one keeps its status; its credit drops to 0 in
-    ``kpis.credits``.)
-    """
+
+def withdraw_breaches(kind, scoped, now):
+    """Breaches of ``kind`` in scope that no longer hold: an ``open`` one is withdrawn, any other keeps
+    the status a person gave it; the credit drops to 0 and a performance breach's ``actual`` and
+    ``measurement`` follow the current figure (none when it was deleted). Rows already in that state are
+    not touched."""
     t = _tables()
     B = t["B"]
-    scope, scope_params = sql.in_list("sla_id", sla_ids)
+    figure = f"FROM {t['M']} m WHERE m.sla_id = {B}.sla_id AND m.period_start = {B}.period_start"
+    follow, follow_changed = "", ""
+    if kind == BreachKind.PERFORMANCE:
+        follow = f"measurement_id = (SELECT m.id {figure}), actual = COALESCE((SELECT m.value {figure}), {B}.actual),"
+        follow_changed = f"""
+            OR {sql.differs(f"{B}.measurement_id", f"(SELECT m.id {figure})")}
+            OR {sql.differs(f"{B}.actual", f"COALESCE((SELECT m.value {figure}), {B}.actual)")}"""
+    scope = (
+        f"FROM _scope sc WHERE sc.contract_id = {B}.contract_id AND {B}.period_end BETWEEN sc.month_first AND sc.month_last AND"
+        if scoped
+        else "WHERE"
+    )
     statement = f"""
-        UPDATE {B} SET status = 'withdrawn', updated_at = %s
-        WHERE kind = 'missing_report' AND status = 'open' AND {scope}
-          AND EXISTS (SELECT 1 FROM {t["M"]} m WHERE m.sla_id = {B}.sla_id AND m.period_start = {B}.period_start)
+        UPDATE {B} SET
+            status = CASE WHEN {B}.status = 'open' THEN 'withdrawn' ELSE {B}.status END,
+            {follow}
+            service_credit = 0, credit_earned_back = 0, updated_at = %s
+        {scope} {B}.kind = %s
+          AND NOT EXISTS (
+              SELECT 1 FROM _cand x WHERE x.sla_id = {B}.sla_id AND x.period_start = {B}.period_start AND x.kind = {B}.kind
+          )
+          AND ({B}.status = 'open' OR {B}.service_credit <> 0 OR {B}.credit_earned_back <> 0 {follow_changed})
     """
-    return sql.execute(statement, [sql.adapt_datetime(now or timezone.now()), *scope_params])
+    return sql.execute(statement, [sql.adapt_datetime(now), kind])
+
+
+def update_breaches(kind, now):
+    """Recorded breaches of ``kind`` that hold, whose facts or credit changed, get them; a withdrawn one
+    is reopened and detected anew (so the next digest reports it). Status and notes a person set are
+    kept."""
+    B = _tables()["B"]
+    facts = ",\n".join(f"{column} = x.{column}" for column in FACTS)
+    changed = "\n".join(f"OR {sql.differs(f'{B}.{column}', f'x.{column}')}" for column in FACTS)
+    statement = f"""
+        UPDATE {B} SET
+            {facts},
+            service_credit = {sql.from_cents("x.credit_cents")},
+            credit_earned_back = {sql.from_cents("x.earned_back_cents")},
+            status = x.new_status,
+            detected_at = CASE WHEN {B}.status = 'withdrawn' THEN %s ELSE {B}.detected_at END,
+            updated_at = %s
+        FROM _cand x
+        WHERE x.existing_id = {B}.id AND x.kind = %s AND (
+            {B}.status <> x.new_status
+            {changed}
+            OR {sql.cents(f"{B}.service_credit")} <> x.credit_cents
+            OR {sql.cents(f"{B}.credit_earned_back")} <> x.earned_back_cents
+        )
+    """
+    now = sql.adapt_datetime(now)
+    return sql.execute(statement, [now, now, kind])
+
+
+def insert_breaches(kind, now):
+    """New breaches of ``kind``: ``open``, detected now, with their credit."""
+    t = _tables()
+    statement = f"""
+        INSERT INTO {t["B"]} ({BREACH_COLUMNS})
+        SELECT x.kind, x.severity, x.contract_id, x.sla_id, x.measurement_id, NULL, x.period_start, x.period_end,
+               x.expected, x.minimum, x.actual, {sql.from_cents("x.credit_cents")},
+               {sql.from_cents("x.earned_back_cents")}, %s, %s, 'open', ''
+        FROM _cand x
+        WHERE x.existing_id IS NULL AND x.kind = %s
+    """
+    now = sql.adapt_datetime(now)
+    return sql.execute(statement, [now, now, kind])
 
 
 def refresh_planner_statistics(rows_written, threshold=10_000):
     """After a bulk write (a first run, a backfill) PostgreSQL's row estimates for the breach table are
-    stale, and the credit statement's plan turns into nested loops over 500k rows. ANALYZE (allowed in
-    a transaction, samples a fixed number of pages) fixes that; small hourly runs skip it.
+    stale until autovacuum comes by, and the next run's or page's plans turn into nested loops over
+    500k rows. ANALYZE (allowed in a transaction, samples a fixed number of pages) fixes that; small
+    runs skip it.
     """
     if rows_written >= threshold and sql.is_postgresql():
         sql.execute(f"ANALYZE {Breach._meta.db_table}")
 
 
 # --- the job ------------------------------------------------------------------------------------------
-def detect_breaches(sla_ids=None, today=None):
-    """Rules 1, 2, 3 and 5 for ``sla_ids`` (every SLA when None), in one locked transaction.
+def detect_breaches(sla_ids=None, figures=None, today=None):
+    """Rules 1, 2, 3 and 5 in one locked transaction, for every contract-month (the hourly run), every
+    month of the contracts owning ``sla_ids``, or the months changed ``figures`` (``(sla_id,
+    period_start)`` pairs: recorded, corrected or deleted) bear on.
 
-    Seven statements whatever the data: the calendar bounds, re-evaluation of existing performance
-    breaches, new/updated performance breaches, missing reports, withdrawal of missing reports that
-    arrived, service credits with cap and earn-back (for every contract the SLAs belong to).
-    Returns the number of rows each step wrote; a second run writes nothing.
+    A dozen statements whatever the data. Returns the number of breaches of each kind recorded (new),
+    updated (facts or credit changed) and withdrawn; a second run writes nothing.
     """
     today = today or timezone.localdate()
     now = timezone.now()
-    with sql.job_lock("kpis.detect_breaches"):
-        calendar = calendar_cte(sla_ids, today)
-        summary = {
-            "performance_reevaluated": reevaluate_performance_breaches(sla_ids, now),
-            "performance_recorded": record_performance_breaches(sla_ids, now),
-            "missing_reports_recorded": record_missing_reports(calendar, sla_ids, now),
-            "missing_reports_withdrawn": withdraw_reported_missing_reports(sla_ids, now),
-        }
+    summary = {}
+    with sql.job_lock("kpis.detect_breaches"), sql.temp_tables() as temp:
+        temp("_cal", calendar_select(today))
+        scoped = figures is not None or sla_ids is not None
+        if not scoped:
+            sql.prefer_hash_joins()
+        if figures is not None:
+            temp("_scope", *figures_scope_select(figures))
+        elif sla_ids is not None:
+            temp("_scope", *slas_scope_select(sla_ids))
+        temp("_cand", candidates_select(scoped))
+        for kind, label in ((BreachKind.PERFORMANCE, "performance"), (BreachKind.MISSING_REPORT, "missing_reports")):
+            # Withdraw first: a figure moved to another period releases its old breach (one-to-one).
+            summary[f"{label}_withdrawn"] = withdraw_breaches(kind, scoped, now)
+        for kind, label in ((BreachKind.PERFORMANCE, "performance"), (BreachKind.MISSING_REPORT, "missing_reports")):
+            summary[f"{label}_updated"] = update_breaches(kind, now)
+            summary[f"{label}_recorded"] = insert_breaches(kind, now)
         refresh_planner_statistics(sum(summary.values()))
-        summary["credits_updated"] = apply_service_credits(calendar, sla_ids, now)
     return summary

@@ -1,4 +1,4 @@
-"""Queue a breach check for SLAs whose figures just changed, once the transaction commits.
+"""Queue a breach check for figures that just changed, once the transaction commits.
 
 Views, imports and the API call this after saving measurements so a breach shows within seconds;
 the hourly ``kpis.tasks.detect_breaches`` run catches anything else.
@@ -11,17 +11,18 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 
-def queue_breach_check(sla_ids):
-    sla_ids = sorted({int(pk) for pk in sla_ids})
-    if not sla_ids:
+def queue_breach_check(figures):
+    """``figures``: ``(sla_id, period_start)`` of each figure recorded, corrected or deleted."""
+    figures = sorted({(int(pk), day.isoformat()) for pk, day in figures})
+    if not figures:
         return
 
     def _send():
         from kpis.tasks import detect_breaches
 
         try:
-            detect_breaches.delay(sla_ids=sla_ids)
+            detect_breaches.delay(figures=figures)
         except Exception:  # the figures are saved; the hourly run will check them if the broker is down
-            logger.exception("Could not queue a breach check for SLAs %s", sla_ids)
+            logger.exception("Could not queue a breach check for figures %s", figures)
 
     transaction.on_commit(_send)

@@ -111,7 +111,8 @@ class KPIEntryForm(BootstrapForm):
 
     @transaction.atomic
     def save(self, user):
-        """Create or correct one measurement per filled-in SLA; returns the SLA ids that changed."""
+        """Create or correct one measurement per filled-in SLA; returns ``(sla_id, period_start)`` of
+        each figure that changed."""
         changed = []
         for row in self.rows:
             if row["computed"]:
@@ -141,7 +142,7 @@ class KPIEntryForm(BootstrapForm):
                     source=MeasurementSource.MANUAL,
                     recorded_by=user,
                 )
-            changed.append(row["sla"].pk)
+            changed.append((row["sla"].pk, row["start"]))
         return changed
 
 

@@ -39,7 +39,7 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     errors: list = field(default_factory=list)
-    sla_ids: set = field(default_factory=set)
+    figures: set = field(default_factory=set)  # (sla_id, period_start) of each figure written
 
     @property
     def ok(self):
@@ -232,7 +232,7 @@ def import_measurements(rows, user, source=MeasurementSource.IMPORT):
             else:
                 result.unchanged += 1
                 continue
-            result.sla_ids.add(sla.pk)
+            result.figures.add((sla.pk, start))
         if new:
             bulk_create_with_history(new, Measurement, batch_size=1000, default_user=user)
             result.created = len(new)

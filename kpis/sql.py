@@ -32,11 +32,18 @@ def add_days(date_sql: str, days_sql: str) -> str:
     return f"date({date_sql}, '+' || ({days_sql}) || ' days')"
 
 
-def month_key(date_sql: str) -> str:
-    """``YYYY-MM`` of a date column: the calendar month that carries the credit cap (rule 2)."""
+def month_first(date_sql: str) -> str:
+    """The first day of the calendar month of a date column (the month that carries the credit cap)."""
     if is_postgresql():
-        return f"to_char({date_sql}, 'YYYY-MM')"
-    return f"strftime('%%Y-%%m', {date_sql})"
+        return f"CAST(date_trunc('month', {date_sql}) AS DATE)"
+    return f"date({date_sql}, 'start of month')"
+
+
+def month_last(date_sql: str) -> str:
+    """The last day of the calendar month of a date column."""
+    if is_postgresql():
+        return f"CAST(date_trunc('month', {date_sql}) + INTERVAL '1 month - 1 day' AS DATE)"
+    return f"date({date_sql}, 'start of month', '+1 month', '-1 day')"
 
 
 def cents(decimal_sql: str) -> str:
@@ -83,6 +90,22 @@ def in_list(column_sql: str, ids):
     return f"{column_sql} IN (SELECT value FROM json_each(%s))", [json.dumps(ids)]
 
 
+def pairs_select(pairs):
+    """``SELECT sla_id, period_start`` over ``(id, date)`` pairs, as SQL and params: one array (PostgreSQL)
+    or JSON (SQLite) parameter whatever the number of pairs."""
+    ids, days = [], []
+    for pk, day in pairs:
+        ids.append(int(pk))
+        days.append(day if isinstance(day, datetime.date) else datetime.date.fromisoformat(day))
+    if is_postgresql():
+        return "SELECT * FROM unnest(%s::bigint[], %s::date[]) AS f(sla_id, period_start)", [ids, days]
+    rows = json.dumps([[pk, day.isoformat()] for pk, day in zip(ids, days, strict=True)])
+    return (
+        "SELECT json_extract(value, '$[0]') AS sla_id, json_extract(value, '$[1]') AS period_start FROM json_each(%s)",
+        [rows],
+    )
+
+
 def adapt_datetime(value):
     return connection.ops.adapt_datetimefield_value(value)
 
@@ -102,6 +125,41 @@ def execute(sql, params=()):
         return cursor.fetchone()[0]
 
 
+@contextmanager
+def temp_tables():
+    """Yields ``create(name, select_sql, params)``: a temporary table filled from a SELECT, analysed on
+    PostgreSQL (autovacuum never looks at temporary tables, and the job's plans depend on their size).
+    Use inside the job's transaction: the tables go at commit (PostgreSQL) or when the block ends
+    (SQLite); if it fails, the rollback drops them.
+    """
+    created = []
+
+    def create(name, select_sql, params=()):
+        execute(f"DROP TABLE IF EXISTS {name}")  # left by an earlier run in the same (test) transaction
+        if is_postgresql():
+            execute(f"CREATE TEMPORARY TABLE {name} ON COMMIT DROP AS {select_sql}", params)
+            execute(f"ANALYZE {name}")
+        else:
+            execute(f"CREATE TEMPORARY TABLE {name} AS {select_sql}", params)
+            created.append(name)
+
+    yield create
+    for name in created:
+        execute(f"DROP TABLE {name}")
+
+
+JOB_WORK_MEM = "128MB"
+
+
+def prefer_hash_joins():
+    """For a job that reads whole tables (the hourly run over every contract): hash joins are right for
+    every join in it, but PostgreSQL's row estimate for the calendar × contracts range join is off by
+    100× and picks nested loops that probe an index millions of times. Lasts until the transaction
+    ends. Correlated subqueries (index probes per row, wanted there) are not affected."""
+    if is_postgresql():
+        execute("SET LOCAL enable_nestloop = off")
+
+
 def lock_key(name: str) -> int:
     return zlib.crc32(name.encode()) & 0x7FFFFFFF
 
@@ -118,4 +176,8 @@ def job_lock(name: str):
         if is_postgresql():
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_key(name)])
+                # Set-based jobs hash and sort hundreds of thousands of rows: keep that in memory. JIT
+                # compiling their big plans cost seconds and saved less.
+                cursor.execute(f"SET LOCAL work_mem = '{JOB_WORK_MEM}'")
+                cursor.execute("SET LOCAL jit = off")
         yield

@@ -20,10 +20,15 @@ JOB_LIMITS = {"acks_late": True, "soft_time_limit": 20 * 60, "time_limit": 25 * 
 
 
 @shared_task(name="kpis.tasks.detect_breaches", **JOB_LIMITS)
-def detect_breaches(sla_ids=None, today=None):
-    """Rules 1–3 and 5 (``kpis.breaches.detect_breaches``). ``sla_ids``: restrict to these SLAs."""
-    summary = breaches.detect_breaches(sla_ids=sla_ids, today=_date(today))
-    logger.info("detect_breaches(%s): %s", "all" if sla_ids is None else f"{len(sla_ids)} SLAs", summary)
+def detect_breaches(sla_ids=None, figures=None, today=None):
+    """Rules 1–3 and 5 (``kpis.breaches.detect_breaches``). ``sla_ids``: restrict to the contracts of
+    these SLAs; ``figures``: to what changed ``[sla_id, "YYYY-MM-DD"]`` figures bear on."""
+    summary = breaches.detect_breaches(sla_ids=sla_ids, figures=figures, today=_date(today))
+    if figures is not None:
+        scope = f"{len(figures)} figures"
+    else:
+        scope = "all" if sla_ids is None else f"{len(sla_ids)} SLAs"
+    logger.info("detect_breaches(%s): %s", scope, summary)
     return summary
 
 

@@ -63,7 +63,8 @@ def test_bulk_form_saves_all_figures_and_queues_a_breach_check(client, owner, co
     assert saved[service_level.pk].source == "manual"
     assert saved[handle_time.pk].note == "from vendor report"
     queued.assert_called_once()
-    assert sorted(queued.call_args.args[0]) == sorted([service_level.pk, handle_time.pk])
+    october = datetime.date(2026, 10, 1)
+    assert sorted(queued.call_args.args[0]) == sorted([(service_level.pk, october), (handle_time.pk, october)])
 
 
 def test_bulk_form_corrects_an_existing_figure(client, owner, contract, slas):

@@ -59,7 +59,13 @@ def test_valid_csv_is_imported_and_breach_check_queued(client, owner, setup):
     new = Measurement.objects.get(sla=service_level)
     assert (new.period_end, new.recorded_by, new.source) == (datetime.date(2026, 10, 31), owner, "import")
     assert Measurement.objects.get(sla=weekly).period_end == datetime.date(2026, 10, 11)
-    assert sorted(queued.call_args.args[0]) == sorted([service_level.pk, handle_time.pk, weekly.pk])
+    assert sorted(queued.call_args.args[0]) == sorted(
+        [
+            (service_level.pk, datetime.date(2026, 10, 1)),
+            (handle_time.pk, datetime.date(2026, 9, 1)),
+            (weekly.pk, datetime.date(2026, 10, 5)),
+        ]
+    )
     follow = client.get(URL)
     assert "Imported: 2 new, 1 corrected, 0 unchanged." in follow.text
 

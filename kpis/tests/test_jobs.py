@@ -67,7 +67,8 @@ def test_detect_breaches_query_count_does_not_grow_with_the_data():
     Measurement.objects.all().delete()
     build_measurements(1000)
     large = count_queries()
-    assert small == large <= 10
+    # lock, calendar, three temporary tables, six writes, ANALYZE (SQLite: + rowcount queries)
+    assert small == large <= 24
     assert Breach.objects.filter(kind="performance").count() == 666
     # and again, nothing to do: same number of statements
     assert count_queries() == large

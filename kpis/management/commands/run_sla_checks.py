@@ -35,11 +35,9 @@ class Command(BaseCommand):
             f"for {len(attrition['sla_ids'])} SLAs."
         )
         self.stdout.write(
-            "Breaches: {performance_recorded} performance breaches recorded or updated, "
-            "{performance_reevaluated} re-evaluated, {missing_reports_recorded} missing reports, "
-            "{missing_reports_withdrawn} missing reports withdrawn, {credits_updated} credits updated.".format(
-                **breaches
-            )
+            "Breaches: performance {performance_recorded} recorded, {performance_updated} updated, "
+            "{performance_withdrawn} withdrawn; missing reports {missing_reports_recorded} recorded, "
+            "{missing_reports_updated} updated, {missing_reports_withdrawn} withdrawn.".format(**breaches)
         )
         self.stdout.write(f"Renewals: {len(renewals)} contracts with a notice deadline within 30 days.")
         for row in renewals:
