@@ -57,7 +57,8 @@ def render(runs):
             inc = r.get("detect_incremental")
             if inc:
                 lines.append(
-                    f"| incremental (1 % of figures changed, {inc.get('slas_rechecked')} SLAs) | {inc['seconds']} s | "
+                    f"| incremental (1 % of figures changed: {inc.get('figures_changed')} figures of "
+                    f"{inc.get('slas_rechecked')} SLAs) | {inc['seconds']} s | "
                     f"— | {inc['queries']} | {inc['peak_rss_mb']} MB | < 2 s: {_ok(inc['seconds'] < 2)} |"
                 )
             lines.append("")

@@ -89,7 +89,8 @@ def detect_cold():
 
 
 def change_one_percent(seed=7):
-    """Change 1 % of the figures (value and updated_at), as a correction wave would."""
+    """Change 1 % of the figures (value and updated_at), as a correction wave would. Returns the
+    ``[sla_id, period_start]`` of each, as the import would queue them for a check."""
     max_id = Measurement.objects.aggregate(m=Max("pk"))["m"] or 0
     n = max(1, Measurement.objects.count() // 100)
     rng = random.Random(seed)
@@ -100,14 +101,19 @@ def change_one_percent(seed=7):
             "updated_at = %s WHERE id = ANY(%s)",
             [timezone.now(), ids],
         )
-    return sorted(set(Measurement.objects.filter(pk__in=ids).values_list("sla_id", flat=True)))
+    return sorted(
+        [sla_id, start.isoformat()]
+        for sla_id, start in Measurement.objects.filter(pk__in=ids).values_list("sla_id", "period_start")
+    )
 
 
 def detect_incremental():
-    sla_ids = change_one_percent()
-    Path(settings.DATA_DIR / "bench_sla_ids.json").write_text(json.dumps(sla_ids))
-    figures = run_step_in_child("detect", "--sla-ids-file", settings.DATA_DIR / "bench_sla_ids.json")
-    figures["slas_rechecked"] = len(sla_ids)
+    changed = change_one_percent()
+    path = settings.DATA_DIR / "bench_figures.json"
+    Path(path).write_text(json.dumps(changed))
+    figures = run_step_in_child("detect", "--figures-file", path)
+    figures["figures_changed"] = len(changed)
+    figures["slas_rechecked"] = len({sla_id for sla_id, _ in changed})
     return figures
 
 

@@ -6,9 +6,9 @@ and measurements — no Python loop over rows — and works on PostgreSQL and SQ
 ``kpis.sql``):
 
 1. ``_cal``: the reporting calendar (every period of each frequency in use, up to today).
-2. ``_scope``: the contract-months to check — all of them, every month of some contracts (``sla_ids``:
-   the credit cap and earn-back span a contract's SLAs), or the months of some changed figures plus
-   the earn-back window before them (``figures``).
+2. ``_scope``: the SLA periods to check — none (check all), every period of some contracts (``sla_ids``:
+   the credit cap and earn-back span a contract's SLAs), or the contract-months of some changed
+   figures plus the earn-back window before them (``figures``).
 3. ``_cand``: every performance and missing-report breach that holds in scope, with its facts and its
    credit (``kpis.credits``), and the id of the breach already recorded for it, if any.
 4. Breaches in scope that no longer hold are withdrawn (credit 0); recorded ones whose facts or credit
@@ -92,20 +92,29 @@ def calendar_select(today):
 
 
 # --- 2. the scope -------------------------------------------------------------------------------------
+# ``_scope(sla_id, period_start)``: the SLA periods to check. Whole contract-months, always: the credit
+# cap and earn-back span all of a contract's SLAs in a month.
 def slas_scope_select(sla_ids):
-    """Every month of the contracts that own ``sla_ids``."""
+    """Every period of every SLA of the contracts that own ``sla_ids``."""
+    t = _tables()
     ids, params = sql.in_list("id", sla_ids)
     return (
-        f"SELECT DISTINCT contract_id, {sql.date_literal(datetime.date.min)} AS month_first, "
-        f"{sql.date_literal(datetime.date.max)} AS month_last FROM {SLA._meta.db_table} WHERE {ids}",
+        f"""
+        WITH slas AS (
+            SELECT s.id, s.frequency FROM {t["S"]} s
+            WHERE s.contract_id IN (SELECT contract_id FROM {t["S"]} WHERE {ids})
+        )
+        SELECT slas.id AS sla_id, cal.period_start FROM slas JOIN _cal cal ON cal.frequency = slas.frequency
+        UNION SELECT m.sla_id, m.period_start FROM {t["M"]} m JOIN slas ON slas.id = m.sla_id
+        UNION SELECT b.sla_id, b.period_start FROM {t["B"]} b JOIN slas ON slas.id = b.sla_id""",
         params,
     )
 
 
 def figures_scope_select(figures):
     """The contract-months of changed ``(sla_id, period_start)`` figures (new, corrected or deleted),
-    and those of the earn-back window before each: a breach N periods earlier may earn its credit back
-    (or lose it) because of this figure."""
+    and those of the earn-back window before each (a breach N periods earlier may earn its credit
+    back, or lose it, because of this figure): every SLA period of those contracts that ends in them."""
     t = _tables()
     changed, params = sql.pairs_select(figures)
     return (
@@ -124,18 +133,25 @@ def figures_scope_select(figures):
             JOIN {t["S"]} s ON s.id = m.sla_id
             UNION SELECT b.contract_id, b.period_end
             FROM f JOIN {t["B"]} b ON b.sla_id = f.sla_id AND b.period_start = f.period_start
+        ),
+        months AS (
+            SELECT DISTINCT contract_id, {sql.month_first("day")} AS month_first, {sql.month_last("day")} AS month_last
+            FROM days
         )
-        SELECT DISTINCT contract_id, {sql.month_first("day")} AS month_first, {sql.month_last("day")} AS month_last
-        FROM days""",
+        SELECT s.id AS sla_id, cal.period_start
+        FROM months
+        JOIN {t["S"]} s ON s.contract_id = months.contract_id
+        JOIN _cal cal ON cal.frequency = s.frequency AND cal.period_end BETWEEN months.month_first AND months.month_last
+        UNION SELECT f.sla_id, f.period_start FROM f""",
         params,
     )
 
 
-def in_scope(scoped, contract_sql, day_sql):
-    """A JOIN restricting rows to the scope's contract-months (nothing when every month is checked)."""
+def in_scope(scoped, sla_sql, start_sql):
+    """A JOIN restricting rows to the scope's SLA periods (nothing when everything is checked)."""
     if not scoped:
         return ""
-    return f"JOIN _scope sc ON sc.contract_id = {contract_sql} AND {day_sql} BETWEEN sc.month_first AND sc.month_last"
+    return f"JOIN _scope sc ON sc.sla_id = {sla_sql} AND sc.period_start = {start_sql}"
 
 
 # --- 3. the breaches that hold ----------------------------------------------------------------------
@@ -165,18 +181,19 @@ def candidates_select(scoped):
             FROM {t["M"]} m
             JOIN {t["S"]} s ON s.id = m.sla_id
             JOIN {t["K"]} k ON k.id = s.kpi_id
-            {in_scope(scoped, "s.contract_id", "m.period_end")}
+            {in_scope(scoped, "m.sla_id", "m.period_start")}
             WHERE NOT {met}
         ),
         missing AS (
-            SELECT 'missing_report' AS kind, CASE WHEN c.missing_report_is_breach THEN 'major' ELSE 'minor' END AS severity,
+            SELECT 'missing_report' AS kind,
+                   CASE WHEN c.missing_report_is_breach THEN 'major' ELSE 'minor' END AS severity,
                    c.id AS contract_id, s.id AS sla_id, CAST(NULL AS BIGINT) AS measurement_id,
                    cal.period_start, cal.period_end, s.expected, s.minimum, s.expected * NULL AS actual
             FROM {t["S"]} s
             JOIN {t["C"]} c ON c.id = s.contract_id
             JOIN {t["K"]} k ON k.id = s.kpi_id
             JOIN _cal cal ON cal.frequency = s.frequency
-            {in_scope(scoped, "c.id", "cal.period_end")}
+            {in_scope(scoped, "s.id", "cal.period_start")}
             WHERE s.active AND c.status = 'active' AND NOT k.is_computed
               AND cal.days_ago > c.reporting_grace_days
               AND cal.period_start >= c.start_date AND cal.period_end <= c.end_date
@@ -187,7 +204,7 @@ def candidates_select(scoped):
             SELECT b.kind, b.severity, b.contract_id, b.sla_id, b.measurement_id, b.period_start, b.period_end,
                    b.expected, b.minimum, b.actual
             FROM {t["B"]} b
-            {in_scope(scoped, "b.contract_id", "b.period_end")}
+            {in_scope(scoped, "b.sla_id", "b.period_start")}
             WHERE b.kind = 'missing_report' AND b.status <> 'withdrawn'
               AND {no_figure.format(M=t["M"], sla="b.sla_id", start="b.period_start")}
               AND NOT EXISTS (SELECT 1 FROM missing x WHERE x.sla_id = b.sla_id AND x.period_start = b.period_start)
@@ -219,9 +236,7 @@ def withdraw_breaches(kind, scoped, now):
             OR {sql.differs(f"{B}.measurement_id", f"(SELECT m.id {figure})")}
             OR {sql.differs(f"{B}.actual", f"COALESCE((SELECT m.value {figure}), {B}.actual)")}"""
     scope = (
-        f"FROM _scope sc WHERE sc.contract_id = {B}.contract_id AND {B}.period_end BETWEEN sc.month_first AND sc.month_last AND"
-        if scoped
-        else "WHERE"
+        f"FROM _scope sc WHERE sc.sla_id = {B}.sla_id AND sc.period_start = {B}.period_start AND" if scoped else "WHERE"
     )
     statement = f"""
         UPDATE {B} SET
@@ -230,7 +245,8 @@ def withdraw_breaches(kind, scoped, now):
             service_credit = 0, credit_earned_back = 0, updated_at = %s
         {scope} {B}.kind = %s
           AND NOT EXISTS (
-              SELECT 1 FROM _cand x WHERE x.sla_id = {B}.sla_id AND x.period_start = {B}.period_start AND x.kind = {B}.kind
+              SELECT 1 FROM _cand x
+              WHERE x.sla_id = {B}.sla_id AND x.period_start = {B}.period_start AND x.kind = {B}.kind
           )
           AND ({B}.status = 'open' OR {B}.service_credit <> 0 OR {B}.credit_earned_back <> 0 {follow_changed})
     """

@@ -29,7 +29,7 @@ def date_literal(day: datetime.date) -> str:
 def add_days(date_sql: str, days_sql: str) -> str:
     if is_postgresql():
         return f"({date_sql} + {days_sql})"
-    return f"date({date_sql}, '+' || ({days_sql}) || ' days')"
+    return f"date({date_sql}, ({days_sql}) || ' days')"
 
 
 def month_first(date_sql: str) -> str:

@@ -24,12 +24,14 @@ def detect_breaches(sla_ids=None, figures=None, today=None):
     """Rules 1–3 and 5 (``kpis.breaches.detect_breaches``). ``sla_ids``: restrict to the contracts of
     these SLAs; ``figures``: to what changed ``[sla_id, "YYYY-MM-DD"]`` figures bear on."""
     summary = breaches.detect_breaches(sla_ids=sla_ids, figures=figures, today=_date(today))
-    if figures is not None:
-        scope = f"{len(figures)} figures"
-    else:
-        scope = "all" if sla_ids is None else f"{len(sla_ids)} SLAs"
-    logger.info("detect_breaches(%s): %s", scope, summary)
+    logger.info("detect_breaches(%s): %s", _scope_label(sla_ids, figures), summary)
     return summary
+
+
+def _scope_label(sla_ids, figures):
+    if figures is not None:
+        return f"{len(figures)} figures"
+    return "all" if sla_ids is None else f"{len(sla_ids)} SLAs"
 
 
 @shared_task(name="kpis.tasks.compute_attrition", **JOB_LIMITS)

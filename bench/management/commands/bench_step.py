@@ -16,10 +16,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("step", choices=["detect", "naive", "digest"])
         parser.add_argument("--sla-ids-file")
+        parser.add_argument("--figures-file", help="JSON [[sla_id, period_start], …]: figures that changed.")
         parser.add_argument("--week", help="ISO week for the digest step, e.g. 2026-W45.")
 
-    def handle(self, *args, step, sla_ids_file, week, **options):
+    def handle(self, *args, step, sla_ids_file, figures_file, week, **options):
         self.week = week
+        self.figures = json.loads(Path(figures_file).read_text()) if figures_file else None
         sla_ids = json.loads(Path(sla_ids_file).read_text()) if sla_ids_file else None
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         started = time.perf_counter()
@@ -38,7 +40,7 @@ class Command(BaseCommand):
     def step_detect(self, sla_ids):
         from kpis.breaches import detect_breaches
 
-        return detect_breaches(sla_ids=sla_ids)
+        return detect_breaches(sla_ids=sla_ids, figures=self.figures)
 
     def step_naive(self, sla_ids):
         from bench.naive import naive_detect
