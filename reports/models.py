@@ -42,6 +42,9 @@ class MonthlyFigures(models.Model):
     start_headcount = models.IntegerField(default=0)
     end_headcount = models.IntegerField(default=0)
     departures = models.IntegerField(default=0)
+    headcount_today = models.IntegerField(
+        default=0, help_text="Staff on the roster on the refresh day (on the row of that day's month only)."
+    )
 
     class Meta:
         abstract = True
@@ -60,7 +63,8 @@ class ContractMonth(MonthlyFigures):
 
 class VendorMonth(MonthlyFigures):
     """``ContractMonth`` added up per vendor and contract currency (money is never added across
-    currencies). ``credit_cap``: the caps of the contracts that owe or earned back a credit that month."""
+    currencies). ``credit_cap`` and ``credit_contracts``: the caps and the number of the contracts that owe or
+    earned back a credit that month."""
 
     pk = models.CompositePrimaryKey("vendor", "month", "currency")
     vendor = models.ForeignKey(
@@ -68,6 +72,7 @@ class VendorMonth(MonthlyFigures):
     )
     currency = models.CharField(max_length=3)
     credit_cap = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    credit_contracts = models.IntegerField(default=0, help_text="Contracts that owe or earned back a credit.")
 
     def __str__(self):
         return f"{self.vendor_id} {self.month:%Y-%m} {self.currency}"

@@ -42,6 +42,7 @@ COUNT_COLUMNS = [
     "start_headcount",
     "end_headcount",
     "departures",
+    "headcount_today",
 ]
 MONEY_COLUMNS = ["credit_all", "earned_back_all", "credit", "earned_back"]
 COLUMNS = COUNT_COLUMNS + MONEY_COLUMNS  # the order every branch of the union selects them in
@@ -131,13 +132,17 @@ def _contract_month_select(contract_ids, today, window_first, window_last):
                     "st.joined_on <= mo.last_day AND (st.left_on IS NULL OR st.left_on > mo.last_day)"
                 ),
                 "departures": _when("st.left_on >= mo.first_day AND st.left_on <= mo.last_day"),
+                "headcount_today": _when(
+                    f"mo.first_day = {_date_param()} AND st.joined_on <= {_date_param()}"
+                    f" AND (st.left_on IS NULL OR st.left_on >= {_date_param()})"
+                ),
             }
         )
         + f" FROM contracts_staffmember st JOIN {months_sql} mo"
         + " ON st.joined_on <= mo.last_day AND (st.left_on IS NULL OR st.left_on >= mo.first_day)"
         + f" WHERE {scope_s} GROUP BY st.contract_id, mo.first_day"
     )
-    params += months_params + params_s
+    params += [_date(month_start(today)), _date(today), _date(today)] + months_params + params_s
 
     totals = ", ".join(f"SUM({name})" for name in COUNT_COLUMNS) + ", "
     totals += ", ".join(from_cents(f"SUM({name})") for name in MONEY_COLUMNS)
@@ -163,9 +168,10 @@ def _vendor_month_select(vendor_ids):
     money = ", ".join(from_cents(f"SUM({cents(f'cm.{name}')})") for name in MONEY_COLUMNS)
     # cap = monthly fee × at-risk % ÷ 100, half-up to cents, in integers (exact on SQLite too)
     cap_cents = f"(({cents('c.monthly_fee')} * {cents('c.at_risk_percent')} + 5000) / 10000)"
-    cap = from_cents(f"SUM(CASE WHEN cm.credit > 0 OR cm.earned_back > 0 THEN {cap_cents} ELSE 0 END)")
+    owing = "cm.credit > 0 OR cm.earned_back > 0"
+    cap = from_cents(f"SUM(CASE WHEN {owing} THEN {cap_cents} ELSE 0 END)")
     sql = (
-        f"SELECT c.vendor_id, c.currency, cm.month, {counts}, {money}, {cap}"
+        f"SELECT c.vendor_id, c.currency, cm.month, {counts}, {money}, {cap}, SUM(CASE WHEN {owing} THEN 1 ELSE 0 END)"
         " FROM reports_contractmonth cm JOIN contracts_contract c ON c.id = cm.contract_id"
         f" WHERE {scope} GROUP BY c.vendor_id, c.currency, cm.month"
     )
@@ -268,7 +274,7 @@ def refresh_summaries(contract_ids=None, today=None):
 
         step("delete vendor months", f"DELETE FROM {VendorMonth._meta.db_table} WHERE {scope_v}", params_v)
         select, params = _vendor_month_select(vendor_ids)
-        columns = ", ".join(["vendor_id", "currency", "month", *COLUMNS, "credit_cap"])
+        columns = ", ".join(["vendor_id", "currency", "month", *COLUMNS, "credit_cap", "credit_contracts"])
         vendor_months = step("vendor months", f"INSERT INTO {VendorMonth._meta.db_table} ({columns}) {select}", params)
 
         step("delete SLAs", f"DELETE FROM {SLASummary._meta.db_table} WHERE {scope_c}", params_c)
