@@ -173,6 +173,9 @@ def candidates_select(scoped):
     met = sql.better_or_equal("m.value", "s.expected", "k.direction")
     at_least_minimum = sql.better_or_equal("m.value", "s.minimum", "k.direction")
     no_figure = "NOT EXISTS (SELECT 1 FROM {M} m WHERE m.sla_id = {sla} AND m.period_start = {start})"
+    # Scoped, the figure is looked up by the scope's own columns: PostgreSQL then probes the unique
+    # (sla, period_start) index with both (through the calendar it used the SLA alone, 12 rows a probe).
+    due_sla, due_start = ("sc.sla_id", "sc.period_start") if scoped else ("s.id", "cal.period_start")
     return f"""
         WITH performance AS (
             SELECT 'performance' AS kind, CASE WHEN {at_least_minimum} THEN 'minor' ELSE 'major' END AS severity,
@@ -198,7 +201,7 @@ def candidates_select(scoped):
               AND cal.days_ago > c.reporting_grace_days
               AND cal.period_start >= c.start_date AND cal.period_end <= c.end_date
               AND cal.period_start >= s.effective_from AND (s.effective_to IS NULL OR cal.period_end <= s.effective_to)
-              AND {no_figure.format(M=t["M"], sla="s.id", start="cal.period_start")}
+              AND {no_figure.format(M=t["M"], sla=due_sla, start=due_start)}
         ),
         still_missing AS (
             SELECT b.kind, b.severity, b.contract_id, b.sla_id, b.measurement_id, b.period_start, b.period_end,
