@@ -33,8 +33,10 @@ figure; its facts (actual, severity, credit) are still kept up to date. A missin
 for its period even if the SLA or contract is later deactivated: only the figure withdraws it.
 """
 
+import contextlib
 import datetime
 
+from django.db import connection
 from django.db.models import Min
 from django.utils import timezone
 
@@ -330,11 +332,28 @@ def detect_breaches(sla_ids=None, figures=None, today=None):
         elif sla_ids is not None:
             temp("_scope", *slas_scope_select(sla_ids))
         temp("_cand", candidates_select(scoped))
-        for kind, label in ((BreachKind.PERFORMANCE, "performance"), (BreachKind.MISSING_REPORT, "missing_reports")):
-            # Withdraw first: a figure moved to another period releases its old breach (one-to-one).
-            summary[f"{label}_withdrawn"] = withdraw_breaches(kind, scoped, now)
-        for kind, label in ((BreachKind.PERFORMANCE, "performance"), (BreachKind.MISSING_REPORT, "missing_reports")):
-            summary[f"{label}_updated"] = update_breaches(kind, now)
-            summary[f"{label}_recorded"] = insert_breaches(kind, now)
+        with bulk_load_if_large():
+            for kind, label in KINDS:
+                # Withdraw first: a figure moved to another period releases its old breach (one-to-one).
+                summary[f"{label}_withdrawn"] = withdraw_breaches(kind, scoped, now)
+            for kind, label in KINDS:
+                summary[f"{label}_updated"] = update_breaches(kind, now)
+                summary[f"{label}_recorded"] = insert_breaches(kind, now)
         refresh_planner_statistics(sum(summary.values()))
     return summary
+
+
+KINDS = ((BreachKind.PERFORMANCE, "performance"), (BreachKind.MISSING_REPORT, "missing_reports"))
+BULK_LOAD_MIN_ROWS = 100_000
+
+
+def bulk_load_if_large():
+    """A first run or a big backfill (at least ``BULK_LOAD_MIN_ROWS`` new breaches, and at least as many
+    as the table holds) loads them the bulk way (``kpis.sql.bulk_load``); an hourly run never does."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM _cand WHERE existing_id IS NULL")
+        new = cursor.fetchone()[0]
+    table = Breach._meta.db_table
+    if new >= BULK_LOAD_MIN_ROWS and new >= sql.table_rows_estimate(table):
+        return sql.bulk_load(table)
+    return contextlib.nullcontext()

