@@ -42,7 +42,7 @@ from django.utils import timezone
 
 from . import periods, sql
 from .choices import BreachKind, Frequency
-from .credits import credited_ctes
+from .credits import CREDIT_INPUTS, credited_ctes
 from .models import KPI, SLA, Breach, Measurement
 
 BREACH_COLUMNS = (
@@ -182,10 +182,11 @@ def candidates_select(scoped):
         WITH performance AS (
             SELECT 'performance' AS kind, CASE WHEN {at_least_minimum} THEN 'minor' ELSE 'major' END AS severity,
                    s.contract_id, m.sla_id, m.id AS measurement_id, m.period_start, m.period_end,
-                   s.expected, s.minimum, m.value AS actual
+                   s.expected, s.minimum, m.value AS actual, {CREDIT_INPUTS}
             FROM {t["M"]} m
             JOIN {t["S"]} s ON s.id = m.sla_id
             JOIN {t["K"]} k ON k.id = s.kpi_id
+            JOIN {t["C"]} c ON c.id = s.contract_id
             {in_scope(scoped, "m.sla_id", "m.period_start")}
             WHERE NOT {met}
         ),
@@ -193,7 +194,8 @@ def candidates_select(scoped):
             SELECT 'missing_report' AS kind,
                    CASE WHEN c.missing_report_is_breach THEN 'major' ELSE 'minor' END AS severity,
                    c.id AS contract_id, s.id AS sla_id, CAST(NULL AS BIGINT) AS measurement_id,
-                   cal.period_start, cal.period_end, s.expected, s.minimum, s.expected * NULL AS actual
+                   cal.period_start, cal.period_end, s.expected, s.minimum, s.expected * NULL AS actual,
+                   {CREDIT_INPUTS}
             FROM {t["S"]} s
             JOIN {t["C"]} c ON c.id = s.contract_id
             JOIN {t["K"]} k ON k.id = s.kpi_id
@@ -207,8 +209,11 @@ def candidates_select(scoped):
         ),
         still_missing AS (
             SELECT b.kind, b.severity, b.contract_id, b.sla_id, b.measurement_id, b.period_start, b.period_end,
-                   b.expected, b.minimum, b.actual
+                   b.expected, b.minimum, b.actual, {CREDIT_INPUTS}
             FROM {t["B"]} b
+            JOIN {t["S"]} s ON s.id = b.sla_id
+            JOIN {t["K"]} k ON k.id = s.kpi_id
+            JOIN {t["C"]} c ON c.id = s.contract_id
             {in_scope(scoped, "b.sla_id", "b.period_start")}
             WHERE b.kind = 'missing_report' AND b.status <> 'withdrawn'
               AND {no_figure.format(M=t["M"], sla="b.sla_id", start="b.period_start")}

@@ -34,7 +34,7 @@ about 30 million in the contract currency.
 from django.db.models import Count, F, Sum
 
 from . import sql
-from .models import KPI, SLA, Breach, Measurement
+from .models import Breach, Measurement
 
 HUNDRED_MILLION = 100_000_000
 FACT_COLUMNS = (
@@ -60,32 +60,37 @@ def cap_cents_sql(fee="c.monthly_fee", at_risk="c.at_risk_percent"):
     return f"(({sql.cents(fee)} * {sql.cents(at_risk)} + 5000) / 10000)"
 
 
+# What rule 2 needs of each breach's SLA (``s``), KPI (``k``) and contract (``c``): the fact queries
+# select it along with the facts, so the credit step joins nothing again.
+CREDIT_INPUTS = (
+    "s.frequency, k.direction, s.expected AS sla_expected, s.credit_allocation_percent, c.earn_back_periods, "
+    "c.monthly_fee, c.at_risk_percent, c.missing_report_is_breach"
+)
+
+
 def credited_ctes():
     """The CTEs ``raw`` … ``credited`` over ``facts(kind, severity, contract_id, sla_id, measurement_id,
-    period_start, period_end, expected, minimum, actual)``. ``credited`` has the facts plus
+    period_start, period_end, expected, minimum, actual, <CREDIT_INPUTS>)``. ``credited`` has the facts plus
     ``existing_id`` (the breach row already recorded, if any), ``new_status`` (a withdrawn breach that
     holds again is reopened), ``credit_cents`` and ``earned_back_cents``."""
-    B, M, S, K = (model._meta.db_table for model in (Breach, Measurement, SLA, KPI))
-    C = SLA._meta.get_field("contract").related_model._meta.db_table
+    B, M = Breach._meta.db_table, Measurement._meta.db_table
     met_m = sql.better_or_equal("m.value", "alloc.sla_expected", "alloc.direction")
     return f"""
         raw AS (
             SELECT f.*, e.id AS existing_id,
                    CASE WHEN e.status IS NULL OR e.status = 'withdrawn' THEN 'open' ELSE e.status END AS new_status,
-                   c.earn_back_periods AS n, s.expected AS sla_expected, k.direction,
+                   f.earn_back_periods AS n,
                    window_last.period_start AS window_last_start,
                    {sql.month_first("f.period_end")} AS credit_month,
-                   {cap_cents_sql()} AS cap_cents,
+                   {cap_cents_sql("f.monthly_fee", "f.at_risk_percent")} AS cap_cents,
                    CASE WHEN f.severity = 'major' AND COALESCE(e.status, 'open') <> 'waived'
-                             AND (f.kind = 'performance' OR c.missing_report_is_breach)
-                        THEN {credit_cents_sql()} ELSE 0 END AS raw_cents
+                             AND (f.kind = 'performance' OR f.missing_report_is_breach)
+                        THEN {credit_cents_sql("f.monthly_fee", "f.at_risk_percent", "f.credit_allocation_percent")}
+                        ELSE 0 END AS raw_cents
             FROM facts f
-            JOIN {C} c ON c.id = f.contract_id
-            JOIN {S} s ON s.id = f.sla_id
-            JOIN {K} k ON k.id = s.kpi_id
-            LEFT JOIN _cal breached ON breached.frequency = s.frequency AND breached.period_start = f.period_start
-            LEFT JOIN _cal window_last ON window_last.frequency = s.frequency
-                                      AND window_last.ordinal = breached.ordinal + c.earn_back_periods
+            LEFT JOIN _cal breached ON breached.frequency = f.frequency AND breached.period_start = f.period_start
+            LEFT JOIN _cal window_last ON window_last.frequency = f.frequency
+                                      AND window_last.ordinal = breached.ordinal + f.earn_back_periods
             LEFT JOIN {B} e ON e.sla_id = f.sla_id AND e.period_start = f.period_start AND e.kind = f.kind
         ),
         totals AS (

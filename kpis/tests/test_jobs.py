@@ -289,7 +289,6 @@ def test_a_bulk_first_run_records_the_same_breaches_and_keeps_every_index_and_ke
     assert sorted(Breach.objects.values_list("kind", "severity", "sla_id", "period_start", "service_credit")) == normal
     assert breach_table_catalogue() == before
     breach = Breach.objects.first()
-    with pytest.raises(IntegrityError), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("UPDATE kpis_breach SET contract_id = -1 WHERE id = %s", [breach.pk])
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("UPDATE kpis_breach SET contract_id = -1 WHERE id = %s", [breach.pk])
