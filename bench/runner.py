@@ -114,6 +114,10 @@ def detect_incremental():
     figures = run_step_in_child("detect", "--figures-file", path)
     figures["figures_changed"] = len(changed)
     figures["slas_rechecked"] = len({sla_id for sla_id, _ in changed})
+    # What a manager waits for after saving one figure: the check queued for it.
+    Path(path).write_text(json.dumps(changed[:1]))
+    one = run_step_in_child("detect", "--figures-file", path)
+    figures["one_figure"] = {key: one[key] for key in ("seconds", "queries", "peak_rss_mb")}
     return figures
 
 
