@@ -1,6 +1,6 @@
 import datetime
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q, Sum, Window
 from django.utils import timezone
 from django.views.generic import TemplateView
 
@@ -8,11 +8,15 @@ from accounts import roles
 from common.charts import compliance_chart, compliance_trend
 from contracts.models import Contract, ReplacementObligation
 from kpis import periods
-from kpis.choices import BreachKind
+from kpis.choices import BreachKind, Severity
 from kpis.credits import credit_totals
 from kpis.forms import figure_due
 from kpis.models import SLA, Breach, Measurement
-from vendors.models import Vendor
+from reports.models import ContractMonth, VendorMonth
+from reports.summaries import summary_state
+from vendors.models import Vendor, _months_back
+
+LIST_LIMIT = 20  # rows of each "at risk" / "missing" / vendor list; the counts cover them all
 
 
 def missing_reports(slas, today):
@@ -41,7 +45,21 @@ def missing_reports(slas, today):
     return rows
 
 
+def open_breaches_major_first(breaches, limit):
+    """``breaches.major_first()[:limit]`` as two index-friendly queries (majors, newest first, then minors)
+    instead of one sort of every open breach by a CASE expression."""
+    newest = ("-period_end", "-pk")
+    others = [value for value in Severity.values if value != Severity.MAJOR]
+    majors = list(breaches.filter(severity=Severity.MAJOR).for_list().order_by(*newest)[:limit])
+    rest = list(breaches.filter(severity__in=others).for_list().order_by(*newest)[:limit])
+    return (majors + rest)[:limit]
+
+
 class DashboardView(TemplateView):
+    """The manager's home page. Figures that add up every contract (open-breach counts, SLAs at risk,
+    missing reports, the quarter's credits, compliance) come from the summary tables of ``reports`` when
+    they are built (the page says as of when); lists of individual rows are read live."""
+
     template_name = "dashboard/home.html"
     limit = 10
 
@@ -57,11 +75,58 @@ class DashboardView(TemplateView):
         today = timezone.localdate()
         scope = self.get_scope()
         contracts = Contract.objects.all() if scope == "all" else Contract.objects.owned_by(user)
-        live = contracts.active().current(today)
+        state = summary_state()
+        if state is None:
+            figures = self.live_figures(contracts, today)
+        else:
+            figures = self.summary_figures(contracts, scope, today, state)
+        open_breaches = (
+            Breach.objects.open() if scope == "all" else Breach.objects.open().filter(contract__in=contracts)
+        )
+        vendors_in_scope = Vendor.objects.filter(pk__in=contracts.values("vendor"))
+        vendors = list(vendors_in_scope.with_headcount(today).order_by("name")[:LIST_LIMIT])
+        for vendor in vendors:
+            vendor.gap = vendor.headcount - vendor.contracted_headcount
+        q_start, _ = periods.period_bounds("quarterly", today)
+        renewal_rows = list(  # the first rows, each carrying the count of them all
+            contracts.notice_due_within(30, today)
+            .select_related("vendor")
+            .annotate(total=Window(Count("pk")))
+            .order_by("notice_deadline", "reference")[:LIST_LIMIT]
+        )
+        context.update(
+            scope=scope,
+            today=today,
+            summary_state=state,
+            open_breaches=open_breaches_major_first(open_breaches, self.limit),
+            overdue=list(
+                ReplacementObligation.objects.overdue(today)
+                .filter(departed__contract__in=contracts)
+                .select_related("departed__contract__vendor")
+                .order_by("due_on")[:20]
+            ),
+            renewals=renewal_rows,
+            renewal_count=renewal_rows[0].total if renewal_rows else 0,
+            quarter_label=periods.describe_period("quarterly", q_start),
+            vendors=vendors,
+            vendor_count=vendors_in_scope.count(),
+            **figures,
+        )
+        trend = context.pop("trend")
+        total = sum(r["total"] for r in trend)
+        met = sum(r["met_total"] for r in trend)
+        context.update(
+            compliance_chart=compliance_chart(trend), compliance_percent=(met * 100.0 / total) if total else None
+        )
+        return context
 
-        open_breaches = Breach.objects.open().filter(contract__in=contracts)
-        breach_counts = open_breaches.aggregate(
-            total=Count("pk"), missing_report=Count("pk", filter=Q(kind=BreachKind.MISSING_REPORT))
+    def live_figures(self, contracts, today):
+        """Every figure from the live tables (before the summaries are first built)."""
+        live = contracts.active().current(today)
+        breach_counts = (
+            Breach.objects.open()
+            .filter(contract__in=contracts)
+            .aggregate(total=Count("pk"), missing_report=Count("pk", filter=Q(kind=BreachKind.MISSING_REPORT)))
         )
         slas = list(
             SLA.objects.active()
@@ -73,40 +138,106 @@ class DashboardView(TemplateView):
         at_risk = [s for s in slas if s.latest_outcome in ("minor", "major")]
         at_risk.sort(key=lambda s: (s.latest_outcome != "major", s.contract.reference))
         missing = missing_reports([s for s in slas if not s.kpi.is_computed], today)
-
         q_start, q_end = periods.period_bounds("quarterly", today)
         credits = credit_totals(
             Breach.objects.filter(contract__in=contracts, period_end__gte=q_start, period_end__lte=q_end).exclude(
                 status="withdrawn"
             )
         )
-        trend = compliance_trend(Measurement.objects.filter(sla__contract__in=contracts), today)
-        total = sum(r["total"] for r in trend)
-        met = sum(r["met_total"] for r in trend)
-        vendors = list(Vendor.objects.filter(pk__in=contracts.values("vendor")).with_scorecard(today).order_by("name"))
-        for vendor in vendors:
-            vendor.gap = vendor.headcount - vendor.contracted_headcount
-        context.update(
-            scope=scope,
-            today=today,
-            open_breach_count=breach_counts["total"],
-            open_breaches=list(open_breaches.for_list().major_first()[: self.limit]),
-            missing_report_breach_count=breach_counts["missing_report"],
-            at_risk=at_risk[:20],
-            at_risk_count=len(at_risk),
-            missing=missing[:20],
-            missing_count=len(missing),
-            overdue=list(
-                ReplacementObligation.objects.overdue(today)
-                .filter(departed__contract__in=contracts)
-                .select_related("departed__contract__vendor")
-                .order_by("due_on")[:20]
-            ),
-            renewals=list(contracts.notice_due_within(30, today).select_related("vendor").order_by("notice_deadline")),
-            credits=credits,
-            quarter_label=periods.describe_period("quarterly", q_start),
-            compliance_chart=compliance_chart(trend),
-            compliance_percent=(met * 100.0 / total) if total else None,
-            vendors=vendors,
+        return {
+            "open_breach_count": breach_counts["total"],
+            "missing_report_breach_count": breach_counts["missing_report"],
+            "at_risk": at_risk[:LIST_LIMIT],
+            "at_risk_count": len(at_risk),
+            "missing": missing[:LIST_LIMIT],
+            "missing_count": len(missing),
+            "credits": credits,
+            "trend": compliance_trend(Measurement.objects.filter(sla__contract__in=contracts), today),
+        }
+
+    def summary_figures(self, contracts, scope, today, state):
+        """The same figures from the summary tables: a few small queries whatever the number of contracts.
+
+        Month figures of the whole portfolio come from ``VendorMonth``, of one manager's contracts from
+        ``ContractMonth``; SLAs at risk and missing reports from ``SLASummary`` joined to the live SLA and
+        contract rows (so an SLA or contract switched off since the refresh drops out at once)."""
+        months = VendorMonth.objects.all() if scope == "all" else ContractMonth.objects.filter(contract__in=contracts)
+        currency = "currency" if scope == "all" else "contract__currency"
+        counts = months.aggregate(total=Sum("open_breaches"), missing_report=Sum("open_missing_reports"))
+
+        q_start, q_end = periods.period_bounds("quarterly", today)
+        credits = [
+            {
+                "currency": row[currency],
+                "service_credit": row["n_credit"],
+                "credit_earned_back": row["n_earned_back"],
+                "breaches": row["n_breaches"],
+            }
+            for row in months.filter(month__gte=q_start, month__lte=q_end, breaches__gt=0)
+            .values(currency)
+            .annotate(n_credit=Sum("credit_all"), n_earned_back=Sum("earned_back_all"), n_breaches=Sum("breaches"))
+            .order_by(currency)
+        ]
+        # Compliance: figures whose period had ended on the refresh day, by the month their period ends.
+        trend = [
+            {"month": row["month"], "total": row["total"], "met_total": row["met_total"]}
+            for row in months.filter(month__gte=_months_back(today, 12), month__lte=today)
+            .values("month")
+            .annotate(
+                total=Sum(F("measured") - F("measured_pending")),
+                met_total=Sum(F("met") - F("met_pending")),
+            )
+            .filter(total__gt=0)
+            .order_by("month")
+        ]
+
+        live_slas = SLA.objects.active().filter(contract__in=contracts.active().current(today))
+        latest = live_slas.filter(summary__latest_outcome__in=[Severity.MINOR, Severity.MAJOR]).annotate(
+            latest_value=F("summary__latest_value"),
+            latest_period_start=F("summary__latest_period_start"),
+            latest_outcome=F("summary__latest_outcome"),
         )
-        return context
+        # Majors, then minors, each by contract and KPI: two queries that walk the contract reference index
+        # and stop after a page, instead of one sort of every SLA at risk by a CASE expression.
+        by_contract = ("contract__reference", "kpi__name")
+        at_risk = []
+        for outcome in (Severity.MAJOR, Severity.MINOR):
+            at_risk += (
+                latest.filter(summary__latest_outcome=outcome)
+                .select_related("contract__vendor", "kpi")
+                .order_by(*by_contract)[:LIST_LIMIT]
+            )
+        at_risk = at_risk[:LIST_LIMIT]
+
+        missing_slas = live_slas.filter(summary__missing_due_on__isnull=False).annotate(
+            missing_start=F("summary__missing_period_start"),
+            missing_end=F("summary__missing_period_end"),
+            missing_due_on=F("summary__missing_due_on"),
+        )
+        missing = [
+            {
+                "sla": sla,
+                "period_start": sla.missing_start,
+                "period_end": sla.missing_end,
+                "due_on": sla.missing_due_on,
+                "late": sla.missing_due_on < today,
+            }
+            for sla in missing_slas.select_related("contract__vendor", "kpi").order_by(
+                "missing_due_on", "contract__reference", "kpi__name"
+            )[:LIST_LIMIT]
+        ]
+        at_risk_q = Q(summary__latest_outcome__in=[Severity.MINOR, Severity.MAJOR])
+        missing_q = Q(summary__missing_due_on__isnull=False)
+        sla_counts = live_slas.filter(at_risk_q | missing_q).aggregate(  # the OR: both partial indexes
+            at_risk=Count("pk", filter=at_risk_q), missing=Count("pk", filter=missing_q)
+        )
+        return {
+            "open_breach_count": counts["total"] or 0,
+            "missing_report_breach_count": counts["missing_report"] or 0,
+            "at_risk": at_risk,
+            "at_risk_count": sla_counts["at_risk"],
+            "missing": missing,
+            "missing_count": sla_counts["missing"],
+            "credits": credits,
+            "trend": trend,
+        }

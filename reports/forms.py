@@ -2,11 +2,20 @@ import datetime
 
 from django import forms
 
+from common.lookups import LookupSelect
 from contracts.choices import ServiceType
 from vendors.choices import SourcingModel
 from vendors.models import Vendor
 
 from .queries import ReportFilters, add_months, month_end, month_start
+
+
+class VendorLookupSelect(LookupSelect):
+    """The type-ahead vendor select; a value that is not an id (``?vendor=x``) renders as no choice
+    instead of failing the lookup of the chosen row."""
+
+    def optgroups(self, name, value, attrs=None):
+        return super().optgroups(name, [v for v in value if str(v).isdigit()], attrs)
 
 
 class MonthField(forms.DateField):
@@ -19,7 +28,13 @@ class MonthField(forms.DateField):
 class ReportFilterForm(forms.Form):
     start = MonthField(label="From", required=False)
     end = MonthField(label="To", required=False)
-    vendor = forms.ModelChoiceField(Vendor.objects.order_by("name"), required=False, empty_label="All vendors")
+    # A type-ahead: the form renders only the chosen vendor, not thousands of <option>s.
+    vendor = forms.ModelChoiceField(
+        Vendor.objects.order_by("name"),
+        required=False,
+        empty_label="All vendors",
+        widget=VendorLookupSelect("vendors:vendor_lookup"),
+    )
     service_type = forms.ChoiceField(choices=[("", "All service types"), *ServiceType.choices], required=False)
     sourcing_model = forms.ChoiceField(choices=[("", "All sourcing models"), *SourcingModel.choices], required=False)
     period = forms.ChoiceField(label="Per", choices=[("month", "Month"), ("quarter", "Quarter")], required=False)

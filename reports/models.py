@@ -51,11 +51,21 @@ class MonthlyFigures(models.Model):
 
 
 class ContractMonth(MonthlyFigures):
-    # The (contract, month) primary key is the table's only index: every row is rewritten by each refresh.
+    # The (contract, month) primary key is its main index: every row is rewritten by each refresh.
     pk = models.CompositePrimaryKey("contract", "month")
     contract = models.ForeignKey(
         "contracts.Contract", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
     )
+
+    class Meta:
+        indexes = [
+            # the service-credit report's newest contract-months that owe (a small share of the rows)
+            models.Index(
+                fields=["month"],
+                name="contract_month_owing_idx",
+                condition=models.Q(credit__gt=0) | models.Q(earned_back__gt=0),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.contract_id} {self.month:%Y-%m}"
@@ -88,6 +98,9 @@ class SLASummary(models.Model):
     contract = models.ForeignKey("contracts.Contract", on_delete=models.CASCADE, related_name="+", db_constraint=False)
     latest_period_start = models.DateField(null=True)
     latest_value = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    latest_outcome = models.CharField(
+        max_length=10, null=True, help_text="Rule 1 for the latest figure against the SLA's levels: met, minor, major."
+    )
     missing_period_start = models.DateField(null=True)
     missing_period_end = models.DateField(null=True)
     missing_due_on = models.DateField(null=True)
@@ -96,6 +109,11 @@ class SLASummary(models.Model):
         verbose_name = "SLA summary"
         verbose_name_plural = "SLA summaries"
         indexes = [
+            models.Index(
+                fields=["latest_outcome"],
+                name="sla_summary_at_risk_idx",
+                condition=models.Q(latest_outcome__in=["minor", "major"]),
+            ),
             models.Index(
                 fields=["missing_due_on"],
                 name="sla_summary_missing_idx",

@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import connections
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncMonth, TruncQuarter
 from django.utils import timezone
@@ -46,6 +47,9 @@ class ReportFilters:
     period: str = "month"  # scorecard buckets: month | quarter
     group: str = "vendor"  # vendor | contract | service_type (report-dependent)
     today: datetime.date = field(default_factory=timezone.localdate)
+    use_summary: bool = True  # read the summary tables when they cover the request (False: live tables)
+    state: object = None  # the SummaryState, once summary_source looked it up
+    from_summary: bool = False  # some figures came from the summary tables (the page says as of when)
 
     def contract_q(self, prefix=""):
         """Q on the contract reached through ``prefix`` (e.g. ``sla__contract__``)."""
@@ -89,10 +93,14 @@ def buckets(start, end, period="month"):
     return result
 
 
+_PLACES = {"0.1": Decimal("0.1")}
+
+
 def percent(numerator, denominator, places="0.1"):
     if not denominator:
         return None
-    return (Decimal(numerator) * 100 / Decimal(denominator)).quantize(Decimal(places), ROUND_HALF_UP)
+    quantum = _PLACES.get(places) or Decimal(places)
+    return (Decimal(numerator * 100) / denominator).quantize(quantum, ROUND_HALF_UP)
 
 
 def money(value):
@@ -100,11 +108,12 @@ def money(value):
 
 
 def attrition_percent(departures, start_headcount, end_headcount):
-    """Rule 6: departures ÷ average of start and end headcount × 100, to 2 decimals."""
-    average = Decimal(start_headcount + end_headcount) / 2
-    if not average:
+    """Rule 6: departures ÷ average of start and end headcount × 100, to 2 decimals
+    (as departures × 200 ÷ (start + end): the same number, one Decimal division)."""
+    both = start_headcount + end_headcount
+    if not both:
         return None
-    return (Decimal(departures) * 100 / average).quantize(CENT, ROUND_HALF_UP)
+    return (Decimal(departures * 200) / both).quantize(CENT, ROUND_HALF_UP)
 
 
 # Group keys: (id path, label path) relative to the contract reached through a prefix.
@@ -154,6 +163,62 @@ def _staff_in(filters, first, last):
     )
 
 
+# --- summary tables ----------------------------------------------------------------------------
+def summary_source(filters, group="vendor", staff_months=None):
+    """Where a report reads its monthly figures: ``(queryset, contract prefix)`` over ``VendorMonth`` (the
+    vendor view, no contract filter but the vendor) or ``ContractMonth``; None while the summaries have
+    never been built, or when ``staff_months`` (first, last) reaches outside the staff window kept.
+
+    ``filters.use_summary = False`` forces the live tables (tests compare both).
+    """
+    from .summaries import summary_state
+
+    if not filters.use_summary:
+        return None
+    if filters.state is None:
+        filters.state = summary_state()
+    state = filters.state
+    if state is None:
+        return None
+    if staff_months and not (
+        state.window_start <= staff_months[0] and month_start(staff_months[1]) <= state.window_end
+    ):
+        return None
+    filters.from_summary = True
+    if group == "vendor" and not filters.service_type and not filters.sourcing_model:
+        from .models import VendorMonth
+
+        queryset = VendorMonth.objects.all()
+        if filters.vendor_id:
+            queryset = queryset.filter(vendor_id=filters.vendor_id)
+        return queryset, None
+    from .models import ContractMonth
+
+    return ContractMonth.objects.filter(filters.contract_q("contract__")), "contract__"
+
+
+def _fetch(queryset):
+    """A ``values()`` queryset's rows as dicts. On PostgreSQL straight from the cursor: the driver already
+    returns ints, Decimals and dates, and skipping Django's per-value converters matters for the pivoted
+    queries' thousands of rows × dozens of columns."""
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return list(queryset)
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _summary_paths(group, prefix):
+    """(id path, label path, currency path) on a summary queryset (``prefix`` None: ``VendorMonth``)."""
+    if prefix is None:
+        return "vendor_id", "vendor__name", "currency"
+    id_path, label_path = _group_paths(group, prefix)
+    return id_path, label_path, f"{prefix}currency"
+
+
 # --- 1. vendor scorecard ---------------------------------------------------------------------
 def overall_score(compliance, reporting, replacements, monthly_attrition):
     parts = {
@@ -169,11 +234,58 @@ def overall_score(compliance, reporting, replacements, monthly_attrition):
     return (sum(w * v for w, v in weighted) / total_weight).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
+def _scorecard_from_summary(source, group, periods, months_per_period, row):
+    """Steps 1, 2 and 4 of the scorecard from the monthly summary, in one query."""
+    queryset, prefix = source
+    id_path, label_path, currency_path = _summary_paths(group, prefix)
+    figures = (
+        queryset.filter(month__gte=periods[0][0], month__lte=periods[-1][1])
+        .values(id_path, label_path, currency_path, "month")
+        .annotate(
+            n_measured=Sum("measured"),
+            n_met=Sum("met"),
+            n_breaches=Sum("breaches"),
+            n_minor=Sum("minor"),
+            n_major=Sum("major"),
+            n_missing=Sum("missing_reports"),
+            n_credit=Sum("credit"),
+            n_start=Sum("start_headcount"),
+            n_end=Sum("end_headcount"),
+            n_left=Sum("departures"),
+        )
+        .order_by()
+    )
+    staff = defaultdict(lambda: [0, 0, 0])  # (key, label, bucket) → start, end, departures
+    for item in figures:
+        month = item["month"]
+        bucket = quarter_start(month) if months_per_period == 3 else month
+        key, label = item[id_path], item[label_path]
+        if item["n_measured"] or item["n_breaches"]:
+            r = row(key, label, bucket)
+            r["measured"] += item["n_measured"]
+            r["met"] += item["n_met"]
+            r["minor"] += item["n_minor"]
+            r["major"] += item["n_major"]
+            r["missing_reports"] += item["n_missing"]
+            if item["n_credit"]:
+                r["credits"][item[currency_path]] += item["n_credit"]
+        counts = staff[(key, label, bucket)]
+        if month == bucket:
+            counts[0] += item["n_start"]
+        if month == add_months(bucket, months_per_period - 1):
+            counts[1] += item["n_end"]
+        counts[2] += item["n_left"]
+    for (key, label, bucket), (start_n, end_n, left_n) in staff.items():
+        if start_n or end_n or left_n:
+            r = row(key, label, bucket)
+            r["start_headcount"], r["end_headcount"], r["departures"] = start_n, end_n, left_n
+
+
 def vendor_scorecard(filters):
     """Rows per vendor (or contract, ``filters.group``) and month/quarter: compliance, breaches, missing
     reports, credits per currency, attrition, replacements, weighted score and rank within the period.
 
-    Five aggregate queries.
+    Four aggregate queries, or two on the monthly summary.
     """
     group = "contract" if filters.group == "contract" else "vendor"
     periods = buckets(filters.start, filters.end, filters.period)
@@ -206,42 +318,62 @@ def vendor_scorecard(filters):
             },
         )
 
-    # 1. measurements: measured / met (rule 1 in SQL)
-    id_path, label_path = _group_paths(group, "sla__contract__")
-    measured = (
-        Measurement.objects.with_outcome()
-        .filter(filters.contract_q("sla__contract__"), period_end__gte=first, period_end__lte=last)
-        .annotate(bucket=trunc("period_end"))
-        .values(id_path, label_path, "bucket")
-        .annotate(measured=Count("pk"), met_count=Count("pk", filter=Q(met=True)))
-        .order_by()
-    )
-    for item in measured:
-        r = row(item[id_path], item[label_path], item["bucket"])
-        r["measured"], r["met"] = item["measured"], item["met_count"]
-
-    # 2. breaches: minor / major performance, missing reports, credits by currency
-    id_path, label_path = _group_paths(group, "contract__")
-    breaches = (
-        Breach.objects.filter(filters.contract_q("contract__"), period_end__gte=first, period_end__lte=last)
-        .exclude(status__in=NOT_A_BREACH)
-        .annotate(bucket=trunc("period_end"))
-        .values(id_path, label_path, "bucket", "contract__currency")
-        .annotate(
-            minor=Count("pk", filter=Q(kind=BreachKind.PERFORMANCE, severity=Severity.MINOR)),
-            major=Count("pk", filter=Q(kind=BreachKind.PERFORMANCE, severity=Severity.MAJOR)),
-            missing=Count("pk", filter=Q(kind=BreachKind.MISSING_REPORT)),
-            credit=Sum("service_credit", filter=~Q(status__in=NO_CREDIT_OWED)),
+    source = summary_source(filters, group, staff_months=(first, last))
+    if source:
+        _scorecard_from_summary(source, group, periods, months_per_period, row)
+    else:
+        # 1. measurements: measured / met (rule 1 in SQL)
+        id_path, label_path = _group_paths(group, "sla__contract__")
+        measured = (
+            Measurement.objects.with_outcome()
+            .filter(filters.contract_q("sla__contract__"), period_end__gte=first, period_end__lte=last)
+            .annotate(bucket=trunc("period_end"))
+            .values(id_path, label_path, "bucket")
+            .annotate(measured=Count("pk"), met_count=Count("pk", filter=Q(met=True)))
+            .order_by()
         )
-        .order_by()
-    )
-    for item in breaches:
-        r = row(item[id_path], item[label_path], item["bucket"])
-        r["minor"] += item["minor"]
-        r["major"] += item["major"]
-        r["missing_reports"] += item["missing"]
-        if item["credit"]:
-            r["credits"][item["contract__currency"]] += item["credit"]
+        for item in measured:
+            r = row(item[id_path], item[label_path], item["bucket"])
+            r["measured"], r["met"] = item["measured"], item["met_count"]
+
+        # 2. breaches: minor / major performance, missing reports, credits by currency
+        id_path, label_path = _group_paths(group, "contract__")
+        breaches = (
+            Breach.objects.filter(filters.contract_q("contract__"), period_end__gte=first, period_end__lte=last)
+            .exclude(status__in=NOT_A_BREACH)
+            .annotate(bucket=trunc("period_end"))
+            .values(id_path, label_path, "bucket", "contract__currency")
+            .annotate(
+                minor=Count("pk", filter=Q(kind=BreachKind.PERFORMANCE, severity=Severity.MINOR)),
+                major=Count("pk", filter=Q(kind=BreachKind.PERFORMANCE, severity=Severity.MAJOR)),
+                missing=Count("pk", filter=Q(kind=BreachKind.MISSING_REPORT)),
+                credit=Sum("service_credit", filter=~Q(status__in=NO_CREDIT_OWED)),
+            )
+            .order_by()
+        )
+        for item in breaches:
+            r = row(item[id_path], item[label_path], item["bucket"])
+            r["minor"] += item["minor"]
+            r["major"] += item["major"]
+            r["missing_reports"] += item["missing"]
+            if item["credit"]:
+                r["credits"][item["contract__currency"]] += item["credit"]
+
+        # 4. attrition (rule 6, per period)
+        id_path, label_path = _group_paths(group, "contract__")
+        staff = (
+            _staff_in(filters, first, last)
+            .values(id_path, label_path)
+            .annotate(**_headcount_aggregates(periods))
+            .order_by()
+        )
+        for item in staff:
+            for index, (bucket_start, _, _) in enumerate(periods):
+                start_n, end_n, left_n = item[f"start_{index}"], item[f"end_{index}"], item[f"left_{index}"]
+                if not (start_n or end_n or left_n):
+                    continue
+                r = row(item[id_path], item[label_path], bucket_start)
+                r["start_headcount"], r["end_headcount"], r["departures"] = start_n, end_n, left_n
 
     # 3. obligations due in the period: on time / late / still overdue
     id_path, label_path = _group_paths(group, "departed__contract__")
@@ -256,22 +388,6 @@ def vendor_scorecard(filters):
     for item in obligations:
         r = row(item[id_path], item[label_path], item["bucket"])
         r["on_time"], r["late"], r["overdue"] = item["on_time"], item["late"], item["overdue"]
-
-    # 4. attrition (rule 6, per period)
-    id_path, label_path = _group_paths(group, "contract__")
-    staff = (
-        _staff_in(filters, first, last)
-        .values(id_path, label_path)
-        .annotate(**_headcount_aggregates(periods))
-        .order_by()
-    )
-    for item in staff:
-        for index, (bucket_start, _, _) in enumerate(periods):
-            start_n, end_n, left_n = item[f"start_{index}"], item[f"end_{index}"], item[f"left_{index}"]
-            if not (start_n or end_n or left_n):
-                continue
-            r = row(item[id_path], item[label_path], bucket_start)
-            r["start_headcount"], r["end_headcount"], r["departures"] = start_n, end_n, left_n
 
     labels = {start: label for start, _, label in periods}
     result = []
@@ -298,17 +414,40 @@ def vendor_scorecard(filters):
 
 # --- 2. compliance trend ---------------------------------------------------------------------
 def compliance_trend(filters):
-    """{months: [(first day, label)], series: [{key, name, measured[], met[], compliance[]}]} — one query."""
+    """{months: [(first day, label)], series: [{key, name, measured[], met[], compliance[]}]} — one query
+    (on the monthly summary when it is built)."""
     group = "service_type" if filters.group == "service_type" else "vendor"
     months = buckets(filters.start, filters.end, "month")
-    id_path, label_path = _group_paths(group, "sla__contract__")
     index = {first: i for i, (first, _, _) in enumerate(months)}
+    source = summary_source(filters, group)
+    if source:  # one row per group, a pair of sums per month
+        queryset, prefix = source
+        id_path, label_path, _ = _summary_paths(group, prefix)
+        aggregates = {}
+        for i, (first, _, _) in enumerate(months):
+            aggregates[f"measured_{i}"] = Sum("measured", filter=Q(month=first))
+            aggregates[f"met_{i}"] = Sum("met", filter=Q(month=first))
+        series = {}
+        for item in _fetch(
+            queryset.filter(month__gte=months[0][0], month__lte=months[-1][0], measured__gt=0)
+            .values(id_path, label_path)
+            .annotate(**aggregates)
+            .order_by()
+        ):
+            series[item[id_path]] = {
+                "key": item[id_path],
+                "name": _group_label(group, item[label_path]),
+                "measured": [item[f"measured_{i}"] or 0 for i in range(len(months))],
+                "met": [item[f"met_{i}"] or 0 for i in range(len(months))],
+            }
+        return _trend_result(months, series)
+    id_path, label_path = _group_paths(group, "sla__contract__")
     rows = (
         Measurement.objects.with_outcome()
         .filter(filters.contract_q("sla__contract__"), period_end__gte=months[0][0], period_end__lte=months[-1][1])
         .annotate(month=TruncMonth("period_end"))
         .values(id_path, label_path, "month")
-        .annotate(measured=Count("pk"), met_count=Count("pk", filter=Q(met=True)))
+        .annotate(n_measured=Count("pk"), n_met=Count("pk", filter=Q(met=True)))
         .order_by()
     )
     series = {}
@@ -323,7 +462,11 @@ def compliance_trend(filters):
             },
         )
         i = index[item["month"]]
-        s["measured"][i], s["met"][i] = item["measured"], item["met_count"]
+        s["measured"][i], s["met"][i] = item["n_measured"], item["n_met"]
+    return _trend_result(months, series)
+
+
+def _trend_result(months, series):
     result = sorted(series.values(), key=lambda s: s["name"])
     for s in result:
         s["compliance"] = [percent(met, n) for met, n in zip(s["met"], s["measured"], strict=True)]
@@ -332,25 +475,52 @@ def compliance_trend(filters):
 
 
 # --- 3. service credits ----------------------------------------------------------------------
-def service_credits(filters):
+def _credit_row(item, month, earned, earned_back, major):
+    cap = money(item["contract__monthly_fee"] * item["contract__at_risk_percent"] / 100)
+    earned = money(earned)
+    return {
+        "contract_id": item["contract_id"],
+        "contract": item["contract__reference"],
+        "vendor": item["contract__vendor__name"],
+        "currency": item["contract__currency"],
+        "month": month,
+        "month_label": month.strftime("%b %Y"),
+        "breaches": major,
+        "earned": earned,
+        "earned_back": money(earned_back),
+        "cap": cap,
+        "percent_of_cap": percent(earned, cap),
+        "capped": cap > 0 and earned >= cap,
+    }
+
+
+CREDIT_ROW_FIELDS = (
+    "contract_id",
+    "contract__reference",
+    "contract__vendor__name",
+    "contract__currency",
+    "contract__monthly_fee",
+    "contract__at_risk_percent",
+)
+
+
+def service_credits(filters, limit=None):
     """Per contract and month: credits earned vs the cap; totals per currency; owed per vendor this quarter.
 
-    Two aggregate queries.
+    Two aggregate queries on the breaches; on the monthly summary, three small ones (``rows`` then holds
+    at most ``limit`` rows, newest month first; ``row_count`` says how many there are).
     """
     first, last = month_start(filters.start), month_end(filters.end)
+    q_first = quarter_start(filters.today)
+    q_last = add_months(q_first, 3) - datetime.timedelta(days=1)
+    source = summary_source(filters, "vendor")
+    if source:
+        return _service_credits_from_summary(filters, source, first, last, q_first, q_last, limit)
     rows = (
         Breach.objects.filter(filters.contract_q("contract__"), period_end__gte=first, period_end__lte=last)
         .exclude(status__in=NO_CREDIT_OWED)
         .annotate(month=TruncMonth("period_end"))
-        .values(
-            "contract_id",
-            "contract__reference",
-            "contract__vendor__name",
-            "contract__currency",
-            "contract__monthly_fee",
-            "contract__at_risk_percent",
-            "month",
-        )
+        .values(*CREDIT_ROW_FIELDS, "month")
         .annotate(
             earned=Sum("service_credit"),
             earned_back=Sum("credit_earned_back"),
@@ -359,32 +529,7 @@ def service_credits(filters):
         .filter(Q(earned__gt=0) | Q(earned_back__gt=0))
         .order_by("-month", "contract__vendor__name", "contract__reference")
     )
-    result, totals = [], defaultdict(lambda: {"earned": ZERO, "earned_back": ZERO, "cap": ZERO})
-    for item in rows:
-        cap = money(item["contract__monthly_fee"] * item["contract__at_risk_percent"] / 100)
-        earned = money(item["earned"])
-        currency = item["contract__currency"]
-        result.append(
-            {
-                "contract_id": item["contract_id"],
-                "contract": item["contract__reference"],
-                "vendor": item["contract__vendor__name"],
-                "currency": currency,
-                "month": item["month"],
-                "month_label": item["month"].strftime("%b %Y"),
-                "breaches": item["major"],
-                "earned": earned,
-                "earned_back": money(item["earned_back"]),
-                "cap": cap,
-                "percent_of_cap": percent(earned, cap),
-                "capped": cap > 0 and earned >= cap,
-            }
-        )
-        totals[currency]["earned"] += earned
-        totals[currency]["earned_back"] += money(item["earned_back"])
-        totals[currency]["cap"] += cap
-    q_first = quarter_start(filters.today)
-    q_last = add_months(q_first, 3) - datetime.timedelta(days=1)
+    result = [_credit_row(item, item["month"], item["earned"], item["earned_back"], item["major"]) for item in rows]
     owed = (
         Breach.objects.filter(filters.contract_q("contract__"), period_end__gte=q_first, period_end__lte=q_last)
         .exclude(status__in=NO_CREDIT_OWED)
@@ -393,24 +538,130 @@ def service_credits(filters):
         .filter(owed__gt=0)
         .order_by("contract__vendor__name", "contract__currency")
     )
+    owed = [
+        {
+            "vendor_id": o["contract__vendor_id"],
+            "vendor": o["contract__vendor__name"],
+            "currency": o["contract__currency"],
+            "owed": money(o["owed"]),
+            "breaches": o["breaches"],
+        }
+        for o in owed
+    ]
+    return _credit_totals(filters, result, None, owed, q_first)
+
+
+def _credit_totals(filters, rows, totals, owed, q_first, row_count=None, by_month=None):
+    """The report's dict; ``totals`` and ``by_month`` are added up from ``rows`` when not given."""
+    if totals is None:
+        sums = defaultdict(lambda: {"earned": ZERO, "earned_back": ZERO, "cap": ZERO})
+        for r in rows:
+            sums[r["currency"]]["earned"] += r["earned"]
+            sums[r["currency"]]["earned_back"] += r["earned_back"]
+            sums[r["currency"]]["cap"] += r["cap"]
+        totals = [{"currency": c, **{k: money(v) for k, v in t.items()}} for c, t in sorted(sums.items())]
+    if by_month is None:
+        by_month = defaultdict(Decimal)
+        for r in rows:
+            by_month[(r["month"], r["currency"])] += r["earned"]
+        by_month = dict(by_month)
     return {
-        "rows": result,
-        "totals": [{"currency": c, **{k: money(v) for k, v in t.items()}} for c, t in sorted(totals.items())],
-        "owed_this_quarter": [
-            {
-                "vendor_id": o["contract__vendor_id"],
-                "vendor": o["contract__vendor__name"],
-                "currency": o["contract__currency"],
-                "owed": money(o["owed"]),
-                "breaches": o["breaches"],
-            }
-            for o in owed
-        ],
+        "rows": rows,
+        "row_count": len(rows) if row_count is None else row_count,
+        "totals": totals,
+        "by_month": by_month,
+        "owed_this_quarter": owed,
         "quarter": f"{q_first.year} Q{(q_first.month - 1) // 3 + 1}",
     }
 
 
+def _service_credits_from_summary(filters, source, first, last, q_first, q_last, limit):
+    """``service_credits`` from the monthly summary: contract rows from ``ContractMonth``; totals, chart
+    and row count from ``VendorMonth`` when the view is unfiltered (else added up from all the rows)."""
+    from .models import ContractMonth
+
+    queryset, prefix = source
+    owing = Q(credit__gt=0) | Q(earned_back__gt=0)
+    contract_months = (
+        ContractMonth.objects.filter(filters.contract_q("contract__"), owing, month__gte=first, month__lte=last)
+        .order_by("-month", "contract__vendor__name", "contract__reference")
+        .values(*CREDIT_ROW_FIELDS, "month", "credit", "earned_back", "major_owed")
+    )
+    if prefix is not None:  # filtered by contract attributes: few rows, totals added up from all of them
+        rows = [_credit_row(i, i["month"], i["credit"], i["earned_back"], i["major_owed"]) for i in contract_months]
+        totals = by_month = row_count = None
+    else:
+        if limit is not None:
+            contract_months = contract_months[:limit]
+        rows = [_credit_row(i, i["month"], i["credit"], i["earned_back"], i["major_owed"]) for i in contract_months]
+        sums = defaultdict(lambda: {"earned": ZERO, "earned_back": ZERO, "cap": ZERO})
+        by_month, row_count = {}, 0
+        for item in (
+            queryset.filter(month__gte=first, month__lte=last, credit_contracts__gt=0)
+            .values("month", "currency")
+            .annotate(
+                n_earned=Sum("credit"),
+                n_earned_back=Sum("earned_back"),
+                n_cap=Sum("credit_cap"),
+                n_rows=Sum("credit_contracts"),
+            )
+            .order_by()
+        ):
+            by_month[(item["month"], item["currency"])] = money(item["n_earned"])
+            total = sums[item["currency"]]
+            total["earned"] += item["n_earned"]
+            total["earned_back"] += item["n_earned_back"]
+            total["cap"] += item["n_cap"]
+            row_count += item["n_rows"]
+        totals = [{"currency": c, **{k: money(v) for k, v in t.items()}} for c, t in sorted(sums.items())]
+    vendor_path, vendor_name = ("vendor_id", "vendor__name") if prefix is None else _group_paths("vendor", prefix)
+    _, _, currency_path = _summary_paths("vendor", prefix)
+    owed = [
+        {
+            "vendor_id": o[vendor_path],
+            "vendor": o[vendor_name],
+            "currency": o[currency_path],
+            "owed": money(o["owed"]),
+            "breaches": o["n_breaches"],
+        }
+        for o in queryset.filter(month__gte=q_first, month__lte=q_last)
+        .values(vendor_path, vendor_name, currency_path)
+        .annotate(owed=Sum("credit"), n_breaches=Sum("credited_breaches"))
+        .filter(owed__gt=0)
+        .order_by(vendor_name, currency_path)
+    ]
+    return _credit_totals(filters, rows, totals, owed, q_first, row_count, by_month)
+
+
 # --- 4. attrition & replacements -------------------------------------------------------------
+def _attrition_staff_from_summary(source, group, months, first, last, refresh_month):
+    """The attrition report's staff rows (``headcount_now``, ``start_i``, ``end_i``, ``left_i``) from the
+    monthly summary: one query, a row per group. Headcount now: the roster on the day of the last refresh."""
+    queryset, prefix = source
+    id_path, label_path, _ = _summary_paths(group, prefix)
+    aggregates = {"headcount_now": Sum("headcount_today", filter=Q(month=refresh_month))}
+    for i, (first_day, _, _) in enumerate(months):
+        in_month = Q(month=first_day)
+        aggregates[f"start_{i}"] = Sum("start_headcount", filter=in_month)
+        aggregates[f"end_{i}"] = Sum("end_headcount", filter=in_month)
+        aggregates[f"left_{i}"] = Sum("departures", filter=in_month)
+    rows = _fetch(
+        queryset.filter(Q(month__gte=first, month__lte=last) | Q(month=refresh_month))
+        .values(id_path, label_path)
+        .annotate(**aggregates)
+        .order_by()
+    )
+    staff = []
+    for row in rows:
+        for key, value in row.items():
+            if value is None:
+                row[key] = 0
+        # a group the live query would not list: nobody on its roster in the range, nor today
+        if any(value for key, value in row.items() if key not in (id_path, label_path)):
+            staff.append(row)
+    return staff, id_path, label_path
+
+
 def attrition(filters):
     """Per vendor (or contract): contracted vs actual headcount, monthly attrition (rule 6) for each month,
     average and annualised attrition, replacement obligations by state. Three aggregate queries."""
@@ -428,18 +679,23 @@ def attrition(filters):
         .annotate(contracted=Sum("contracted_headcount"))
         .order_by()
     }
-    id_path, label_path = _group_paths(group, "contract__")
-    active_today = Q(joined_on__lte=today) & (Q(left_on__isnull=True) | Q(left_on__gte=today))
-    staff = (
-        StaffMember.objects.filter(filters.contract_q("contract__"))
-        .filter(Q(joined_on__lte=max(last, today)) & (Q(left_on__isnull=True) | Q(left_on__gte=first)))
-        .values(id_path, label_path)
-        .annotate(
-            headcount_now=Count("pk", filter=active_today),
-            **_headcount_aggregates(months),
+    source = summary_source(filters, group, staff_months=(first, last))
+    if source:
+        refresh_month = month_start(filters.state.today)
+        staff, id_path, label_path = _attrition_staff_from_summary(source, group, months, first, last, refresh_month)
+    else:
+        id_path, label_path = _group_paths(group, "contract__")
+        active_today = Q(joined_on__lte=today) & (Q(left_on__isnull=True) | Q(left_on__gte=today))
+        staff = (
+            StaffMember.objects.filter(filters.contract_q("contract__"))
+            .filter(Q(joined_on__lte=max(last, today)) & (Q(left_on__isnull=True) | Q(left_on__gte=first)))
+            .values(id_path, label_path)
+            .annotate(
+                headcount_now=Count("pk", filter=active_today),
+                **_headcount_aggregates(months),
+            )
+            .order_by()
         )
-        .order_by()
-    )
     id_o, label_o = _group_paths(group, "departed__contract__")
     obligations = {
         item[id_o]: item
@@ -450,21 +706,23 @@ def attrition(filters):
         .order_by()
     }
     rows, totals = {}, {"start": [0] * len(months), "end": [0] * len(months), "left": [0] * len(months)}
+    keys = [(i, f"start_{i}", f"end_{i}", f"left_{i}") for i in range(len(months))]
     for item in staff:
         key = item[id_path]
-        monthly = []
-        for i in range(len(months)):
-            s, e, d = item[f"start_{i}"], item[f"end_{i}"], item[f"left_{i}"]
+        monthly, departures = [], 0
+        for i, start_key, end_key, left_key in keys:
+            s, e, d = item[start_key], item[end_key], item[left_key]
             totals["start"][i] += s
             totals["end"][i] += e
             totals["left"][i] += d
+            departures += d
             monthly.append(attrition_percent(d, s, e))
         rows[key] = {
             "key": key,
             "name": item[label_path],
             "headcount": item["headcount_now"],
             "monthly": monthly,
-            "departures": sum(item[f"left_{i}"] for i in range(len(months))),
+            "departures": departures,
         }
     for key, item in contracted.items():
         rows.setdefault(
@@ -538,55 +796,57 @@ def _dimension_label(dimension, value):
 
 def sourcing_mix(filters):
     """Spend, baseline, savings and headcount by sourcing model, service type and delivery country, per
-    currency, for contracts active during the range. Two queries per dimension (six in all)."""
+    currency, for contracts active during the range. One query, grouped by all three dimensions and
+    added up per dimension here."""
+    from vendors.models import _subquery_count
+
     first, last = month_start(filters.start), month_end(filters.end)
-    contracts = (
+    staff_day = min(last, filters.today)
+    groups = (
         Contract.objects.active()
         .filter(filters.contract_q(), start_date__lte=last, end_date__gte=first)
-        .annotate(delivery_country=Coalesce("delivery_center__country", "vendor__country"))
-    )
-    staff_day = min(last, filters.today)
-    staff = (
-        StaffMember.objects.filter(
-            filters.contract_q("contract__"),
-            contract__status=ContractStatus.ACTIVE,
-            contract__start_date__lte=last,
-            contract__end_date__gte=first,
+        .annotate(
+            delivery_country=Coalesce("delivery_center__country", "vendor__country"),
+            roster=_subquery_count(StaffMember.objects.active_on(staff_day), "contract"),
         )
-        .active_on(staff_day)
-        .annotate(delivery_country=Coalesce("contract__delivery_center__country", "contract__vendor__country"))
+        .values("sourcing_model", "service_type", "delivery_country", "currency")
+        .annotate(
+            n_contracts=Count("pk"),
+            fee=Sum("monthly_fee"),
+            baseline=Sum("baseline_monthly_cost"),
+            contracted=Sum("contracted_headcount"),
+            headcount=Sum("roster"),
+        )
+        .order_by()
     )
+    groups = list(groups)
     result = {}
     for dimension, (title, path) in SOURCING_DIMENSIONS.items():
-        staff_path = path if path == "delivery_country" else f"contract__{path}"
-        headcount = {
-            (item[staff_path], item["contract__currency"]): item["n"]
-            for item in staff.values(staff_path, "contract__currency").annotate(n=Count("pk")).order_by()
-        }
-        rows = []
-        for item in (
-            contracts.values(path, "currency")
-            .annotate(
-                contracts=Count("pk"),
-                fee=Sum("monthly_fee"),
-                baseline=Sum("baseline_monthly_cost"),
-                contracted=Sum("contracted_headcount"),
+        sums = {}
+        for item in groups:
+            total = sums.setdefault(
+                (item[path], item["currency"]), {"contracts": 0, "fee": ZERO, "baseline": ZERO, "contracted": 0, "n": 0}
             )
-            .order_by(path, "currency")
-        ):
-            savings = money(item["baseline"] - item["fee"])
+            total["contracts"] += item["n_contracts"]
+            total["fee"] += item["fee"] or ZERO
+            total["baseline"] += item["baseline"] or ZERO
+            total["contracted"] += item["contracted"] or 0
+            total["n"] += item["headcount"] or 0
+        rows = []
+        for (key, currency), total in sorted(sums.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])):
+            savings = money(total["baseline"] - total["fee"])
             rows.append(
                 {
-                    "key": item[path],
-                    "name": _dimension_label(dimension, item[path]),
-                    "currency": item["currency"],
-                    "contracts": item["contracts"],
-                    "monthly_fee": money(item["fee"]),
-                    "baseline": money(item["baseline"]),
+                    "key": key,
+                    "name": _dimension_label(dimension, key),
+                    "currency": currency,
+                    "contracts": total["contracts"],
+                    "monthly_fee": money(total["fee"]),
+                    "baseline": money(total["baseline"]),
                     "savings": savings,
-                    "savings_percent": percent(savings, item["baseline"]),
-                    "contracted": item["contracted"] or 0,
-                    "headcount": headcount.get((item[path], item["currency"]), 0),
+                    "savings_percent": percent(savings, total["baseline"]),
+                    "contracted": total["contracted"],
+                    "headcount": total["n"],
                 }
             )
         result[dimension] = {"title": title, "rows": rows}

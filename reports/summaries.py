@@ -209,7 +209,8 @@ def _sla_summary_select(contract_ids, today):
     # The latest figure: index probes on the unique (sla, period_start), read backwards.
     latest = "FROM kpis_measurement x WHERE x.sla_id = s.id ORDER BY x.period_start DESC LIMIT 1"
     inner = (
-        "SELECT s.id AS sla_id, s.contract_id AS contract_id,"
+        "SELECT s.id AS sla_id, s.contract_id AS contract_id, s.expected AS expected, s.minimum AS minimum,"
+        " k.direction AS direction,"
         f" (SELECT x.period_start {latest}) AS latest_period_start, (SELECT x.value {latest}) AS latest_value,"
         f" p.period_start AS period_start, p.period_end AS period_end, {due_on} AS due_on,"
         f" CASE WHEN {due} THEN 1 ELSE 0 END AS due"
@@ -218,8 +219,15 @@ def _sla_summary_select(contract_ids, today):
         f" WHERE {scope}" + (" OFFSET 0" if is_postgresql() else "")
         # PostgreSQL: OFFSET 0 keeps the subquery from being inlined into the three CASEs below
     )
+    outcome = (
+        "CASE WHEN latest_value IS NULL THEN NULL"
+        f" WHEN {better_or_equal('latest_value', 'expected', 'direction')} THEN 'met'"
+        f" WHEN {better_or_equal('latest_value', 'minimum', 'direction')} THEN '{Severity.MINOR}'"
+        f" ELSE '{Severity.MAJOR}' END"
+    )
     sql = (
-        "SELECT sla_id, contract_id, latest_period_start, latest_value, CASE WHEN due = 1 THEN period_start END,"
+        f"SELECT sla_id, contract_id, latest_period_start, latest_value, {outcome},"
+        " CASE WHEN due = 1 THEN period_start END,"
         f" CASE WHEN due = 1 THEN period_end END, CASE WHEN due = 1 THEN due_on END FROM ({inner}) q"
     )
     return sql, [*previous_params, *params]
@@ -279,7 +287,10 @@ def refresh_summaries(contract_ids=None, today=None):
 
         step("delete SLAs", f"DELETE FROM {SLASummary._meta.db_table} WHERE {scope_c}", params_c)
         select, params = _sla_summary_select(contract_ids, today)
-        columns = "sla_id, contract_id, latest_period_start, latest_value, missing_period_start, missing_period_end"
+        columns = (
+            "sla_id, contract_id, latest_period_start, latest_value, latest_outcome,"
+            " missing_period_start, missing_period_end"
+        )
         slas = step("SLAs", f"INSERT INTO {SLASummary._meta.db_table} ({columns}, missing_due_on) {select}", params)
 
         seconds = round(time.monotonic() - started, 3)

@@ -4,8 +4,8 @@ Admins only (``accounts.roles.is_admin``): anonymous users go to the admin login
 """
 
 import csv
+import functools
 from dataclasses import dataclass, field
-from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import admin
@@ -21,6 +21,7 @@ from accounts.roles import is_admin
 
 from . import charts, queries
 from .forms import ReportFilterForm
+from .templatetags.report_tags import MAX_ROWS_ON_PAGE
 
 MAX_CHART_SERIES = 8
 
@@ -40,6 +41,11 @@ class Table:
     slug: str = "table"
     note: str = ""
     footer: list = field(default_factory=list)
+    total: int | None = None  # rows in the whole table, when ``rows`` holds only the first of them
+
+    @property
+    def row_count(self):
+        return len(self.rows) if self.total is None else self.total
 
 
 def cell_text(row, column):
@@ -105,6 +111,7 @@ class ReportView(View):
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request):
+        self.export = request.GET.get("format") == "csv"  # a CSV holds every row; the page the first ones
         today = timezone.localdate()
         this_month = queries.month_start(today)
         data = {  # the default range, shown in the form, unless the request says otherwise
@@ -135,6 +142,7 @@ class ReportView(View):
             "form": form,
             "filters": filters,
             "query": params.urlencode(),
+            "summary_state": filters.state if filters.from_summary else None,
             **report,
         }
         return TemplateResponse(request, self.template_name, context)
@@ -158,8 +166,23 @@ def _top_series(series, weight, limit=MAX_CHART_SERIES):
     return sorted(series, key=weight, reverse=True)[:limit]
 
 
+PK_PLACEHOLDER = 987654321
+
+
+@functools.lru_cache(maxsize=64)
+def _reverse(url_name, with_id):
+    return reverse(url_name, args=[PK_PLACEHOLDER] if with_id else [])
+
+
 def _link(url_name, *args, query=None):
-    url = reverse(url_name, args=args)
+    """A row's link. Pages link thousands of rows: ``reverse`` runs once per URL name (the id is put into
+    a cached URL); for a query string, build it once with ``PK_PLACEHOLDER`` and replace that per row."""
+    if len(args) > 1:
+        url = reverse(url_name, args=args)
+    else:
+        url = _reverse(url_name, bool(args))
+        if args:
+            url = url.replace(str(PK_PLACEHOLDER), str(args[0]))
     return f"{url}?{urlencode(query)}" if query else url
 
 
@@ -172,20 +195,15 @@ class ScorecardView(ReportView):
 
     def build(self, filters):
         rows = queries.vendor_scorecard(filters)
+        drill_down = _link("reports:scorecard") + "?" + urlencode({"group": "contract", "vendor": PK_PLACEHOLDER})
+        drill_down += "&" + urlencode(
+            {"period": filters.period, "start": f"{filters.start:%Y-%m}", "end": f"{filters.end:%Y-%m}"}
+        )
         for row in rows:
             if filters.group == "contract":
                 row["_link"] = _link("admin:contracts_contract_change", row["key"])
             else:
-                row["_link"] = _link(
-                    "reports:scorecard",
-                    query={
-                        "group": "contract",
-                        "vendor": row["key"],
-                        "period": filters.period,
-                        "start": f"{filters.start:%Y-%m}",
-                        "end": f"{filters.end:%Y-%m}",
-                    },
-                )
+                row["_link"] = drill_down.replace(str(PK_PLACEHOLDER), str(row["key"]))
         latest = rows[0]["period"] if rows else ""
         scored = [r for r in rows if r["period"] == latest and r["score"] is not None][:30]
         chart = charts.bar_chart(
@@ -260,23 +278,23 @@ class ServiceCreditsView(ReportView):
     default_months = (-5, 0)
 
     def build(self, filters):
-        data = queries.service_credits(filters)
+        data = queries.service_credits(filters, limit=None if self.export else MAX_ROWS_ON_PAGE)
         months = queries.buckets(filters.start, filters.end)
-        currencies = sorted({r["currency"] for r in data["rows"]})
-        by_month = {(r["month"], r["currency"]): Decimal("0") for r in data["rows"]}
+        by_month = data["by_month"]
+        currencies = sorted({currency for _, currency in by_month})
         for r in data["rows"]:
-            by_month[(r["month"], r["currency"])] += r["earned"]
             r["_link"], r["_link_column"] = _link("admin:contracts_contract_change", r["contract_id"]), "contract"
         chart = charts.bar_chart(
             [label for _, _, label in months],
             [(c, [by_month.get((first, c)) for first, _, _ in months]) for c in currencies],
             title="Service credits earned per month",
         )
+        owed_link = _link(
+            "admin:kpis_breach_changelist",
+            query={"contract__vendor__id__exact": PK_PLACEHOLDER, "period": "this_quarter", "credit": "yes"},
+        )
         for o in data["owed_this_quarter"]:
-            o["_link"] = _link(
-                "admin:kpis_breach_changelist",
-                query={"contract__vendor__id__exact": o["vendor_id"], "period": "this_quarter", "credit": "yes"},
-            )
+            o["_link"] = owed_link.replace(str(PK_PLACEHOLDER), str(o["vendor_id"]))
             o["_link_column"] = "vendor"
         tables = [
             Table(
@@ -296,6 +314,7 @@ class ServiceCreditsView(ReportView):
                 data["rows"],
                 "by_contract",
                 "Cap = monthly fee × at-risk % ÷ 100. Waived and withdrawn breaches owe nothing.",
+                total=data["row_count"],
             ),
             Table(
                 "Totals per currency",

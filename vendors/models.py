@@ -35,6 +35,41 @@ class VendorQuerySet(models.QuerySet):
             center_count=_subquery_count(DeliveryCenter.objects.all(), "vendor"),
         )
 
+    def with_headcount(self, today=None, months=12):
+        """``headcount`` (active staff today), ``contracted_headcount`` (active, current contracts),
+        ``departures`` in the last ``months`` calendar months up to today and ``attrition_percent``
+        (departures ÷ headcount × 100): the staffing columns of ``with_scorecard``, alone (correlated
+        subqueries: cheap for a page of vendors, whatever the size of the roster table)."""
+        from django.db.models import ExpressionWrapper, FloatField, OuterRef, Subquery, Sum
+        from django.db.models.functions import Cast, Coalesce, NullIf
+        from django.utils import timezone
+
+        from contracts.models import Contract, StaffMember
+
+        today = today or timezone.localdate()
+        since = _months_back(today, months)
+        contracted = (
+            Contract.objects.active()
+            .current(today)
+            .filter(vendor=OuterRef("pk"))
+            .order_by()
+            .values("vendor")
+            .annotate(total=Sum("contracted_headcount"))
+            .values("total")[:1]
+        )
+        return self.annotate(
+            headcount=_subquery_count(StaffMember.objects.active_on(today), "contract__vendor"),
+            contracted_headcount=Coalesce(Subquery(contracted, output_field=models.IntegerField()), 0),
+            departures=_subquery_count(
+                StaffMember.objects.filter(left_on__gte=since, left_on__lte=today), "contract__vendor"
+            ),
+        ).annotate(
+            attrition_percent=ExpressionWrapper(
+                Cast("departures", FloatField()) * 100.0 / NullIf(Cast("headcount", FloatField()), 0.0),
+                output_field=FloatField(),
+            ),
+        )
+
     def with_scorecard(self, today=None, months=12):
         """The vendor scorecard over the last ``months`` calendar months, as annotations.
 
@@ -50,7 +85,7 @@ class VendorQuerySet(models.QuerySet):
         from django.db.models.functions import Cast, Coalesce, NullIf
         from django.utils import timezone
 
-        from contracts.models import Contract, ReplacementObligation, StaffMember
+        from contracts.models import ReplacementObligation
         from kpis.models import Breach, Measurement
 
         today = today or timezone.localdate()
@@ -64,16 +99,7 @@ class VendorQuerySet(models.QuerySet):
             .annotate(total=Sum("service_credit"))
             .values("total")[:1]
         )
-        contracted = (
-            Contract.objects.active()
-            .current(today)
-            .filter(vendor=OuterRef("pk"))
-            .order_by()
-            .values("vendor")
-            .annotate(total=Sum("contracted_headcount"))
-            .values("total")[:1]
-        )
-        qs = self.annotate(
+        qs = self.with_headcount(today, months).annotate(
             measurement_count=_subquery_count(measured, "sla__contract__vendor"),
             met_count=_subquery_count(measured.filter(met=True), "sla__contract__vendor"),
             breach_count=_subquery_count(breaches, "contract__vendor"),
@@ -86,19 +112,10 @@ class VendorQuerySet(models.QuerySet):
             overdue_replacements=_subquery_count(
                 ReplacementObligation.objects.overdue(today), "departed__contract__vendor"
             ),
-            headcount=_subquery_count(StaffMember.objects.active_on(today), "contract__vendor"),
-            contracted_headcount=Coalesce(Subquery(contracted, output_field=models.IntegerField()), 0),
-            departures=_subquery_count(
-                StaffMember.objects.filter(left_on__gte=since, left_on__lte=today), "contract__vendor"
-            ),
         )
         return qs.annotate(
             compliance_percent=ExpressionWrapper(
                 Cast("met_count", FloatField()) * 100.0 / NullIf(Cast("measurement_count", FloatField()), 0.0),
-                output_field=FloatField(),
-            ),
-            attrition_percent=ExpressionWrapper(
-                Cast("departures", FloatField()) * 100.0 / NullIf(Cast("headcount", FloatField()), 0.0),
                 output_field=FloatField(),
             ),
         )
