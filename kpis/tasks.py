@@ -25,6 +25,9 @@ def detect_breaches(sla_ids=None, figures=None, today=None):
     these SLAs; ``figures``: to what changed ``[sla_id, "YYYY-MM-DD"]`` figures bear on."""
     summary = breaches.detect_breaches(sla_ids=sla_ids, figures=figures, today=_date(today))
     logger.info("detect_breaches(%s): %s", _scope_label(sla_ids, figures), summary)
+    from reports.summaries import refresh_after_breach_check  # the dashboard's and reports' figures
+
+    refresh_after_breach_check(sla_ids=sla_ids, figures=figures, today=_date(today))
     return summary
 
 

@@ -319,3 +319,17 @@ def refresh_summaries(contract_ids=None, today=None):
 def summary_state():
     """The ``SummaryState`` row, or None before the first full refresh (pages then read live tables)."""
     return SummaryState.objects.first()
+
+
+def refresh_after_breach_check(sla_ids=None, figures=None, today=None):
+    """What ``kpis.tasks.detect_breaches`` calls once the engine is done: the summaries of the contracts
+    it looked at (those of ``sla_ids`` and of the SLAs of ``figures`` ``[[sla_id, "YYYY-MM-DD"], …]``), or
+    everything after a full run."""
+    if sla_ids is None and figures is None:
+        return refresh_summaries(today=today)
+    ids = {int(pk) for pk in sla_ids or ()} | {int(figure[0]) for figure in figures or ()}
+    scope, params = in_list("id", sorted(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT contract_id FROM kpis_sla WHERE {scope}", params)
+        contract_ids = [row[0] for row in cursor.fetchall()]
+    return refresh_summaries(contract_ids, today=today)

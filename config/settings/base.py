@@ -160,6 +160,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kpis.tasks.detect_breaches",
         "schedule": crontab(minute=5),
     },
+    "refresh-report-summaries-hourly": {  # also after every breach check; this catches staff and status edits
+        "task": "reports.tasks.refresh_summaries",
+        "schedule": crontab(minute=35),
+    },
     "check-replacement-obligations-hourly": {
         "task": "contracts.tasks.check_replacement_obligations",
         "schedule": crontab(minute=10),
