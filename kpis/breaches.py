@@ -37,7 +37,7 @@ import contextlib
 import datetime
 
 from django.db import connection
-from django.db.models import Min
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from . import periods, sql
@@ -61,15 +61,20 @@ def _tables():
     }
 
 
+CALENDAR_AHEAD_DAYS = 366
+
+
 # --- 1. the reporting calendar ---------------------------------------------------------------------
 def calendar_select(today):
     """``_cal(frequency, period_start, period_end, days_ago, ordinal)``: every reporting period of each
-    frequency in use, from the earliest SLA start up to the period containing ``today``.
+    frequency in use, from the earliest SLA start up to the period containing ``today`` (or the latest
+    figure, if one was recorded ahead, up to a year on).
 
     Its size depends on the dates only (a daily SLA since 2021 is ~2,000 rows), never on the number
     of SLAs or measurements. ``days_ago`` = whole days between the period's last day and today
-    (rule 3's grace test); ``ordinal`` numbers the periods of one frequency (rule 2's earn-back looks
-    at the N periods right after a breach). Costs one query.
+    (rule 3's grace test: periods still running or ahead are never due); ``ordinal`` numbers the
+    periods of one frequency (rule 2's earn-back looks at the N periods right after a breach).
+    Costs two queries.
     """
     firsts = dict(
         SLA.objects.order_by()
@@ -77,12 +82,14 @@ def calendar_select(today):
         .annotate(first=Min("effective_from"))
         .values_list("frequency", "first")
     )
+    latest = Measurement.objects.aggregate(latest=Max("period_start"))["latest"]
+    last = min(max(today, latest or today), today + datetime.timedelta(days=CALENDAR_AHEAD_DAYS))
     rows = ["('none', {d}, {d}, -1, 0)".format(d=sql.date_literal(datetime.date(1900, 1, 1)))]
     for frequency in Frequency.values:
         first = firsts.get(frequency)
-        if first is None or first > today:
+        if first is None or first > last:
             continue
-        for ordinal, (start, end) in enumerate(periods.periods_between(frequency, first, today), start=1):
+        for ordinal, (start, end) in enumerate(periods.periods_between(frequency, first, last), start=1):
             rows.append(
                 f"('{frequency}', {sql.date_literal(start)}, {sql.date_literal(end)}, {(today - end).days}, {ordinal})"
             )
@@ -94,10 +101,12 @@ def calendar_select(today):
 
 
 # --- 2. the scope -------------------------------------------------------------------------------------
-# ``_scope(sla_id, period_start)``: the SLA periods to check. Whole contract-months, always: the credit
-# cap and earn-back span all of a contract's SLAs in a month.
+# ``_scope(sla_id, period_start, changed)``: the SLA periods to check, always whole contract-months (the
+# credit cap and earn-back span all of a contract's SLAs in a month). ``changed`` periods are evaluated
+# from their figures; the others of those months only lend their recorded breaches to the cap and
+# earn-back (nothing about them changed).
 def slas_scope_select(sla_ids):
-    """Every period of every SLA of the contracts that own ``sla_ids``."""
+    """Every period of every SLA of the contracts that own ``sla_ids``, all re-evaluated."""
     t = _tables()
     ids, params = sql.in_list("id", sla_ids)
     return (
@@ -106,54 +115,54 @@ def slas_scope_select(sla_ids):
             SELECT s.id, s.frequency FROM {t["S"]} s
             WHERE s.contract_id IN (SELECT contract_id FROM {t["S"]} WHERE {ids})
         )
-        SELECT slas.id AS sla_id, cal.period_start FROM slas JOIN _cal cal ON cal.frequency = slas.frequency
-        UNION SELECT m.sla_id, m.period_start FROM {t["M"]} m JOIN slas ON slas.id = m.sla_id
-        UNION SELECT b.sla_id, b.period_start FROM {t["B"]} b JOIN slas ON slas.id = b.sla_id""",
+        SELECT sla_id, period_start, 1 AS changed FROM (
+            SELECT slas.id AS sla_id, cal.period_start FROM slas JOIN _cal cal ON cal.frequency = slas.frequency
+            UNION SELECT m.sla_id, m.period_start FROM {t["M"]} m JOIN slas ON slas.id = m.sla_id
+            UNION SELECT b.sla_id, b.period_start FROM {t["B"]} b JOIN slas ON slas.id = b.sla_id
+        ) periods""",
         params,
     )
 
 
 def figures_scope_select(figures):
-    """The contract-months of changed ``(sla_id, period_start)`` figures (new, corrected or deleted),
-    and those of the earn-back window before each (a breach N periods earlier may earn its credit
-    back, or lose it, because of this figure): every SLA period of those contracts that ends in them."""
+    """Changed ``(sla_id, period_start)`` figures (new, corrected or deleted), and every SLA period of
+    their contract-months and of the earn-back window before each (a breach N periods earlier may earn
+    its credit back, or lose it, because of this figure)."""
     t = _tables()
     changed, params = sql.pairs_select(figures)
     return (
         f"""
         WITH f AS ({changed}),
-        days(contract_id, day) AS (
-            SELECT s.contract_id, before.period_end
+        months AS (
+            SELECT DISTINCT s.contract_id, {sql.month_first("before.period_end")} AS month_first,
+                   {sql.month_last("before.period_end")} AS month_last
             FROM f
             JOIN {t["S"]} s ON s.id = f.sla_id
             JOIN {t["C"]} c ON c.id = s.contract_id
             JOIN _cal cal ON cal.frequency = s.frequency AND cal.period_start = f.period_start
             JOIN _cal before ON before.frequency = s.frequency
                             AND before.ordinal BETWEEN cal.ordinal - c.earn_back_periods AND cal.ordinal
-            UNION SELECT s.contract_id, m.period_end
-            FROM f JOIN {t["M"]} m ON m.sla_id = f.sla_id AND m.period_start = f.period_start
-            JOIN {t["S"]} s ON s.id = m.sla_id
-            UNION SELECT b.contract_id, b.period_end
-            FROM f JOIN {t["B"]} b ON b.sla_id = f.sla_id AND b.period_start = f.period_start
-        ),
-        months AS (
-            SELECT DISTINCT contract_id, {sql.month_first("day")} AS month_first, {sql.month_last("day")} AS month_last
-            FROM days
         )
-        SELECT s.id AS sla_id, cal.period_start
-        FROM months
-        JOIN {t["S"]} s ON s.contract_id = months.contract_id
-        JOIN _cal cal ON cal.frequency = s.frequency AND cal.period_end BETWEEN months.month_first AND months.month_last
-        UNION SELECT f.sla_id, f.period_start FROM f""",
+        SELECT sla_id, period_start, MAX(changed) AS changed FROM (
+            SELECT s.id AS sla_id, cal.period_start, 0 AS changed
+            FROM months
+            JOIN {t["S"]} s ON s.contract_id = months.contract_id
+            JOIN _cal cal ON cal.frequency = s.frequency
+                         AND cal.period_end BETWEEN months.month_first AND months.month_last
+            UNION ALL SELECT f.sla_id, f.period_start, 1 FROM f
+        ) periods
+        GROUP BY sla_id, period_start""",
         params,
     )
 
 
-def in_scope(scoped, sla_sql, start_sql):
-    """A JOIN restricting rows to the scope's SLA periods (nothing when everything is checked)."""
+def in_scope(scoped, sla_sql, start_sql, changed=None):
+    """A JOIN restricting rows to the scope's SLA periods (nothing when everything is checked), the
+    changed ones only or the others only when ``changed`` is True or False."""
     if not scoped:
         return ""
-    return f"JOIN _scope sc ON sc.sla_id = {sla_sql} AND sc.period_start = {start_sql}"
+    only = "" if changed is None else f" AND sc.changed = {int(changed)}"
+    return f"JOIN _scope sc ON sc.sla_id = {sla_sql} AND sc.period_start = {start_sql}{only}"
 
 
 # --- 3. the breaches that hold ----------------------------------------------------------------------
@@ -170,6 +179,9 @@ def candidates_select(scoped):
     when the contract's ``missing_report_is_breach``, else ``minor``. KPIs the app computes itself
     (``KPI.is_computed``, e.g. attrition) are not *reported* by the vendor, so they never raise one.
     A missing report already recorded holds until its figure arrives.
+
+    In the scope's unchanged periods nothing is re-evaluated: a performance breach recorded there
+    (and not withdrawn) still holds as recorded, for the cap and earn-back of its month.
     """
     t = _tables()
     met = sql.better_or_equal("m.value", "s.expected", "k.direction")
@@ -187,7 +199,7 @@ def candidates_select(scoped):
             JOIN {t["S"]} s ON s.id = m.sla_id
             JOIN {t["K"]} k ON k.id = s.kpi_id
             JOIN {t["C"]} c ON c.id = s.contract_id
-            {in_scope(scoped, "m.sla_id", "m.period_start")}
+            {in_scope(scoped, "m.sla_id", "m.period_start", changed=True)}
             WHERE NOT {met}
         ),
         missing AS (
@@ -200,7 +212,7 @@ def candidates_select(scoped):
             JOIN {t["C"]} c ON c.id = s.contract_id
             JOIN {t["K"]} k ON k.id = s.kpi_id
             JOIN _cal cal ON cal.frequency = s.frequency
-            {in_scope(scoped, "s.id", "cal.period_start")}
+            {in_scope(scoped, "s.id", "cal.period_start", changed=True)}
             WHERE s.active AND c.status = 'active' AND NOT k.is_computed
               AND cal.days_ago > c.reporting_grace_days
               AND cal.period_start >= c.start_date AND cal.period_end <= c.end_date
@@ -219,8 +231,20 @@ def candidates_select(scoped):
               AND {no_figure.format(M=t["M"], sla="b.sla_id", start="b.period_start")}
               AND NOT EXISTS (SELECT 1 FROM missing x WHERE x.sla_id = b.sla_id AND x.period_start = b.period_start)
         ),
+        still_breaching AS (
+            SELECT b.kind, b.severity, b.contract_id, b.sla_id, b.measurement_id, b.period_start, b.period_end,
+                   b.expected, b.minimum, b.actual, {CREDIT_INPUTS}
+            FROM {t["B"]} b
+            {in_scope(scoped, "b.sla_id", "b.period_start", changed=False)}
+            JOIN {t["S"]} s ON s.id = b.sla_id
+            JOIN {t["K"]} k ON k.id = s.kpi_id
+            JOIN {t["C"]} c ON c.id = s.contract_id
+            WHERE {"b.kind = 'performance'" if scoped else "1 = 0"} AND b.status <> 'withdrawn'
+              AND NOT {sql.better_or_equal("b.actual", "b.expected", "k.direction")}
+        ),
         facts AS (
             SELECT * FROM performance UNION ALL SELECT * FROM missing UNION ALL SELECT * FROM still_missing
+            UNION ALL SELECT * FROM still_breaching
         ),
         {credited_ctes()}
         SELECT * FROM credited
