@@ -15,6 +15,7 @@ from reports.admin_tools import (
     BigTableAdminMixin,
     CachedChoicesMixin,
     ExportMixin,
+    VendorLookupFilter,
     count_of,
     limited_formset,
 )
@@ -182,7 +183,7 @@ class ContractAdmin(ExportMixin, SimpleHistoryAdmin):
     )
     list_filter = (
         "status",
-        "vendor",
+        ("vendor", VendorLookupFilter),
         ("vendor__country", VendorCountryFilter),
         ("delivery_center__country", DeliveryCountryFilter),
         "sourcing_model",
@@ -324,7 +325,7 @@ class StaffMemberAdmin(BigTableAdminMixin, ExportMixin, SimpleHistoryAdmin):
     list_filter = (
         StaffStatusFilter,
         "leave_reason",
-        "contract__vendor",
+        ("contract__vendor", VendorLookupFilter),
         "contract__service_type",
         "contract__sourcing_model",
     )
@@ -361,7 +362,7 @@ class ReplacementObligationAdmin(ExportMixin, SimpleHistoryAdmin):
     )
     list_filter = (
         ObligationStateFilter,
-        "departed__contract__vendor",
+        ("departed__contract__vendor", VendorLookupFilter),
         "departed__contract__engagement_model",
         "departed__contract__service_type",
     )

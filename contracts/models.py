@@ -268,6 +268,8 @@ class StaffMember(models.Model):
             models.Index(fields=["contract", "joined_on"], name="staff_contract_joined_idx"),
             models.Index(fields=["contract", "left_on"], name="staff_contract_left_idx"),
             models.Index(fields=["left_on"], name="staff_left_on_idx", condition=Q(left_on__isnull=False)),
+            # the admin's default order (name): a page of 200,000 staff without sorting them all
+            models.Index(fields=["full_name"], name="staff_full_name_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

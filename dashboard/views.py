@@ -163,32 +163,44 @@ class DashboardView(TemplateView):
         contract rows (so an SLA or contract switched off since the refresh drops out at once)."""
         months = VendorMonth.objects.all() if scope == "all" else ContractMonth.objects.filter(contract__in=contracts)
         currency = "currency" if scope == "all" else "contract__currency"
-        counts = months.aggregate(total=Sum("open_breaches"), missing_report=Sum("open_missing_reports"))
-
+        # One pass over the months (a few rows per month once grouped): open breaches of every month, the
+        # quarter's credits, and compliance over figures whose period had ended on the refresh day.
         q_start, q_end = periods.period_bounds("quarterly", today)
-        credits = [
-            {
-                "currency": row[currency],
-                "service_credit": row["n_credit"],
-                "credit_earned_back": row["n_earned_back"],
-                "breaches": row["n_breaches"],
-            }
-            for row in months.filter(month__gte=q_start, month__lte=q_end, breaches__gt=0)
-            .values(currency)
-            .annotate(n_credit=Sum("credit_all"), n_earned_back=Sum("earned_back_all"), n_breaches=Sum("breaches"))
-            .order_by(currency)
-        ]
-        # Compliance: figures whose period had ended on the refresh day, by the month their period ends.
-        trend = [
-            {"month": row["month"], "total": row["total"], "met_total": row["met_total"]}
-            for row in months.filter(month__gte=_months_back(today, 12), month__lte=today)
-            .values("month")
+        since, this_month = _months_back(today, 12), today.replace(day=1)
+        open_count = open_missing = 0
+        credit_sums, trend_sums = {}, {}
+        for row in (
+            months.values("month", currency)
             .annotate(
-                total=Sum(F("measured") - F("measured_pending")),
-                met_total=Sum(F("met") - F("met_pending")),
+                n_open=Sum("open_breaches"),
+                n_open_missing=Sum("open_missing_reports"),
+                n_breaches=Sum("breaches"),
+                n_credit=Sum("credit_all"),
+                n_earned_back=Sum("earned_back_all"),
+                n_measured=Sum(F("measured") - F("measured_pending")),
+                n_met=Sum(F("met") - F("met_pending")),
             )
-            .filter(total__gt=0)
-            .order_by("month")
+            .order_by()
+        ):
+            open_count += row["n_open"]
+            open_missing += row["n_open_missing"]
+            if q_start <= row["month"] <= q_end and row["n_breaches"]:
+                total = credit_sums.setdefault(row[currency], [0, 0, 0])
+                total[0] += row["n_credit"]
+                total[1] += row["n_earned_back"]
+                total[2] += row["n_breaches"]
+            if since <= row["month"] <= this_month:
+                total = trend_sums.setdefault(row["month"], [0, 0])
+                total[0] += row["n_measured"]
+                total[1] += row["n_met"]
+        credits = [
+            {"currency": code, "service_credit": c, "credit_earned_back": e, "breaches": n}
+            for code, (c, e, n) in sorted(credit_sums.items())
+        ]
+        trend = [
+            {"month": month, "total": total, "met_total": met}
+            for month, (total, met) in sorted(trend_sums.items())
+            if total > 0
         ]
 
         live_slas = SLA.objects.active().filter(contract__in=contracts.active().current(today))
@@ -232,8 +244,8 @@ class DashboardView(TemplateView):
             at_risk=Count("pk", filter=at_risk_q), missing=Count("pk", filter=missing_q)
         )
         return {
-            "open_breach_count": counts["total"] or 0,
-            "missing_report_breach_count": counts["missing_report"] or 0,
+            "open_breach_count": open_count,
+            "missing_report_breach_count": open_missing,
             "at_risk": at_risk,
             "at_risk_count": sla_counts["at_risk"],
             "missing": missing,
