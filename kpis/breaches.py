@@ -191,15 +191,19 @@ def candidates_select(scoped):
     # (sla, period_start) index with both (through the calendar it used the SLA alone, 12 rows a probe).
     due_sla, due_start = ("sc.sla_id", "sc.period_start") if scoped else ("s.id", "cal.period_start")
     return f"""
-        WITH performance AS (
+        WITH figures AS {"MATERIALIZED" if scoped else ""} (
+            -- Scoped, on its own: PostgreSQL then finds each figure by both columns of its unique index
+            -- (joined with the SLAs too, it probed by the SLA alone and filtered 24 figures a probe).
+            SELECT m.* FROM {t["M"]} m {in_scope(scoped, "m.sla_id", "m.period_start", changed=True)}
+        ),
+        performance AS (
             SELECT 'performance' AS kind, CASE WHEN {at_least_minimum} THEN 'minor' ELSE 'major' END AS severity,
                    s.contract_id, m.sla_id, m.id AS measurement_id, m.period_start, m.period_end,
                    s.expected, s.minimum, m.value AS actual, {CREDIT_INPUTS}
-            FROM {t["M"]} m
+            FROM figures m
             JOIN {t["S"]} s ON s.id = m.sla_id
             JOIN {t["K"]} k ON k.id = s.kpi_id
             JOIN {t["C"]} c ON c.id = s.contract_id
-            {in_scope(scoped, "m.sla_id", "m.period_start", changed=True)}
             WHERE NOT {met}
         ),
         missing AS (
@@ -231,16 +235,21 @@ def candidates_select(scoped):
               AND {no_figure.format(M=t["M"], sla="b.sla_id", start="b.period_start")}
               AND NOT EXISTS (SELECT 1 FROM missing x WHERE x.sla_id = b.sla_id AND x.period_start = b.period_start)
         ),
+        recorded AS MATERIALIZED (
+            -- On its own (MATERIALIZED), so the few scope rows pick their breaches by index before
+            -- anything is joined to them.
+            SELECT b.* FROM {t["B"]} b
+            {in_scope(scoped, "b.sla_id", "b.period_start", changed=False)}
+            WHERE {"b.kind = 'performance'" if scoped else "1 = 0"} AND b.status <> 'withdrawn'
+        ),
         still_breaching AS (
             SELECT b.kind, b.severity, b.contract_id, b.sla_id, b.measurement_id, b.period_start, b.period_end,
                    b.expected, b.minimum, b.actual, {CREDIT_INPUTS}
-            FROM {t["B"]} b
-            {in_scope(scoped, "b.sla_id", "b.period_start", changed=False)}
+            FROM recorded b
             JOIN {t["S"]} s ON s.id = b.sla_id
             JOIN {t["K"]} k ON k.id = s.kpi_id
             JOIN {t["C"]} c ON c.id = s.contract_id
-            WHERE {"b.kind = 'performance'" if scoped else "1 = 0"} AND b.status <> 'withdrawn'
-              AND NOT {sql.better_or_equal("b.actual", "b.expected", "k.direction")}
+            WHERE NOT {sql.better_or_equal("b.actual", "b.expected", "k.direction")}
         ),
         facts AS (
             SELECT * FROM performance UNION ALL SELECT * FROM missing UNION ALL SELECT * FROM still_missing
@@ -269,8 +278,11 @@ def withdraw_breaches(kind, scoped, now):
         follow_changed = f"""
             OR {sql.differs(f"{B}.measurement_id", f"(SELECT m.id {figure})")}
             OR {sql.differs(f"{B}.actual", f"COALESCE((SELECT m.value {figure}), {B}.actual)")}"""
+    # Only changed periods: a breach in the rest of the scope holds or not exactly as before.
     scope = (
-        f"FROM _scope sc WHERE sc.sla_id = {B}.sla_id AND sc.period_start = {B}.period_start AND" if scoped else "WHERE"
+        f"FROM _scope sc WHERE sc.sla_id = {B}.sla_id AND sc.period_start = {B}.period_start AND sc.changed = 1 AND"
+        if scoped
+        else "WHERE"
     )
     statement = f"""
         UPDATE {B} SET
