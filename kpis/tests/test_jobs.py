@@ -154,6 +154,7 @@ def test_the_beat_schedule_names_the_tasks():
 
     import contracts.tasks  # noqa: F401
     import kpis.tasks  # noqa: F401
+    import reports.tasks  # noqa: F401
     from config.celery import app
 
     for entry in settings.CELERY_BEAT_SCHEDULE.values():
