@@ -6,6 +6,7 @@ conditional aggregates, and Python only arranges the (already aggregated) rows.
 """
 
 import datetime
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -107,6 +108,7 @@ def money(value):
     return (value or ZERO).quantize(CENT, ROUND_HALF_UP)
 
 
+@functools.lru_cache(maxsize=8192)  # small integers that repeat across thousands of vendor-months
 def attrition_percent(departures, start_headcount, end_headcount):
     """Rule 6: departures ÷ average of start and end headcount × 100, to 2 decimals
     (as departures × 200 ÷ (start + end): the same number, one Decimal division)."""
@@ -706,23 +708,19 @@ def attrition(filters):
         .order_by()
     }
     rows, totals = {}, {"start": [0] * len(months), "end": [0] * len(months), "left": [0] * len(months)}
-    keys = [(i, f"start_{i}", f"end_{i}", f"left_{i}") for i in range(len(months))]
+    start_keys, end_keys, left_keys = ([f"{kind}_{i}" for i in range(len(months))] for kind in ("start", "end", "left"))
+    staff = list(staff)
+    for kind, keys in (("start", start_keys), ("end", end_keys), ("left", left_keys)):
+        totals[kind] = [sum(item[key] for item in staff) for key in keys]
     for item in staff:
         key = item[id_path]
-        monthly, departures = [], 0
-        for i, start_key, end_key, left_key in keys:
-            s, e, d = item[start_key], item[end_key], item[left_key]
-            totals["start"][i] += s
-            totals["end"][i] += e
-            totals["left"][i] += d
-            departures += d
-            monthly.append(attrition_percent(d, s, e))
+        lefts = [item[k] for k in left_keys]
         rows[key] = {
             "key": key,
             "name": item[label_path],
             "headcount": item["headcount_now"],
-            "monthly": monthly,
-            "departures": departures,
+            "monthly": list(map(attrition_percent, lefts, [item[k] for k in start_keys], [item[k] for k in end_keys])),
+            "departures": sum(lefts),
         }
     for key, item in contracted.items():
         rows.setdefault(

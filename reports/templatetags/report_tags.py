@@ -9,7 +9,7 @@ register = template.Library()
 
 NUMERIC = ("int", "pct", "money")
 # The most rows a report page shows; the CSV always has them all.
-MAX_ROWS_ON_PAGE = 1000
+MAX_ROWS_ON_PAGE = 500
 
 
 def _money(value):
