@@ -101,12 +101,13 @@ def calendar_select(today):
 
 
 # --- 2. the scope -------------------------------------------------------------------------------------
-# ``_scope(sla_id, period_start, changed)``: the SLA periods to check, always whole contract-months (the
-# credit cap and earn-back span all of a contract's SLAs in a month). ``changed`` periods are evaluated
-# from their figures; the others of those months only lend their recorded breaches to the cap and
-# earn-back (nothing about them changed).
+# ``_scope(sla_id, period_start)``: the SLA periods evaluated from their figures and the calendar.
+# ``_months(contract_id, month_first, month_last)`` (figure checks only): the contract-months around
+# them, whose other recorded breaches share the credit cap and earn-back (nothing about those changed,
+# so they are taken as recorded).
 def slas_scope_select(sla_ids):
-    """Every period of every SLA of the contracts that own ``sla_ids``, all re-evaluated."""
+    """Every period of every SLA of the contracts that own ``sla_ids`` (the cap and earn-back span all
+    of a contract's SLAs)."""
     t = _tables()
     ids, params = sql.in_list("id", sla_ids)
     return (
@@ -115,58 +116,43 @@ def slas_scope_select(sla_ids):
             SELECT s.id, s.frequency FROM {t["S"]} s
             WHERE s.contract_id IN (SELECT contract_id FROM {t["S"]} WHERE {ids})
         )
-        SELECT sla_id, period_start, 1 AS changed FROM (
-            SELECT slas.id AS sla_id, cal.period_start FROM slas JOIN _cal cal ON cal.frequency = slas.frequency
-            UNION SELECT m.sla_id, m.period_start FROM {t["M"]} m JOIN slas ON slas.id = m.sla_id
-            UNION SELECT b.sla_id, b.period_start FROM {t["B"]} b JOIN slas ON slas.id = b.sla_id
-        ) periods""",
+        SELECT slas.id AS sla_id, cal.period_start FROM slas JOIN _cal cal ON cal.frequency = slas.frequency
+        UNION SELECT m.sla_id, m.period_start FROM {t["M"]} m JOIN slas ON slas.id = m.sla_id
+        UNION SELECT b.sla_id, b.period_start FROM {t["B"]} b JOIN slas ON slas.id = b.sla_id""",
         params,
     )
 
 
 def figures_scope_select(figures):
-    """Changed ``(sla_id, period_start)`` figures (new, corrected or deleted), and every SLA period of
-    their contract-months and of the earn-back window before each (a breach N periods earlier may earn
-    its credit back, or lose it, because of this figure)."""
-    t = _tables()
+    """The changed ``(sla_id, period_start)`` figures: recorded, corrected or deleted."""
     changed, params = sql.pairs_select(figures)
-    return (
-        f"""
-        WITH f AS ({changed}),
-        months AS (
-            SELECT DISTINCT s.contract_id, {sql.month_first("before.period_end")} AS month_first,
-                   {sql.month_last("before.period_end")} AS month_last
-            FROM f
-            JOIN {t["S"]} s ON s.id = f.sla_id
-            JOIN {t["C"]} c ON c.id = s.contract_id
-            JOIN _cal cal ON cal.frequency = s.frequency AND cal.period_start = f.period_start
-            JOIN _cal before ON before.frequency = s.frequency
-                            AND before.ordinal BETWEEN cal.ordinal - c.earn_back_periods AND cal.ordinal
-        )
-        SELECT sla_id, period_start, MAX(changed) AS changed FROM (
-            SELECT s.id AS sla_id, cal.period_start, 0 AS changed
-            FROM months
-            JOIN {t["S"]} s ON s.contract_id = months.contract_id
-            JOIN _cal cal ON cal.frequency = s.frequency
-                         AND cal.period_end BETWEEN months.month_first AND months.month_last
-            UNION ALL SELECT f.sla_id, f.period_start, 1 FROM f
-        ) periods
-        GROUP BY sla_id, period_start""",
-        params,
-    )
+    return f"SELECT DISTINCT sla_id, period_start FROM ({changed}) f", params
 
 
-def in_scope(scoped, sla_sql, start_sql, changed=None):
-    """A JOIN restricting rows to the scope's SLA periods (nothing when everything is checked), the
-    changed ones only or the others only when ``changed`` is True or False."""
+def months_select():
+    """The contract-months of the changed figures and of the earn-back window before each (a breach N
+    periods earlier may earn its credit back, or lose it, because of this figure)."""
+    t = _tables()
+    return f"""
+        SELECT DISTINCT s.contract_id, {sql.month_first("before.period_end")} AS month_first,
+               {sql.month_last("before.period_end")} AS month_last
+        FROM _scope f
+        JOIN {t["S"]} s ON s.id = f.sla_id
+        JOIN {t["C"]} c ON c.id = s.contract_id
+        JOIN _cal cal ON cal.frequency = s.frequency AND cal.period_start = f.period_start
+        JOIN _cal before ON before.frequency = s.frequency
+                        AND before.ordinal BETWEEN cal.ordinal - c.earn_back_periods AND cal.ordinal"""
+
+
+def in_scope(scoped, sla_sql, start_sql):
+    """A JOIN restricting rows to the scope's SLA periods (nothing when everything is checked)."""
     if not scoped:
         return ""
-    only = "" if changed is None else f" AND sc.changed = {int(changed)}"
-    return f"JOIN _scope sc ON sc.sla_id = {sla_sql} AND sc.period_start = {start_sql}{only}"
+    return f"JOIN _scope sc ON sc.sla_id = {sla_sql} AND sc.period_start = {start_sql}"
 
 
 # --- 3. the breaches that hold ----------------------------------------------------------------------
-def candidates_select(scoped):
+def candidates_select(scoped, around=False):
     """``_cand``: every performance (rule 1) and missing-report (rule 3) breach that holds in scope,
     with its credit (rule 2, ``kpis.credits``).
 
@@ -180,8 +166,8 @@ def candidates_select(scoped):
     (``KPI.is_computed``, e.g. attrition) are not *reported* by the vendor, so they never raise one.
     A missing report already recorded holds until its figure arrives.
 
-    In the scope's unchanged periods nothing is re-evaluated: a performance breach recorded there
-    (and not withdrawn) still holds as recorded, for the cap and earn-back of its month.
+    ``around`` (figure checks): the other breaches recorded in ``_months`` (not withdrawn) are taken as
+    they stand — nothing about them changed — for the cap and earn-back of their months.
     """
     t = _tables()
     met = sql.better_or_equal("m.value", "s.expected", "k.direction")
@@ -190,11 +176,33 @@ def candidates_select(scoped):
     # Scoped, the figure is looked up by the scope's own columns: PostgreSQL then probes the unique
     # (sla, period_start) index with both (through the calendar it used the SLA alone, 12 rows a probe).
     due_sla, due_start = ("sc.sla_id", "sc.period_start") if scoped else ("s.id", "cal.period_start")
+    around_ctes = (
+        f"""
+        recorded AS MATERIALIZED (
+            -- The rest of the changed contract-months, by the (contract, period_end) index.
+            SELECT b.* FROM _months mo
+            JOIN {t["B"]} b ON b.contract_id = mo.contract_id AND b.period_end BETWEEN mo.month_first AND mo.month_last
+            WHERE b.kind IN ('performance', 'missing_report') AND b.status <> 'withdrawn'
+              AND NOT EXISTS (SELECT 1 FROM _scope x WHERE x.sla_id = b.sla_id AND x.period_start = b.period_start)
+        ),
+        as_recorded AS (
+            SELECT b.kind, b.severity, b.contract_id, b.sla_id, b.measurement_id, b.period_start, b.period_end,
+                   b.expected, b.minimum, b.actual, {CREDIT_INPUTS}
+            FROM recorded b
+            JOIN {t["S"]} s ON s.id = b.sla_id
+            JOIN {t["K"]} k ON k.id = s.kpi_id
+            JOIN {t["C"]} c ON c.id = s.contract_id
+            WHERE b.kind = 'missing_report' OR NOT {sql.better_or_equal("b.actual", "b.expected", "k.direction")}
+        ),
+"""
+        if around
+        else ""
+    )
     return f"""
         WITH figures AS {"MATERIALIZED" if scoped else ""} (
             -- Scoped, on its own: PostgreSQL then finds each figure by both columns of its unique index
             -- (joined with the SLAs too, it probed by the SLA alone and filtered 24 figures a probe).
-            SELECT m.* FROM {t["M"]} m {in_scope(scoped, "m.sla_id", "m.period_start", changed=True)}
+            SELECT m.* FROM {t["M"]} m {in_scope(scoped, "m.sla_id", "m.period_start")}
         ),
         performance AS (
             SELECT 'performance' AS kind, CASE WHEN {at_least_minimum} THEN 'minor' ELSE 'major' END AS severity,
@@ -216,7 +224,7 @@ def candidates_select(scoped):
             JOIN {t["C"]} c ON c.id = s.contract_id
             JOIN {t["K"]} k ON k.id = s.kpi_id
             JOIN _cal cal ON cal.frequency = s.frequency
-            {in_scope(scoped, "s.id", "cal.period_start", changed=True)}
+            {in_scope(scoped, "s.id", "cal.period_start")}
             WHERE s.active AND c.status = 'active' AND NOT k.is_computed
               AND cal.days_ago > c.reporting_grace_days
               AND cal.period_start >= c.start_date AND cal.period_end <= c.end_date
@@ -235,25 +243,9 @@ def candidates_select(scoped):
               AND {no_figure.format(M=t["M"], sla="b.sla_id", start="b.period_start")}
               AND NOT EXISTS (SELECT 1 FROM missing x WHERE x.sla_id = b.sla_id AND x.period_start = b.period_start)
         ),
-        recorded AS MATERIALIZED (
-            -- On its own (MATERIALIZED), so the few scope rows pick their breaches by index before
-            -- anything is joined to them.
-            SELECT b.* FROM {t["B"]} b
-            {in_scope(scoped, "b.sla_id", "b.period_start", changed=False)}
-            WHERE {"b.kind = 'performance'" if scoped else "1 = 0"} AND b.status <> 'withdrawn'
-        ),
-        still_breaching AS (
-            SELECT b.kind, b.severity, b.contract_id, b.sla_id, b.measurement_id, b.period_start, b.period_end,
-                   b.expected, b.minimum, b.actual, {CREDIT_INPUTS}
-            FROM recorded b
-            JOIN {t["S"]} s ON s.id = b.sla_id
-            JOIN {t["K"]} k ON k.id = s.kpi_id
-            JOIN {t["C"]} c ON c.id = s.contract_id
-            WHERE NOT {sql.better_or_equal("b.actual", "b.expected", "k.direction")}
-        ),
-        facts AS (
+{around_ctes}        facts AS (
             SELECT * FROM performance UNION ALL SELECT * FROM missing UNION ALL SELECT * FROM still_missing
-            UNION ALL SELECT * FROM still_breaching
+            {"UNION ALL SELECT * FROM as_recorded" if around else ""}
         ),
         {credited_ctes()}
         SELECT * FROM credited
@@ -278,11 +270,8 @@ def withdraw_breaches(kind, scoped, now):
         follow_changed = f"""
             OR {sql.differs(f"{B}.measurement_id", f"(SELECT m.id {figure})")}
             OR {sql.differs(f"{B}.actual", f"COALESCE((SELECT m.value {figure}), {B}.actual)")}"""
-    # Only changed periods: a breach in the rest of the scope holds or not exactly as before.
     scope = (
-        f"FROM _scope sc WHERE sc.sla_id = {B}.sla_id AND sc.period_start = {B}.period_start AND sc.changed = 1 AND"
-        if scoped
-        else "WHERE"
+        f"FROM _scope sc WHERE sc.sla_id = {B}.sla_id AND sc.period_start = {B}.period_start AND" if scoped else "WHERE"
     )
     statement = f"""
         UPDATE {B} SET
@@ -370,9 +359,10 @@ def detect_breaches(sla_ids=None, figures=None, today=None):
             sql.prefer_hash_joins()
         if figures is not None:
             temp("_scope", *figures_scope_select(figures))
+            temp("_months", months_select())
         elif sla_ids is not None:
             temp("_scope", *slas_scope_select(sla_ids))
-        temp("_cand", candidates_select(scoped))
+        temp("_cand", candidates_select(scoped, around=figures is not None))
         with bulk_load_if_large():
             for kind, label in KINDS:
                 # Withdraw first: a figure moved to another period releases its old breach (one-to-one).
