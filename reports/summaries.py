@@ -242,11 +242,14 @@ def staff_window(today):
 def refresh_summaries(contract_ids=None, today=None):
     """Rebuild the summaries of ``contract_ids`` (and of their vendors), or of everything (None).
 
+    ``today`` (default: today for a whole refresh, the last whole refresh's day for a partial one) decides
+    which figures are still pending, the headcount "today" and the missing reports.
+
     Returns ``{"contracts": n or "all", "contract_months": rows, "vendor_months": rows, "slas": rows,
     "seconds": s, "steps": {statement: s}}``. A partial refresh before any full one does the full one.
     """
     started = time.monotonic()
-    today = today or timezone.localdate()
+    requested_day = today
     with job_lock("reports.refresh_summaries"):
         if is_postgresql():
             execute("SET LOCAL jit = off")  # compiling these plans costs more than running them
@@ -257,9 +260,16 @@ def refresh_summaries(contract_ids=None, today=None):
             contract_ids = None
         if contract_ids is not None:
             contract_ids = sorted({int(pk) for pk in contract_ids})
+            # The day of the whole refresh: every row of the tables is "as of" the same day (a new month
+            # or day starts with the next whole refresh, within the hour).
+            today = requested_day or state.today
             window_first, window_last = state.window_start, state.window_end
-            vendor_ids = sorted(set(Contract.objects.filter(pk__in=contract_ids).values_list("vendor_id", flat=True)))
+            scope, params = in_list("id", contract_ids)
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT DISTINCT vendor_id FROM {Contract._meta.db_table} WHERE {scope}", params)
+                vendor_ids = sorted(row[0] for row in cursor.fetchall())
         else:
+            today = requested_day or timezone.localdate()
             window_first, window_last = staff_window(today)
             vendor_ids = None
         steps = {}

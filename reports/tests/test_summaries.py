@@ -147,6 +147,15 @@ def test_first_refresh_is_whole_even_when_asked_for_one_contract(fixture):
     assert SummaryState.objects.get().today == TODAY
 
 
+def test_a_contract_refresh_keeps_the_day_of_the_whole_refresh(fixture):
+    ca = fixture["ca"]
+    refresh_summaries(today=datetime.date(2026, 2, 15))  # the clock says 31 March
+    refresh_summaries([ca.pk])
+    availability = SLASummary.objects.get(sla__contract=ca, sla__kpi__code="availability")
+    assert availability.missing_period_start == datetime.date(2026, 1, 1)  # January: last period before 15 Feb
+    assert SummaryState.objects.get().today == datetime.date(2026, 2, 15)
+
+
 def test_detect_breaches_task_refreshes_the_summaries(fixture):
     from kpis.tasks import detect_breaches
 
