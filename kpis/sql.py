@@ -238,7 +238,4 @@ def job_lock(name: str):
                 # compiling their big plans cost seconds and saved less.
                 cursor.execute(f"SET LOCAL work_mem = '{JOB_WORK_MEM}'")
                 cursor.execute("SET LOCAL jit = off")
-                # Index probes cost about what a sequential read does on SSD or cached data; at the
-                # default (4×) the planner hashed a 500,000-row table to look up 40,000 rows.
-                cursor.execute("SET LOCAL random_page_cost = 1.1")
         yield
