@@ -144,8 +144,8 @@ def _contract_month_select(contract_ids, today, window_first, window_last):
     )
     params += [_date(month_start(today)), _date(today), _date(today)] + months_params + params_s
 
-    totals = ", ".join(f"SUM({name})" for name in COUNT_COLUMNS) + ", "
-    totals += ", ".join(from_cents(f"SUM({name})") for name in MONEY_COLUMNS)
+    totals = ", ".join(f"SUM({name}) AS {name}" for name in COUNT_COLUMNS) + ", "
+    totals += ", ".join(f"{from_cents(f'SUM({name})')} AS {name}" for name in MONEY_COLUMNS)
     sql = (
         f"SELECT contract_id, month, {totals} FROM ({measurements} UNION ALL {breaches} UNION ALL {staff}) u"
         " GROUP BY contract_id, month"
