@@ -240,7 +240,9 @@ def candidates_select(scoped, around=False):
             JOIN {t["C"]} c ON c.id = s.contract_id
             {in_scope(scoped, "b.sla_id", "b.period_start")}
             WHERE b.kind = 'missing_report' AND b.status <> 'withdrawn'
-              AND {no_figure.format(M=t["M"], sla="b.sla_id", start="b.period_start")}
+              -- A count, not NOT EXISTS: a probe per recorded missing report (a few thousand), where an
+              -- anti-join hashed all 2.4 M figures first, even for no rows.
+              AND (SELECT COUNT(*) FROM {t["M"]} m WHERE m.sla_id = b.sla_id AND m.period_start = b.period_start) = 0
               AND NOT EXISTS (SELECT 1 FROM missing x WHERE x.sla_id = b.sla_id AND x.period_start = b.period_start)
         ),
 {around_ctes}        facts AS (
