@@ -6,14 +6,15 @@ and measurements — no Python loop over rows — and works on PostgreSQL and SQ
 ``kpis.sql``):
 
 1. ``_cal``: the reporting calendar (every period of each frequency in use, up to today).
-2. ``_scope``: the SLA periods to check — none (check all), every period of some contracts (``sla_ids``:
-   the credit cap and earn-back span a contract's SLAs), or the contract-months of some changed
-   figures plus the earn-back window before them (``figures``).
+2. ``_scope``: the SLA periods to evaluate — none (evaluate all), every period of some contracts
+   (``sla_ids``: the credit cap and earn-back span a contract's SLAs), or some changed ``figures``;
+   then ``_months``, the contract-months (and earn-back windows) those figures bear on.
 3. ``_cand``: every performance and missing-report breach that holds in scope, with its facts and its
    credit (``kpis.credits``), and the id of the breach already recorded for it, if any.
 4. Breaches in scope that no longer hold are withdrawn (credit 0); recorded ones whose facts or credit
    changed are updated; new ones are inserted. Each row is written at most once, and only when
-   something changed, so a second run writes nothing.
+   something changed, so a second run writes nothing. A first run (or a big backfill) inserts the
+   bulk way (``kpis.sql.bulk_load``).
 
 Who may change what on a breach row
 -----------------------------------
