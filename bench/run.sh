@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PRESET=${1:-small}
 shift || true
-DB=sla_bench_${PRESET}
+DB=${BENCH_DATABASE_URL:+${BENCH_DATABASE_URL##*/}}
+DB=${DB:-sla_bench_${PRESET}}
 # Step 6 drives gunicorn with wrk (a Debian package).
 command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null || echo "wrk not installed: the throughput step will be skipped"
 export DATABASE_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/${DB}}

@@ -246,7 +246,9 @@ class Measurement(models.Model):
     class Meta:
         ordering = ["-period_start"]
         indexes = [
-            models.Index(fields=["period_start"], name="measurement_period_start_idx"),
+            # (period_start, id): also the changelist's order (-period_start, -pk), where 100,000
+            # figures share the latest period.
+            models.Index(fields=["period_start", "id"], name="measurement_period_start_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -369,7 +371,14 @@ class Breach(models.Model):
         verbose_name_plural = "breaches"
         indexes = [
             models.Index(fields=["status", "severity"], name="breach_status_severity_idx"),
-            models.Index(fields=["detected_at"], name="breach_detected_at_idx"),
+            # (detected_at, id): the changelist's order; a first run gives every breach the same time.
+            models.Index(fields=["detected_at", "id"], name="breach_detected_at_idx"),
+            # The dashboard's open breaches, major first, newest first: an index scan, not a sort.
+            models.Index(
+                fields=["severity", "period_end", "id"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="breach_open_by_severity_idx",
+            ),
             models.Index(fields=["contract", "period_end"], name="breach_contract_period_idx"),
         ]
         constraints = [

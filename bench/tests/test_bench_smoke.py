@@ -23,12 +23,16 @@ def test_bench_harness_runs_end_to_end_on_a_tiny_data_set(tmp_path, settings):
         "detect_incremental",
         "naive_vs_set_based",
         "raw_sql_floor",
+        "summaries",
         "pages",
         "digest",
     )
     results = json.loads((tmp_path / "results" / "smoke.json").read_text())
-    for step in ["detect_cold", "detect_incremental", "naive_vs_set_based", "raw_sql_floor", "pages", "digest"]:
+    steps = ["detect_cold", "detect_incremental", "naive_vs_set_based", "raw_sql_floor", "summaries", "pages", "digest"]
+    for step in steps:
         assert "error" not in results[step], results[step]
+    assert results["summaries"]["rows"]["contract_months"] > 0
+    assert results["detect_incremental"]["one_figure"]["seconds"] > 0
     assert results["detect_cold"]["breaches_written"] > 0
     assert results["naive_vs_set_based"]["speed_up"] > 0
     assert all(page["status"] == 200 for page in results["pages"].values()), results["pages"]

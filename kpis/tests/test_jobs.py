@@ -1,6 +1,7 @@
 """The jobs as a whole: set-based query counts, idempotency, tasks, commands, renewals, locking."""
 
 import datetime
+import re
 import threading
 from decimal import Decimal
 
@@ -268,7 +269,9 @@ def breach_table_catalogue():
         )
         constraints = sorted(cursor.fetchall())
         cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'kpis_breach'")
-        return constraints, sorted(cursor.fetchall())
+        # A re-created partial index deparses its predicate's casts differently; the same casts either way.
+        casts = re.compile(r"::[\w ]+(\[\])?|[()]")
+        return constraints, sorted((name, casts.sub("", definition)) for name, definition in cursor)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the bulk load is PostgreSQL's")

@@ -7,7 +7,16 @@ from django.core.management.base import BaseCommand
 from bench import runner
 from bench.report import write_results
 
-STEPS = ["detect_cold", "detect_incremental", "naive_vs_set_based", "raw_sql_floor", "pages", "digest", "throughput"]
+STEPS = [
+    "detect_cold",
+    "detect_incremental",
+    "naive_vs_set_based",
+    "raw_sql_floor",
+    "summaries",
+    "pages",
+    "digest",
+    "throughput",
+]
 
 
 class Command(BaseCommand):
@@ -51,6 +60,7 @@ class Command(BaseCommand):
             "detect_cold": runner.detect_cold,
             "detect_incremental": runner.detect_incremental,
             "naive_vs_set_based": runner.naive_vs_set_based,
+            "summaries": runner.refresh_all_summaries,
             "digest": runner.bench_digest,
             "throughput": runner.bench_throughput,
         }[step]()
