@@ -306,8 +306,8 @@ def update_breaches(kind, now):
             status = x.new_status,
             detected_at = CASE WHEN {B}.status = 'withdrawn' THEN %s ELSE {B}.detected_at END,
             updated_at = %s
-        FROM _cand x
-        WHERE x.existing_id = {B}.id AND x.kind = %s AND (
+        FROM (SELECT * FROM _cand WHERE existing_id IS NOT NULL AND kind = %s) x
+        WHERE x.existing_id = {B}.id AND (
             {B}.status <> x.new_status
             {changed}
             OR {sql.cents(f"{B}.service_credit")} <> x.credit_cents
@@ -336,11 +336,12 @@ def insert_breaches(kind, now):
 def refresh_planner_statistics(rows_written, threshold=10_000):
     """After a bulk write (a first run, a backfill) PostgreSQL's row estimates for the breach table are
     stale until autovacuum comes by, and the next run's or page's plans turn into nested loops over
-    500k rows. ANALYZE (allowed in a transaction, samples a fixed number of pages) fixes that; small
-    runs skip it.
+    500k rows. ANALYZE (allowed in a transaction, samples a fixed number of pages) fixes that; runs
+    that change less than a tenth of the table skip it.
     """
-    if rows_written >= threshold and sql.is_postgresql():
-        sql.execute(f"ANALYZE {Breach._meta.db_table}")
+    table = Breach._meta.db_table
+    if sql.is_postgresql() and rows_written >= max(threshold, sql.table_rows_estimate(table) // 10):
+        sql.execute(f"ANALYZE {table}")
 
 
 # --- the job ------------------------------------------------------------------------------------------
