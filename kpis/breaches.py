@@ -246,7 +246,13 @@ def candidates_select(scoped, around=False):
               AND (SELECT COUNT(*) FROM {t["M"]} m WHERE m.sla_id = b.sla_id AND m.period_start = b.period_start) = 0
               AND NOT EXISTS (SELECT 1 FROM missing x WHERE x.sla_id = b.sla_id AND x.period_start = b.period_start)
         ),
-{around_ctes}        facts AS (
+{around_ctes}        existing AS {"MATERIALIZED" if scoped else ""} (
+            -- Scoped, the recorded breaches of the scope by index, before they are joined to anything.
+            SELECT e.id, e.sla_id, e.period_start, e.kind, e.status
+            FROM {t["B"]} e {in_scope(scoped, "e.sla_id", "e.period_start")}
+            {"UNION ALL SELECT id, sla_id, period_start, kind, status FROM recorded" if around else ""}
+        ),
+        facts AS (
             SELECT * FROM performance UNION ALL SELECT * FROM missing UNION ALL SELECT * FROM still_missing
             {"UNION ALL SELECT * FROM as_recorded" if around else ""}
         ),

@@ -70,10 +70,11 @@ CREDIT_INPUTS = (
 
 def credited_ctes():
     """The CTEs ``raw`` … ``credited`` over ``facts(kind, severity, contract_id, sla_id, measurement_id,
-    period_start, period_end, expected, minimum, actual, <CREDIT_INPUTS>)``. ``credited`` has the facts plus
+    period_start, period_end, expected, minimum, actual, <CREDIT_INPUTS>)`` and ``existing(id, sla_id,
+    period_start, kind, status)``, the breaches already recorded for them. ``credited`` has the facts plus
     ``existing_id`` (the breach row already recorded, if any), ``new_status`` (a withdrawn breach that
     holds again is reopened), ``credit_cents`` and ``earned_back_cents``."""
-    B, M = Breach._meta.db_table, Measurement._meta.db_table
+    M = Measurement._meta.db_table
     met_m = sql.better_or_equal("m.value", "alloc.sla_expected", "alloc.direction")
     return f"""
         raw AS (
@@ -91,7 +92,7 @@ def credited_ctes():
             LEFT JOIN _cal breached ON breached.frequency = f.frequency AND breached.period_start = f.period_start
             LEFT JOIN _cal window_last ON window_last.frequency = f.frequency
                                       AND window_last.ordinal = breached.ordinal + f.earn_back_periods
-            LEFT JOIN {B} e ON e.sla_id = f.sla_id AND e.period_start = f.period_start AND e.kind = f.kind
+            LEFT JOIN existing e ON e.sla_id = f.sla_id AND e.period_start = f.period_start AND e.kind = f.kind
         ),
         totals AS (
             -- Only breaches that earn a credit share the cap (most breaches earn none: sorting them too
