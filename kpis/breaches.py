@@ -68,8 +68,8 @@ CALENDAR_AHEAD_DAYS = 366
 # --- 1. the reporting calendar ---------------------------------------------------------------------
 def calendar_select(today):
     """``_cal(frequency, period_start, period_end, days_ago, ordinal)``: every reporting period of each
-    frequency in use, from the earliest SLA start up to the period containing ``today`` (or the latest
-    figure, if one was recorded ahead, up to a year on).
+    frequency in use, from the earliest SLA start (or figure) up to the period containing ``today`` (or
+    the latest figure, if one was recorded ahead, up to a year on).
 
     Its size depends on the dates only (a daily SLA since 2021 is ~2,000 rows), never on the number
     of SLAs or measurements. ``days_ago`` = whole days between the period's last day and today
@@ -83,13 +83,15 @@ def calendar_select(today):
         .annotate(first=Min("effective_from"))
         .values_list("frequency", "first")
     )
-    latest = Measurement.objects.aggregate(latest=Max("period_start"))["latest"]
-    last = min(max(today, latest or today), today + datetime.timedelta(days=CALENDAR_AHEAD_DAYS))
+    figures = Measurement.objects.aggregate(earliest=Min("period_start"), latest=Max("period_start"))
+    last = min(max(today, figures["latest"] or today), today + datetime.timedelta(days=CALENDAR_AHEAD_DAYS))
     rows = ["('none', {d}, {d}, -1, 0)".format(d=sql.date_literal(datetime.date(1900, 1, 1)))]
     for frequency in Frequency.values:
         first = firsts.get(frequency)
         if first is None or first > last:
             continue
+        # From the earliest figure too, so every figure's (and so every breach's) period is in it.
+        first = min(first, figures["earliest"] or first)
         for ordinal, (start, end) in enumerate(periods.periods_between(frequency, first, last), start=1):
             rows.append(
                 f"('{frequency}', {sql.date_literal(start)}, {sql.date_literal(end)}, {(today - end).days}, {ordinal})"
@@ -108,7 +110,7 @@ def calendar_select(today):
 # so they are taken as recorded).
 def slas_scope_select(sla_ids):
     """Every period of every SLA of the contracts that own ``sla_ids`` (the cap and earn-back span all
-    of a contract's SLAs)."""
+    of a contract's SLAs). The calendar holds every figure's period, so every breach's too."""
     t = _tables()
     ids, params = sql.in_list("id", sla_ids)
     return (
@@ -117,9 +119,7 @@ def slas_scope_select(sla_ids):
             SELECT s.id, s.frequency FROM {t["S"]} s
             WHERE s.contract_id IN (SELECT contract_id FROM {t["S"]} WHERE {ids})
         )
-        SELECT slas.id AS sla_id, cal.period_start FROM slas JOIN _cal cal ON cal.frequency = slas.frequency
-        UNION SELECT m.sla_id, m.period_start FROM {t["M"]} m JOIN slas ON slas.id = m.sla_id
-        UNION SELECT b.sla_id, b.period_start FROM {t["B"]} b JOIN slas ON slas.id = b.sla_id""",
+        SELECT slas.id AS sla_id, cal.period_start FROM slas JOIN _cal cal ON cal.frequency = slas.frequency""",
         params,
     )
 
