@@ -110,10 +110,6 @@ def adapt_datetime(value):
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def adapt_date(value):
-    return connection.ops.adapt_datefield_value(value)
-
-
 def execute(sql, params=()):
     """Run one statement; return the number of rows it inserted or changed."""
     with connection.cursor() as cursor:
