@@ -62,7 +62,9 @@ def _tables():
     }
 
 
+KINDS = ((BreachKind.PERFORMANCE, "performance"), (BreachKind.MISSING_REPORT, "missing_reports"))
 CALENDAR_AHEAD_DAYS = 366
+BULK_LOAD_MIN_ROWS = 100_000
 
 
 # --- 1. the reporting calendar ---------------------------------------------------------------------
@@ -173,7 +175,6 @@ def candidates_select(scoped, around=False):
     t = _tables()
     met = sql.better_or_equal("m.value", "s.expected", "k.direction")
     at_least_minimum = sql.better_or_equal("m.value", "s.minimum", "k.direction")
-    no_figure = "NOT EXISTS (SELECT 1 FROM {M} m WHERE m.sla_id = {sla} AND m.period_start = {start})"
     # Scoped, the figure is looked up by the scope's own columns: PostgreSQL then probes the unique
     # (sla, period_start) index with both (through the calendar it used the SLA alone, 12 rows a probe).
     due_sla, due_start = ("sc.sla_id", "sc.period_start") if scoped else ("s.id", "cal.period_start")
@@ -230,7 +231,7 @@ def candidates_select(scoped, around=False):
               AND cal.days_ago > c.reporting_grace_days
               AND cal.period_start >= c.start_date AND cal.period_end <= c.end_date
               AND cal.period_start >= s.effective_from AND (s.effective_to IS NULL OR cal.period_end <= s.effective_to)
-              AND {no_figure.format(M=t["M"], sla=due_sla, start=due_start)}
+              AND NOT EXISTS (SELECT 1 FROM {t["M"]} m WHERE m.sla_id = {due_sla} AND m.period_start = {due_start})
         ),
         still_missing AS (
             SELECT b.kind, b.severity, b.contract_id, b.sla_id, b.measurement_id, b.period_start, b.period_end,
@@ -357,8 +358,8 @@ def detect_breaches(sla_ids=None, figures=None, today=None):
     month of the contracts owning ``sla_ids``, or the months changed ``figures`` (``(sla_id,
     period_start)`` pairs: recorded, corrected or deleted) bear on.
 
-    A dozen statements whatever the data. Returns the number of breaches of each kind recorded (new),
-    updated (facts or credit changed) and withdrawn; a second run writes nothing.
+    The same two dozen statements whatever the data. Returns the number of breaches of each kind
+    recorded (new), updated (facts or credit changed) and withdrawn; a second run writes nothing.
     """
     today = today or timezone.localdate()
     now = timezone.now()
@@ -383,10 +384,6 @@ def detect_breaches(sla_ids=None, figures=None, today=None):
                 summary[f"{label}_recorded"] = insert_breaches(kind, now)
         refresh_planner_statistics(sum(summary.values()))
     return summary
-
-
-KINDS = ((BreachKind.PERFORMANCE, "performance"), (BreachKind.MISSING_REPORT, "missing_reports"))
-BULK_LOAD_MIN_ROWS = 100_000
 
 
 def bulk_load_if_large():

@@ -144,9 +144,6 @@ def temp_tables():
         execute(f"DROP TABLE {name}")
 
 
-JOB_WORK_MEM = "128MB"
-
-
 @contextmanager
 def bulk_load(table):
     """PostgreSQL's advice for adding many rows at once ("Populating a Database" in its manual): drop
@@ -212,6 +209,9 @@ def prefer_hash_joins():
     ends. Correlated subqueries (index probes per row, wanted there) are not affected."""
     if is_postgresql():
         execute("SET LOCAL enable_nestloop = off")
+
+
+JOB_WORK_MEM = "128MB"
 
 
 def lock_key(name: str) -> int:
