@@ -147,6 +147,15 @@ def months_select():
                         AND before.ordinal BETWEEN cal.ordinal - c.earn_back_periods AND cal.ordinal"""
 
 
+def with_sla(sla_sql):
+    """The joins that give a row its SLA ``s``, KPI ``k`` and contract ``c`` (what ``CREDIT_INPUTS`` reads)."""
+    t = _tables()
+    return (
+        f"JOIN {t['S']} s ON s.id = {sla_sql} JOIN {t['K']} k ON k.id = s.kpi_id "
+        f"JOIN {t['C']} c ON c.id = s.contract_id"
+    )
+
+
 def in_scope(scoped, sla_sql, start_sql):
     """A JOIN restricting rows to the scope's SLA periods (nothing when everything is checked)."""
     if not scoped:
@@ -191,9 +200,7 @@ def candidates_select(scoped, around=False):
             SELECT b.kind, b.severity, b.contract_id, b.sla_id, b.measurement_id, b.period_start, b.period_end,
                    b.expected, b.minimum, b.actual, {CREDIT_INPUTS}
             FROM recorded b
-            JOIN {t["S"]} s ON s.id = b.sla_id
-            JOIN {t["K"]} k ON k.id = s.kpi_id
-            JOIN {t["C"]} c ON c.id = s.contract_id
+            {with_sla("b.sla_id")}
             WHERE b.kind = 'missing_report' OR NOT {sql.better_or_equal("b.actual", "b.expected", "k.direction")}
         ),
 """
@@ -211,9 +218,7 @@ def candidates_select(scoped, around=False):
                    s.contract_id, m.sla_id, m.id AS measurement_id, m.period_start, m.period_end,
                    s.expected, s.minimum, m.value AS actual, {CREDIT_INPUTS}
             FROM figures m
-            JOIN {t["S"]} s ON s.id = m.sla_id
-            JOIN {t["K"]} k ON k.id = s.kpi_id
-            JOIN {t["C"]} c ON c.id = s.contract_id
+            {with_sla("m.sla_id")}
             WHERE NOT {met}
         ),
         missing AS (
@@ -237,9 +242,7 @@ def candidates_select(scoped, around=False):
             SELECT b.kind, b.severity, b.contract_id, b.sla_id, b.measurement_id, b.period_start, b.period_end,
                    b.expected, b.minimum, b.actual, {CREDIT_INPUTS}
             FROM {t["B"]} b
-            JOIN {t["S"]} s ON s.id = b.sla_id
-            JOIN {t["K"]} k ON k.id = s.kpi_id
-            JOIN {t["C"]} c ON c.id = s.contract_id
+            {with_sla("b.sla_id")}
             {in_scope(scoped, "b.sla_id", "b.period_start")}
             WHERE b.kind = 'missing_report' AND b.status <> 'withdrawn'
               -- A count, not NOT EXISTS: a probe per recorded missing report (a few thousand), where an
