@@ -198,7 +198,8 @@ class MeasurementQuerySet(models.QuerySet):
     def with_outcome(self):
         """Annotate ``outcome`` (rule 1): ``met``, ``minor`` or ``major``, and ``met`` as a boolean.
 
-        The one SQL expression of rule 1, reused by the breach engine, dashboard and reports.
+        Rule 1 in the ORM (``rule_1_outcome``) for pages and reports; the breach engine uses its raw-SQL
+        twin, ``kpis.sql.better_or_equal``.
         """
         met = _better_or_equal("value", "sla__expected", "sla__kpi__direction")
         return self.annotate(
