@@ -17,6 +17,7 @@ from django.utils import timezone
 from contracts.models import Contract
 from kpis import periods
 from kpis.choices import OPEN_STATUSES, BreachKind, BreachStatus, Frequency, Severity
+from kpis.credits import cap_cents_sql
 from kpis.sql import better_or_equal, cents, execute, from_cents, in_list, is_postgresql, job_lock, month_first
 
 from .models import ContractMonth, SLASummary, SummaryState, VendorMonth
@@ -166,10 +167,8 @@ def _vendor_month_select(vendor_ids):
     scope, params = in_list("c.vendor_id", vendor_ids)
     counts = ", ".join(f"SUM(cm.{name})" for name in COUNT_COLUMNS)
     money = ", ".join(from_cents(f"SUM({cents(f'cm.{name}')})") for name in MONEY_COLUMNS)
-    # cap = monthly fee × at-risk % ÷ 100, half-up to cents, in integers (exact on SQLite too)
-    cap_cents = f"(({cents('c.monthly_fee')} * {cents('c.at_risk_percent')} + 5000) / 10000)"
     owing = "cm.credit > 0 OR cm.earned_back > 0"
-    cap = from_cents(f"SUM(CASE WHEN {owing} THEN {cap_cents} ELSE 0 END)")
+    cap = from_cents(f"SUM(CASE WHEN {owing} THEN {cap_cents_sql('c.monthly_fee', 'c.at_risk_percent')} ELSE 0 END)")
     sql = (
         f"SELECT c.vendor_id, c.currency, cm.month, {counts}, {money}, {cap}, SUM(CASE WHEN {owing} THEN 1 ELSE 0 END)"
         " FROM reports_contractmonth cm JOIN contracts_contract c ON c.id = cm.contract_id"
