@@ -94,14 +94,13 @@ def buckets(start, end, period="month"):
     return result
 
 
-_PLACES = {"0.1": Decimal("0.1")}
+TENTH = Decimal("0.1")
 
 
-def percent(numerator, denominator, places="0.1"):
+def percent(numerator, denominator):
     if not denominator:
         return None
-    quantum = _PLACES.get(places) or Decimal(places)
-    return (Decimal(numerator * 100) / denominator).quantize(quantum, ROUND_HALF_UP)
+    return (Decimal(numerator * 100) / denominator).quantize(TENTH, ROUND_HALF_UP)
 
 
 def money(value):
@@ -233,7 +232,7 @@ def overall_score(compliance, reporting, replacements, monthly_attrition):
     if not weighted:
         return None
     total_weight = sum(w for w, _ in weighted)
-    return (sum(w * v for w, v in weighted) / total_weight).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    return (sum(w * v for w, v in weighted) / total_weight).quantize(TENTH, ROUND_HALF_UP)
 
 
 def _scorecard_from_summary(source, group, periods, months_per_period, row):
