@@ -549,18 +549,28 @@ def service_credits(filters, limit=None):
         }
         for o in owed
     ]
-    return _credit_totals(filters, result, None, owed, q_first)
+    return _credit_totals(result, None, owed, q_first)
 
 
-def _credit_totals(filters, rows, totals, owed, q_first, row_count=None, by_month=None):
+def _currency_totals(amounts):
+    """``[{currency, earned, earned_back, cap}]`` from ``(currency, earned, earned back, cap)`` items, added up
+    per currency."""
+    sums = defaultdict(lambda: [ZERO, ZERO, ZERO])
+    for currency, earned, earned_back, cap in amounts:
+        total = sums[currency]
+        total[0] += earned
+        total[1] += earned_back
+        total[2] += cap
+    return [
+        {"currency": currency, "earned": money(earned), "earned_back": money(earned_back), "cap": money(cap)}
+        for currency, (earned, earned_back, cap) in sorted(sums.items())
+    ]
+
+
+def _credit_totals(rows, totals, owed, q_first, row_count=None, by_month=None):
     """The report's dict; ``totals`` and ``by_month`` are added up from ``rows`` when not given."""
     if totals is None:
-        sums = defaultdict(lambda: {"earned": ZERO, "earned_back": ZERO, "cap": ZERO})
-        for r in rows:
-            sums[r["currency"]]["earned"] += r["earned"]
-            sums[r["currency"]]["earned_back"] += r["earned_back"]
-            sums[r["currency"]]["cap"] += r["cap"]
-        totals = [{"currency": c, **{k: money(v) for k, v in t.items()}} for c, t in sorted(sums.items())]
+        totals = _currency_totals((r["currency"], r["earned"], r["earned_back"], r["cap"]) for r in rows)
     if by_month is None:
         by_month = defaultdict(Decimal)
         for r in rows:
@@ -588,16 +598,14 @@ def _service_credits_from_summary(filters, source, first, last, q_first, q_last,
         .order_by("-month", "contract__vendor__name", "contract__reference")
         .values(*CREDIT_ROW_FIELDS, "month", "credit", "earned_back", "major_owed")
     )
-    if prefix is not None:  # filtered by contract attributes: few rows, totals added up from all of them
-        rows = [_credit_row(i, i["month"], i["credit"], i["earned_back"], i["major_owed"]) for i in contract_months]
-        totals = by_month = row_count = None
-    else:
-        if limit is not None:
-            contract_months = contract_months[:limit]
-        rows = [_credit_row(i, i["month"], i["credit"], i["earned_back"], i["major_owed"]) for i in contract_months]
-        sums = defaultdict(lambda: {"earned": ZERO, "earned_back": ZERO, "cap": ZERO})
-        by_month, row_count = {}, 0
-        for item in (
+    # Unfiltered or one vendor (no prefix): the page's first rows; totals, chart and row count from VendorMonth.
+    # Filtered by contract attributes: few rows, all of them, and the totals added up from them.
+    if prefix is None and limit is not None:
+        contract_months = contract_months[:limit]
+    rows = [_credit_row(i, i["month"], i["credit"], i["earned_back"], i["major_owed"]) for i in contract_months]
+    totals = by_month = row_count = None
+    if prefix is None:
+        months = list(
             queryset.filter(month__gte=first, month__lte=last, credit_contracts__gt=0)
             .values("month", "currency")
             .annotate(
@@ -607,16 +615,11 @@ def _service_credits_from_summary(filters, source, first, last, q_first, q_last,
                 n_rows=Sum("credit_contracts"),
             )
             .order_by()
-        ):
-            by_month[(item["month"], item["currency"])] = money(item["n_earned"])
-            total = sums[item["currency"]]
-            total["earned"] += item["n_earned"]
-            total["earned_back"] += item["n_earned_back"]
-            total["cap"] += item["n_cap"]
-            row_count += item["n_rows"]
-        totals = [{"currency": c, **{k: money(v) for k, v in t.items()}} for c, t in sorted(sums.items())]
-    vendor_path, vendor_name = ("vendor_id", "vendor__name") if prefix is None else _group_paths("vendor", prefix)
-    _, _, currency_path = _summary_paths("vendor", prefix)
+        )
+        totals = _currency_totals((m["currency"], m["n_earned"], m["n_earned_back"], m["n_cap"]) for m in months)
+        by_month = {(m["month"], m["currency"]): money(m["n_earned"]) for m in months}
+        row_count = sum(m["n_rows"] for m in months)
+    vendor_path, vendor_name, currency_path = _summary_paths("vendor", prefix)
     owed = [
         {
             "vendor_id": o[vendor_path],
@@ -631,7 +634,7 @@ def _service_credits_from_summary(filters, source, first, last, q_first, q_last,
         .filter(owed__gt=0)
         .order_by(vendor_name, currency_path)
     ]
-    return _credit_totals(filters, rows, totals, owed, q_first, row_count, by_month)
+    return _credit_totals(rows, totals, owed, q_first, row_count, by_month)
 
 
 # --- 4. attrition & replacements -------------------------------------------------------------
