@@ -43,7 +43,7 @@ FACT_COLUMNS = (
 )
 
 
-def credit_cents_sql(fee="c.monthly_fee", at_risk="c.at_risk_percent", allocation="s.credit_allocation_percent"):
+def credit_cents_sql(fee, at_risk, allocation):
     """fee × at_risk/100 × allocation/100 in cents, half-up, without overflowing BIGINT.
 
     fee_c × (at_risk_bp × allocation_bp) / 10^8, with fee_c split into its high and low parts.
@@ -55,7 +55,7 @@ def credit_cents_sql(fee="c.monthly_fee", at_risk="c.at_risk_percent", allocatio
     return f"({high} * {parts} + ({low} * {parts} + {HUNDRED_MILLION // 2}) / {HUNDRED_MILLION})"
 
 
-def cap_cents_sql(fee="c.monthly_fee", at_risk="c.at_risk_percent"):
+def cap_cents_sql(fee, at_risk):
     """The monthly cap, fee × at_risk/100, in cents, half-up."""
     return f"(({sql.cents(fee)} * {sql.cents(at_risk)} + 5000) / 10000)"
 
