@@ -14,6 +14,13 @@ from django.views import View
 LOOKUP_LIMIT = 20
 
 
+def chosen_rows(queryset, values):
+    """The rows of ``queryset`` whose id is among ``values`` (query-string values: anything that is
+    not an id, ``?vendor=x``, is ignored instead of failing the query). No query when none is chosen."""
+    ids = [value for value in values if str(value).isdigit()]
+    return list(queryset.filter(pk__in=ids)) if ids else []
+
+
 class LookupSelect(forms.Select):
     def __init__(self, lookup_url_name, attrs=None):
         super().__init__(attrs)
@@ -24,11 +31,9 @@ class LookupSelect(forms.Select):
         return super().get_context(name, value, attrs)
 
     def optgroups(self, name, value, attrs=None):
-        chosen = [v for v in value if v not in (None, "")]
         field = self.choices.field
         options = [("", field.empty_label or "---------")]
-        if chosen:
-            options += [(str(obj.pk), field.label_from_instance(obj)) for obj in field.queryset.filter(pk__in=chosen)]
+        options += [(str(obj.pk), field.label_from_instance(obj)) for obj in chosen_rows(field.queryset, value)]
         return [
             (None, [self.create_option(name, key, label, key in value, index, attrs=attrs)], index)
             for index, (key, label) in enumerate(options)

@@ -45,3 +45,13 @@ def test_filter_renders_only_the_chosen_contract_not_every_contract(client, view
         html = client.get(reverse("kpis:breach_list"), {"contract": breach.contract_id}).content.decode()
     assert select_options(html, "contract") == ["", str(breach.contract_id)]
     assert f'<option value="{breach.contract_id}" selected>{breach.contract}</option>' in html
+
+
+@pytest.mark.parametrize(
+    ("url_name", "parameter"), [("kpis:breach_list", "contract"), ("contracts:contract_list", "vendor")]
+)
+def test_filter_with_a_value_that_is_not_an_id_renders_no_choice(client, viewer, url_name, parameter):
+    client.force_login(viewer)
+    response = client.get(reverse(url_name), {parameter: "x"})
+    assert response.status_code == 200
+    assert select_options(response.content.decode(), parameter) == [""]
