@@ -320,6 +320,11 @@ def preview_weekly_digest(week, today=None):
 
 
 # --- sending once --------------------------------------------------------------------------------------
+# Still to send: never attempted (a fresh row) or failed. ``plan_weekly_digest`` returns these rows and
+# ``claim_delivery`` may claim them (and also a ``sending`` claim whose lease ran out).
+NOT_SENT = Q(status=DigestDelivery.Status.FAILED) | Q(status=DigestDelivery.Status.SENDING, attempts=0)
+
+
 def plan_weekly_digest(week):
     """Create one ``DigestDelivery`` per recipient for ``week``; return the ids still to send.
 
@@ -333,9 +338,8 @@ def plan_weekly_digest(week):
         [DigestDelivery(recipient=user, week=week, all_vendors=everything) for user, everything in recipients.items()],
         ignore_conflicts=True,
     )
-    not_sent = Q(status=DigestDelivery.Status.FAILED) | Q(status=DigestDelivery.Status.SENDING, attempts=0)
     return list(
-        DigestDelivery.objects.filter(not_sent, week=week, recipient__in=list(recipients))
+        DigestDelivery.objects.filter(NOT_SENT, week=week, recipient__in=list(recipients))
         .order_by("recipient_id")
         .values_list("pk", flat=True)
     )
@@ -351,14 +355,10 @@ def claim_delivery(delivery_id):
     a duplicate task, two beat ticks…) exactly one gets it. Claimable: fresh (never attempted),
     ``failed``, or a ``sending`` claim whose lease ran out. Returns True when this caller has it."""
     now = timezone.now()
-    claimable = (
-        Q(status=DigestDelivery.Status.FAILED)
-        | Q(status=DigestDelivery.Status.SENDING, attempts=0)
-        | Q(status=DigestDelivery.Status.SENDING, claimed_at__lt=now - CLAIM_LEASE)
-    )
+    lease_ran_out = Q(status=DigestDelivery.Status.SENDING, claimed_at__lt=now - CLAIM_LEASE)
     return bool(
         DigestDelivery.objects.filter(pk=delivery_id)
-        .filter(claimable)
+        .filter(NOT_SENT | lease_ran_out)
         .update(status=DigestDelivery.Status.SENDING, attempts=F("attempts") + 1, claimed_at=now)
     )
 
