@@ -147,6 +147,14 @@ def _headcount_aggregates(periods, prefix=""):
     return aggregates
 
 
+OBLIGATION_STATE_LABELS = [
+    ("pending", ObligationState.PENDING.label),
+    ("overdue", ObligationState.OVERDUE.label),
+    ("on_time", ObligationState.FULFILLED_ON_TIME.label),
+    ("late", ObligationState.FULFILLED_LATE.label),
+]
+
+
 def _obligation_states(today):
     """Counts of replacement obligations per state, for a queryset annotated ``with_fulfilment()``."""
     return {
@@ -668,7 +676,8 @@ def _attrition_staff_from_summary(source, group, months, first, last, refresh_mo
 
 def attrition(filters):
     """Per vendor (or contract): contracted vs actual headcount, monthly attrition (rule 6) for each month,
-    average and annualised attrition, replacement obligations by state. Three aggregate queries."""
+    average and annualised attrition, replacement obligations by state (``states``: all of them, as
+    ``[(label, count)]``). Three aggregate queries."""
     group = "contract" if filters.group == "contract" else "vendor"
     months = buckets(filters.start, filters.end, "month")
     first, last = months[0][0], months[-1][1]
@@ -755,23 +764,14 @@ def attrition(filters):
     overall = [
         attrition_percent(d, s, e) for s, e, d in zip(totals["start"], totals["end"], totals["left"], strict=True)
     ]
-    return {"months": [(f, label) for f, _, label in months], "rows": result, "overall": overall}
-
-
-def obligation_state_counts(filters):
-    """Replacement obligations by state (for the attrition report's summary). One query."""
-    today = filters.today
-    counts = (
-        ReplacementObligation.objects.with_fulfilment()
-        .filter(filters.contract_q("departed__contract__"))
-        .aggregate(**_obligation_states(today))
-    )
-    return [
-        (ObligationState.PENDING.label, counts["pending"]),
-        (ObligationState.OVERDUE.label, counts["overdue"]),
-        (ObligationState.FULFILLED_ON_TIME.label, counts["on_time"]),
-        (ObligationState.FULFILLED_LATE.label, counts["late"]),
-    ]
+    return {
+        "months": [(f, label) for f, _, label in months],
+        "rows": result,
+        "overall": overall,
+        "states": [
+            (label, sum(item[state] for item in obligations.values())) for state, label in OBLIGATION_STATE_LABELS
+        ],
+    }
 
 
 # --- 5. sourcing mix & cost ------------------------------------------------------------------

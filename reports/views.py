@@ -351,7 +351,7 @@ class AttritionView(ReportView):
 
     def build(self, filters):
         data = queries.attrition(filters)
-        states = queries.obligation_state_counts(filters)
+        states = data["states"]
         labels = [label for _, label in data["months"]]
         shown = _top_series(data["rows"], lambda r: r["headcount"], MAX_CHART_SERIES - 1)
         chart = charts.line_chart(
