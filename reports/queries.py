@@ -718,7 +718,7 @@ def attrition(filters):
         .annotate(**_obligation_states(today))
         .order_by()
     }
-    rows, totals = {}, {"start": [0] * len(months), "end": [0] * len(months), "left": [0] * len(months)}
+    rows, totals = {}, {}
     start_keys, end_keys, left_keys = ([f"{kind}_{i}" for i in range(len(months))] for kind in ("start", "end", "left"))
     staff = list(staff)
     for kind, keys in (("start", start_keys), ("end", end_keys), ("left", left_keys)):
