@@ -20,9 +20,9 @@ from reports.admin_tools import (
     count_of,
     limited_formset,
 )
-from reports.queries import add_months, month_end, month_start, quarter_start
 
-from .choices import OPEN_STATUSES, BreachStatus, Severity
+from . import periods
+from .choices import OPEN_STATUSES, BreachStatus, Frequency, Severity
 from .models import KPI, SLA, Breach, DigestDelivery, Measurement
 
 MEASUREMENT_INLINE_LIMIT = 24
@@ -70,16 +70,17 @@ class PeriodFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         today = _today()
-        periods = {  # first day, length in months
-            "this_month": (month_start(today), 1),
-            "last_month": (add_months(today, -1), 1),
-            "this_quarter": (quarter_start(today), 3),
-            "this_year": (datetime.date(today.year, 1, 1), 12),
-        }
-        if self.value() not in periods:
+        if self.value() == "this_month":
+            first, last = periods.period_bounds(Frequency.MONTHLY, today)
+        elif self.value() == "last_month":
+            first, last = periods.period_bounds(Frequency.MONTHLY, today.replace(day=1) - periods.ONE_DAY)
+        elif self.value() == "this_quarter":
+            first, last = periods.period_bounds(Frequency.QUARTERLY, today)
+        elif self.value() == "this_year":
+            first, last = datetime.date(today.year, 1, 1), datetime.date(today.year, 12, 31)
+        else:
             return queryset
-        first, months = periods[self.value()]
-        return queryset.filter(period_end__gte=first, period_end__lte=month_end(add_months(first, months - 1)))
+        return queryset.filter(period_end__gte=first, period_end__lte=last)
 
 
 class OpenFilter(admin.SimpleListFilter):
