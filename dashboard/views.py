@@ -79,7 +79,7 @@ class DashboardView(TemplateView):
         if state is None:
             figures = self.live_figures(contracts, today)
         else:
-            figures = self.summary_figures(contracts, scope, today, state)
+            figures = self.summary_figures(contracts, scope, today)
         open_breaches = (
             Breach.objects.open() if scope == "all" else Breach.objects.open().filter(contract__in=contracts)
         )
@@ -155,7 +155,7 @@ class DashboardView(TemplateView):
             "trend": compliance_trend(Measurement.objects.filter(sla__contract__in=contracts), today),
         }
 
-    def summary_figures(self, contracts, scope, today, state):
+    def summary_figures(self, contracts, scope, today):
         """The same figures from the summary tables: a few small queries whatever the number of contracts.
 
         Month figures of the whole portfolio come from ``VendorMonth``, of one manager's contracts from
