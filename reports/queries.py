@@ -16,7 +16,7 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncMonth, TruncQuarter
 from django.utils import timezone
 
-from contracts.choices import ContractStatus, ObligationState, ServiceType
+from contracts.choices import ObligationState, ServiceType
 from contracts.models import Contract, ReplacementObligation, StaffMember
 from kpis.choices import BreachKind, BreachStatus, Severity
 from kpis.models import Breach, Measurement
@@ -686,8 +686,9 @@ def attrition(filters):
     id_path, label_path = _group_paths(group, "")
     contracted = {
         item[id_path]: item
-        for item in Contract.objects.filter(filters.contract_q(), status=ContractStatus.ACTIVE)
-        .filter(end_date__gte=today)
+        for item in Contract.objects.active()
+        .current(today)
+        .filter(filters.contract_q())
         .values(id_path, label_path)
         .annotate(contracted=Sum("contracted_headcount"))
         .order_by()
