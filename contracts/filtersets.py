@@ -8,6 +8,9 @@ from vendors.models import Vendor
 from .choices import ContractStatus, EngagementModel, ServiceType
 from .models import Contract, StaffMember
 
+# The users the owner filter offers, and its type-ahead (``OwnerLookupView``) searches.
+CONTRACT_OWNERS = get_user_model().objects.filter(owned_contracts__isnull=False).distinct().order_by("username")
+
 
 def vendor_filter(**kwargs):
     return lookup_filter(Vendor.objects.order_by("name"), "vendors:vendor_lookup", **kwargs)
@@ -21,10 +24,7 @@ class ContractFilterSet(BaseFilterSet):
     search_fields = ("reference", "title", "service_line", "vendor__name")
 
     vendor = vendor_filter()
-    owner = lookup_filter(
-        get_user_model().objects.filter(owned_contracts__isnull=False).distinct().order_by("username"),
-        "contracts:owner_lookup",
-    )
+    owner = lookup_filter(CONTRACT_OWNERS, "contracts:owner_lookup")
     service_type = django_filters.MultipleChoiceFilter(
         distinct=False, choices=ServiceType.choices, label="Service type"
     )

@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.db.models import Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,7 +13,7 @@ from kpis.forms import KPIEntryForm, MeasurementImportForm, parse_period, previo
 from kpis.models import SLA, Measurement
 from vendors.models import _months_back
 
-from .filtersets import ContractFilterSet, StaffMemberFilterSet
+from .filtersets import CONTRACT_OWNERS, ContractFilterSet, StaffMemberFilterSet
 from .forms import ContractForm, DepartureForm, ObligationForm, SLAForm, StaffMemberForm
 from .models import Contract, ReplacementObligation, StaffMember
 from .tables import ContractTable, StaffMemberTable
@@ -334,5 +333,5 @@ class ContractLookupView(LookupView):
 
 
 class OwnerLookupView(LookupView):
-    queryset = get_user_model().objects.filter(owned_contracts__isnull=False).distinct().order_by("username")
+    queryset = CONTRACT_OWNERS
     search_fields = ("username", "first_name", "last_name")
