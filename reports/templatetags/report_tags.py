@@ -34,17 +34,6 @@ def _text(value, kind):
     return str(value)
 
 
-def cell_html(row, column):
-    """One cell, formatted by the column's kind; the ``_link_column`` cell (default ``name``) links to the
-    row's ``_link``. (The standard library's ``html.escape``: Django's lazy-aware ``escape`` costs several
-    times as much per call, and a page has tens of thousands of cells.)"""
-    text = escape(_text(row.get(column.key), column.kind))
-    link = row.get("_link")
-    if link and column.key == row.get("_link_column", "name"):
-        return f'<a href="{escape(link)}">{text}</a>'
-    return text
-
-
 @register.simple_tag
 def report_table_head(table):
     cells = "".join(
@@ -54,7 +43,9 @@ def report_table_head(table):
 
 
 def _cell_renderer(column):
-    """A function row → ``<td>…</td>`` for one column, with its formatting decided once."""
+    """A function row → ``<td>…</td>`` for one column, with its formatting decided once. (The standard
+    library's ``html.escape``: Django's lazy-aware ``escape`` costs several times as much per call, and a
+    page has tens of thousands of cells.)"""
     key, kind = column.key, column.kind
     opening = '<td class="num">' if kind in NUMERIC else "<td>"
     plain = kind in NUMERIC or kind in ("date", "bool")  # formatted numbers and dates need no escaping
@@ -79,7 +70,7 @@ def report_table_body(table):
         return mark_safe(f'<tr><td colspan="{len(table.columns)}">No data for these filters.</td></tr>')
     renderers = [_cell_renderer(c) for c in table.columns]
     out = ["<tr>" + "".join(render(row) for render in renderers) + "</tr>" for row in rows]
-    total = getattr(table, "row_count", len(table.rows))
+    total = table.row_count
     if total > len(rows):
         out.append(
             f'<tr><td colspan="{len(table.columns)}"><em>Showing the first {len(rows):,} of '
