@@ -19,6 +19,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext
 
+from common.lookups import chosen_rows
 from vendors.models import _subquery_count
 
 # Above this many rows, an unfiltered changelist shows PostgreSQL's estimate instead of COUNT(*),
@@ -79,11 +80,8 @@ class LookupFieldListFilter(admin.RelatedFieldListFilter):
     lookup_url_name = "vendors:vendor_lookup"
 
     def field_choices(self, field, request, model_admin):
-        chosen = [value for value in self.lookup_val or () if str(value).isdigit()]
-        if not chosen:
-            return []
         related = field.remote_field.model._default_manager
-        return [(obj.pk, str(obj)) for obj in related.filter(pk__in=chosen)]
+        return [(obj.pk, str(obj)) for obj in chosen_rows(related.all(), self.lookup_val or ())]
 
     def has_output(self):
         return True
