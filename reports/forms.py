@@ -10,14 +10,6 @@ from vendors.models import Vendor
 from .queries import ReportFilters, add_months, month_end, month_start
 
 
-class VendorLookupSelect(LookupSelect):
-    """The type-ahead vendor select; a value that is not an id (``?vendor=x``) renders as no choice
-    instead of failing the lookup of the chosen row."""
-
-    def optgroups(self, name, value, attrs=None):
-        return super().optgroups(name, [v for v in value if str(v).isdigit()], attrs)
-
-
 class MonthField(forms.DateField):
     """A calendar month, entered as YYYY-MM (``<input type="month">``)."""
 
@@ -33,7 +25,7 @@ class ReportFilterForm(forms.Form):
         Vendor.objects.order_by("name"),
         required=False,
         empty_label="All vendors",
-        widget=VendorLookupSelect("vendors:vendor_lookup"),
+        widget=LookupSelect("vendors:vendor_lookup"),
     )
     service_type = forms.ChoiceField(choices=[("", "All service types"), *ServiceType.choices], required=False)
     sourcing_model = forms.ChoiceField(choices=[("", "All sourcing models"), *SourcingModel.choices], required=False)
