@@ -128,7 +128,7 @@ class ReportView(View):
         )
         filters = form.filters(today)
         report = self.build(filters)
-        if request.GET.get("format") == "csv":
+        if self.export:
             return self.csv_response(report["tables"], request.GET.get("table", ""))
         params = request.GET.copy()
         params.pop("format", None)
