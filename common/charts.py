@@ -1,7 +1,6 @@
 """Chart.js configurations built server-side (rendered with json_script, drawn by static/js/charts.js)."""
 
-from kpis.periods import describe_period
-from vendors.models import _months_back
+from kpis.periods import describe_period, month_window_start
 
 GREEN = "#198754"
 RED = "#dc3545"
@@ -13,9 +12,8 @@ GREY = "#6c757d"
 def compliance_trend(measurements, today, months=12):
     """``compliance_by_month()`` rows of ``measurements`` whose period ended in the last ``months``
     calendar months up to ``today``."""
-    return list(
-        measurements.filter(period_end__gte=_months_back(today, months), period_end__lte=today).compliance_by_month()
-    )
+    since = month_window_start(today, months)
+    return list(measurements.filter(period_end__gte=since, period_end__lte=today).compliance_by_month())
 
 
 def compliance_chart(rows):

@@ -9,9 +9,8 @@ from common.views import ObjectDetailView, ObjectEditView, ObjectListView, Write
 from kpis import imports, periods
 from kpis.checks import queue_breach_check
 from kpis.choices import Frequency
-from kpis.forms import KPIEntryForm, MeasurementImportForm, parse_period, previous_month
+from kpis.forms import KPIEntryForm, MeasurementImportForm, parse_period
 from kpis.models import SLA, Measurement
-from vendors.models import _months_back
 
 from .filtersets import CONTRACT_OWNERS, ContractFilterSet, StaffMemberFilterSet
 from .forms import ContractForm, DepartureForm, ObligationForm, SLAForm, StaffMemberForm
@@ -43,7 +42,7 @@ class ContractDetailView(ObjectDetailView):
         slas = list(contract.slas.select_related("kpi").with_latest().order_by("-active", "kpi__name"))
         history = {}
         for m in (
-            Measurement.objects.filter(sla__contract=contract, period_end__gte=_months_back(today, 12))
+            Measurement.objects.filter(sla__contract=contract, period_end__gte=periods.month_window_start(today, 12))
             .with_outcome()
             .order_by("period_start")
         ):
@@ -82,7 +81,7 @@ class ContractDetailView(ObjectDetailView):
             annual_saving=contract.monthly_saving * 12,
             saving_to_date=contract.monthly_saving * months,
             months_running=months,
-            default_period=previous_month(today).strftime("%Y-%m"),
+            default_period=periods.month_start(today, -1).strftime("%Y-%m"),
         )
         return context
 
@@ -155,7 +154,7 @@ class KPIEntryView(WriteFormView):
 
     def get_day(self):
         source = self.request.POST if self.request.method == "POST" else self.request.GET
-        return parse_period(source.get("period"), default=previous_month())
+        return parse_period(source.get("period"), default=periods.month_start(timezone.localdate(), -1))
 
     def render_form(self, form):
         day = form.day
@@ -168,7 +167,7 @@ class KPIEntryView(WriteFormView):
                 "rows": list(form.bound_rows()),
                 "period_value": day.strftime("%Y-%m"),
                 "period_day": day,
-                "prev_period": previous_month(day).strftime("%Y-%m"),
+                "prev_period": periods.month_start(day, -1).strftime("%Y-%m"),
                 "next_period": periods.next_period_start(Frequency.MONTHLY, day).strftime("%Y-%m"),
             },
         )

@@ -14,7 +14,7 @@ from kpis.forms import figure_due
 from kpis.models import SLA, Breach, Measurement
 from reports.models import ContractMonth, VendorMonth
 from reports.summaries import summary_state
-from vendors.models import Vendor, _months_back
+from vendors.models import Vendor
 
 LIST_LIMIT = 20  # rows of each "at risk" / "missing" / vendor list; the counts cover them all
 
@@ -166,7 +166,7 @@ class DashboardView(TemplateView):
         # One pass over the months (a few rows per month once grouped): open breaches of every month, the
         # quarter's credits, and compliance over figures whose period had ended on the refresh day.
         q_start, q_end = periods.period_bounds("quarterly", today)
-        since, this_month = _months_back(today, 12), today.replace(day=1)
+        since, this_month = periods.month_window_start(today, 12), periods.month_start(today)
         open_count = open_missing = 0
         credit_sums, trend_sums = {}, {}
         for row in (

@@ -23,11 +23,6 @@ def parse_period(text, default=None):
     return default
 
 
-def previous_month(today=None):
-    today = today or timezone.localdate()
-    return (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
-
-
 def figure_due(sla, start, end):
     """Whether ``sla`` and its contract are in force for some of ``start``..``end``: a figure is due."""
     contract = sla.contract

@@ -85,3 +85,21 @@ def iso_week_label(day: datetime.date) -> str:
 
 def previous_iso_week(today: datetime.date) -> str:
     return iso_week_label(today - datetime.timedelta(days=7))
+
+
+def month_start(day: datetime.date, months: int = 0) -> datetime.date:
+    """The first day of the calendar month ``months`` months after ``day``'s month (before it when
+    negative): ``month_start(date(2026, 1, 31), 1)`` is 1 Feb 2026, never a clamped 28 Feb."""
+    index = day.year * 12 + day.month - 1 + months
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def month_end(day: datetime.date) -> datetime.date:
+    """The last day of ``day``'s calendar month (28, 29, 30 or 31)."""
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def month_window_start(today: datetime.date, months: int) -> datetime.date:
+    """The first day of the window of ``months`` calendar months that ends with ``today``'s month:
+    ``today``'s month and the ``months - 1`` before it (12 on 15 May 2026 → 1 Jun 2025)."""
+    return month_start(today, 1 - months)

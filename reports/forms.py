@@ -4,10 +4,11 @@ from django import forms
 
 from common.lookups import LookupSelect
 from contracts.choices import ServiceType
+from kpis.periods import month_end, month_start
 from vendors.choices import SourcingModel
 from vendors.models import Vendor
 
-from .queries import ReportFilters, add_months, month_end, month_start
+from .queries import ReportFilters
 
 
 class MonthField(forms.DateField):
@@ -56,8 +57,8 @@ class ReportFilterForm(forms.Form):
         """The ReportFilters for valid input; defaults for anything missing or invalid."""
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
         this_month = month_start(today)
-        start = month_start(data.get("start") or add_months(this_month, self.default_months[0]))
-        end = month_end(data.get("end") or add_months(this_month, self.default_months[1]))
+        start = month_start(data.get("start") or month_start(this_month, self.default_months[0]))
+        end = month_end(data.get("end") or month_start(this_month, self.default_months[1]))
         vendor = data.get("vendor")
         default_group = self.fields["group"].choices[0][0] if "group" in self.fields else "vendor"
         return ReportFilters(

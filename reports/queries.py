@@ -20,6 +20,7 @@ from contracts.choices import ObligationState, ServiceType
 from contracts.models import Contract, ReplacementObligation, StaffMember
 from kpis.choices import BreachKind, BreachStatus, Severity
 from kpis.models import Breach, Measurement
+from kpis.periods import month_end, month_start
 from vendors.choices import SourcingModel
 
 CENT = Decimal("0.01")
@@ -64,19 +65,6 @@ class ReportFilters:
         return q
 
 
-def month_start(day):
-    return day.replace(day=1)
-
-
-def add_months(day, months):
-    index = day.year * 12 + day.month - 1 + months
-    return datetime.date(index // 12, index % 12 + 1, 1)
-
-
-def month_end(day):
-    return add_months(day, 1) - datetime.timedelta(days=1)
-
-
 def quarter_start(day):
     return datetime.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
@@ -87,10 +75,10 @@ def buckets(start, end, period="month"):
     first = quarter_start(start) if period == "quarter" else month_start(start)
     result = []
     while first <= end:
-        last = add_months(first, step) - datetime.timedelta(days=1)
+        last = month_start(first, step) - datetime.timedelta(days=1)
         label = f"{first.year} Q{(first.month - 1) // 3 + 1}" if period == "quarter" else first.strftime("%b %Y")
         result.append((first, last, label))
-        first = add_months(first, step)
+        first = month_start(first, step)
     return result
 
 
@@ -281,7 +269,7 @@ def _scorecard_from_summary(source, group, periods, months_per_period, row):
         counts = staff[(key, label, bucket)]
         if month == bucket:
             counts[0] += item["n_start"]
-        if month == add_months(bucket, months_per_period - 1):
+        if month == month_start(bucket, months_per_period - 1):
             counts[1] += item["n_end"]
         counts[2] += item["n_left"]
     for (key, label, bucket), (start_n, end_n, left_n) in staff.items():
@@ -521,7 +509,7 @@ def service_credits(filters, limit=None):
     """
     first, last = month_start(filters.start), month_end(filters.end)
     q_first = quarter_start(filters.today)
-    q_last = add_months(q_first, 3) - datetime.timedelta(days=1)
+    q_last = month_start(q_first, 3) - datetime.timedelta(days=1)
     source = summary_source(filters, "vendor")
     if source:
         return _service_credits_from_summary(filters, source, first, last, q_first, q_last, limit)

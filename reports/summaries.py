@@ -18,10 +18,10 @@ from contracts.models import Contract
 from kpis import periods
 from kpis.choices import OPEN_STATUSES, BreachKind, BreachStatus, Frequency, Severity
 from kpis.credits import cap_cents_sql
+from kpis.periods import month_end, month_start
 from kpis.sql import better_or_equal, cents, execute, from_cents, in_list, is_postgresql, job_lock, month_first
 
 from .models import ContractMonth, SLASummary, SummaryState, VendorMonth
-from .queries import add_months, month_end, month_start
 
 # Staff figures (start / end headcount, departures) are kept for this many months back from the
 # current month; reports over older months read the live tables.
@@ -68,7 +68,7 @@ def _months_sql(first, last):
     while month <= last:
         rows.append("SELECT %s AS first_day, %s AS last_day")
         params += [_date(month), _date(month_end(month))]
-        month = add_months(month, 1)
+        month = month_start(month, 1)
     return "(" + " UNION ALL ".join(rows) + ")", params
 
 
@@ -235,7 +235,7 @@ def _sla_summary_select(contract_ids, today):
 def staff_window(today):
     """(first, last) month of the staff figures kept for ``today``."""
     current = month_start(today)
-    return add_months(current, -STAFF_WINDOW_MONTHS), current
+    return month_start(current, -STAFF_WINDOW_MONTHS), current
 
 
 def refresh_summaries(contract_ids=None, today=None):

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views import View
 
 from accounts.roles import is_admin
+from kpis.periods import month_start
 
 from . import charts, queries
 from .forms import ReportFilterForm
@@ -113,10 +114,10 @@ class ReportView(View):
     def get(self, request):
         self.export = request.GET.get("format") == "csv"  # a CSV holds every row; the page the first ones
         today = timezone.localdate()
-        this_month = queries.month_start(today)
+        this_month = month_start(today)
         data = {  # the default range, shown in the form, unless the request says otherwise
-            "start": f"{queries.add_months(this_month, self.default_months[0]):%Y-%m}",
-            "end": f"{queries.add_months(this_month, self.default_months[1]):%Y-%m}",
+            "start": f"{month_start(this_month, self.default_months[0]):%Y-%m}",
+            "end": f"{month_start(this_month, self.default_months[1]):%Y-%m}",
         }
         data.update({key: value for key, value in request.GET.items() if value})
         form = ReportFilterForm(

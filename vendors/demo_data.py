@@ -17,7 +17,6 @@ major breaches, and a handful of recent periods deliberately left without a repo
 
 from __future__ import annotations
 
-import calendar
 import datetime
 import random
 from collections import Counter
@@ -401,15 +400,6 @@ class ContractPlan:
     staff: list = field(default_factory=list)
 
 
-def month_start(day, months_back=0):
-    index = day.year * 12 + day.month - 1 - months_back
-    return datetime.date(index // 12, index % 12 + 1, 1)
-
-
-def month_end(day):
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
 def _random_day(rng, first, last):
     if last <= first:
         return first
@@ -567,9 +557,9 @@ def _plan_roster(rng, spec, start, today, centre_country):
             leave(member, left_on)
             settle(member, state)
 
-    month = month_start(start)
+    month = periods.month_start(start)
     while month <= today:
-        last = min(month_end(month), yesterday)
+        last = min(periods.month_end(month), yesterday)
         for member in list(staff):
             if member.left_on is not None or member.joined_on > month or rng.random() >= spec.monthly_leave_rate:
                 continue
@@ -585,7 +575,7 @@ def _plan_roster(rng, spec, start, today, centre_country):
                 settle(member, state, fulfilled_on=_random_day(rng, member.left_on, yesterday))
             else:
                 settle(member, state)
-        month = month_start(month, -1)
+        month = periods.month_start(month, 1)
     return staff
 
 
@@ -593,26 +583,26 @@ def _plan_contract(spec, today):
     rng = random.Random(f"sla-demo:{spec.reference}")
     vendor = next(v for v in VENDORS if v[0] == spec.vendor)
     centre = next(c for c in vendor[7] if c[0] == spec.centre)
-    this_month = month_start(today)
+    this_month = periods.month_start(today)
     last_complete = this_month - ONE_DAY  # last day of the last complete month
 
     if spec.draft_starts_in_months is not None:
-        start = month_start(today, -spec.draft_starts_in_months)
-        end = month_end(month_start(start, -35))
+        start = periods.month_start(today, spec.draft_starts_in_months)
+        end = periods.month_end(periods.month_start(start, 35))
     else:
-        start = month_start(today, spec.started_months_ago)
+        start = periods.month_start(today, -spec.started_months_ago)
         if spec.terminated_months_ago is not None:
-            end = month_end(month_start(today, spec.terminated_months_ago))
+            end = periods.month_end(periods.month_start(today, -spec.terminated_months_ago))
         elif spec.expiring_soon_days is not None:
             end = today + datetime.timedelta(days=spec.notice_days + spec.expiring_soon_days)
         else:
-            end = month_end(today + datetime.timedelta(days=spec.ends_in_days))
+            end = periods.month_end(today + datetime.timedelta(days=spec.ends_in_days))
     plan = ContractPlan(spec=spec, start_date=start, end_date=end)
 
     if spec.status != ContractStatus.DRAFT and spec.terminated_months_ago is None:
         plan.staff = _plan_roster(rng, spec, start, today, centre[2])
 
-    history_start = max(start, month_start(last_complete, HISTORY_MONTHS))
+    history_start = max(start, periods.month_start(last_complete, -HISTORY_MONTHS))
     kpis = {k.code: k for k in KPI.objects.filter(code__in=[s[0] for s in spec.slas])}
     minor_p, major_p = QUALITY[spec.quality]
     for code, expected, minimum, frequency, credit in spec.slas:

@@ -5,6 +5,8 @@ from django.db import models
 from django.urls import reverse
 from django_countries.fields import CountryField
 
+from kpis.periods import month_window_start
+
 from .choices import RiskTier, VendorStatus
 
 
@@ -47,7 +49,7 @@ class VendorQuerySet(models.QuerySet):
         from contracts.models import Contract, StaffMember
 
         today = today or timezone.localdate()
-        since = _months_back(today, months)
+        since = month_window_start(today, months)
         contracted = (
             Contract.objects.active()
             .current(today)
@@ -89,7 +91,7 @@ class VendorQuerySet(models.QuerySet):
         from kpis.models import Breach, Measurement
 
         today = today or timezone.localdate()
-        since = _months_back(today, months)
+        since = month_window_start(today, months)
         measured = Measurement.objects.filter(period_end__gte=since, period_end__lte=today).with_outcome()
         breaches = Breach.objects.filter(period_end__gte=since).exclude(status="withdrawn")
         credits = (
@@ -119,14 +121,6 @@ class VendorQuerySet(models.QuerySet):
                 output_field=FloatField(),
             ),
         )
-
-
-def _months_back(today, months):
-    """The first day of the month ``months - 1`` months before ``today``'s month (a window of ``months``)."""
-    import datetime
-
-    month_index = today.year * 12 + today.month - 1 - (months - 1)
-    return datetime.date(month_index // 12, month_index % 12 + 1, 1)
 
 
 def _subquery_count(queryset, outer_path):

@@ -4,6 +4,9 @@ import pytest
 
 from kpis.periods import (
     describe_period,
+    month_end,
+    month_start,
+    month_window_start,
     parse_iso_week,
     period_bounds,
     periods_between,
@@ -74,3 +77,50 @@ def test_describe_period_labels():
     assert describe_period("monthly", D(2026, 11, 1)) == "Nov 2026"
     assert describe_period("quarterly", D(2026, 10, 1)) == "2026 Q4"
     assert describe_period("daily", D(2026, 11, 23)) == "2026-11-23"
+
+
+@pytest.mark.parametrize(
+    ("day", "months", "expected"),
+    [
+        (D(2026, 5, 17), 0, D(2026, 5, 1)),
+        # Always the 1st: a 31st lands on the 1st of a shorter month, never a clamped or overflowed day.
+        (D(2026, 1, 31), 1, D(2026, 2, 1)),
+        (D(2026, 3, 31), -1, D(2026, 2, 1)),
+        (D(2024, 3, 31), -1, D(2024, 2, 1)),
+        # Across year boundaries, both ways, and by more than a year.
+        (D(2025, 12, 15), 1, D(2026, 1, 1)),
+        (D(2026, 1, 15), -1, D(2025, 12, 1)),
+        (D(2026, 1, 1), -13, D(2024, 12, 1)),
+        (D(2026, 11, 30), 35, D(2029, 10, 1)),
+    ],
+)
+def test_month_start_moves_whole_months(day, months, expected):
+    assert month_start(day, months) == expected
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (D(2026, 1, 1), D(2026, 1, 31)),
+        (D(2026, 4, 30), D(2026, 4, 30)),
+        (D(2026, 2, 14), D(2026, 2, 28)),
+        (D(2024, 2, 14), D(2024, 2, 29)),  # leap year
+        (D(2100, 2, 1), D(2100, 2, 28)),  # a century that is not a leap year
+        (D(2026, 12, 31), D(2026, 12, 31)),
+    ],
+)
+def test_month_end_is_the_last_day_of_the_month(day, expected):
+    assert month_end(day) == expected
+
+
+@pytest.mark.parametrize(
+    ("today", "months", "expected"),
+    [
+        (D(2026, 5, 15), 1, D(2026, 5, 1)),  # this month only
+        (D(2026, 5, 15), 12, D(2025, 6, 1)),  # this month and the 11 before it
+        (D(2026, 1, 31), 3, D(2025, 11, 1)),
+        (D(2026, 12, 31), 12, D(2026, 1, 1)),
+    ],
+)
+def test_month_window_start_counts_today_s_month_in_the_window(today, months, expected):
+    assert month_window_start(today, months) == expected

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from kpis.periods import month_end
 from reports import queries
 from reports.queries import ReportFilters
 from tests.factories import (
@@ -31,7 +32,7 @@ def _frozen_today():
 
 
 def _filters(start, end, **kwargs):
-    return ReportFilters(start=start, end=queries.month_end(end), today=TODAY, **kwargs)
+    return ReportFilters(start=start, end=month_end(end), today=TODAY, **kwargs)
 
 
 def test_scorecard_figures(fixture):

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from contracts.models import StaffMember
 from kpis.models import Breach, Measurement
+from kpis.periods import month_end
 from reports import queries
 from reports.models import ContractMonth, SLASummary, SummaryState, VendorMonth
 from reports.queries import ReportFilters
@@ -45,7 +46,7 @@ FILTERS = [
 def _filters(fixture, start, end, use_summary=True, **kwargs):
     if kwargs.get("vendor"):
         kwargs["vendor_id"] = fixture[kwargs.pop("vendor")].pk
-    return ReportFilters(start=start, end=queries.month_end(end), today=TODAY, use_summary=use_summary, **kwargs)
+    return ReportFilters(start=start, end=month_end(end), today=TODAY, use_summary=use_summary, **kwargs)
 
 
 def _both(fixture, name, start, end, **kwargs):
