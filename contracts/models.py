@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from common.queries import subquery_count
 from vendors.choices import SourcingModel
 from vendors.geography import suggest_sourcing_model
 
@@ -50,13 +51,12 @@ class ContractQuerySet(models.QuerySet):
     def with_counts(self, today=None):
         """``sla_count``, ``open_breach_count``, ``headcount`` (active staff today), as subqueries."""
         from kpis.models import SLA, Breach
-        from vendors.models import _subquery_count
 
         today = today or _today()
         return self.annotate(
-            sla_count=_subquery_count(SLA.objects.active(), "contract"),
-            open_breach_count=_subquery_count(Breach.objects.open(), "contract"),
-            headcount=_subquery_count(StaffMember.objects.active_on(today), "contract"),
+            sla_count=subquery_count(SLA.objects.active(), "contract"),
+            open_breach_count=subquery_count(Breach.objects.open(), "contract"),
+            headcount=subquery_count(StaffMember.objects.active_on(today), "contract"),
         )
 
     def for_list(self):

@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 
 from common.lookups import chosen_rows
-from vendors.models import _subquery_count
+from common.queries import subquery_count
 
 # Above this many rows, an unfiltered changelist shows PostgreSQL's estimate instead of COUNT(*),
 # and a filtered one counts at most this many rows (then pages on as far as needed).
@@ -102,7 +102,7 @@ def count_of(model, fk_field, **filters):
 
     Subqueries (not joins) so several counts on one changelist never multiply each other.
     """
-    return _subquery_count(model._default_manager.filter(**filters), fk_field)
+    return subquery_count(model._default_manager.filter(**filters), fk_field)
 
 
 # --- export ----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncMonth, TruncQuarter
 from django.utils import timezone
 
+from common.queries import subquery_count
 from contracts.choices import ObligationState, ServiceType
 from contracts.models import Contract, ReplacementObligation, StaffMember
 from kpis.choices import BreachKind, BreachStatus, Severity
@@ -787,8 +788,6 @@ def sourcing_mix(filters):
     """Spend, baseline, savings and headcount by sourcing model, service type and delivery country, per
     currency, for contracts active during the range. One query, grouped by all three dimensions and
     added up per dimension here."""
-    from vendors.models import _subquery_count
-
     first, last = month_start(filters.start), month_end(filters.end)
     staff_day = min(last, filters.today)
     groups = (
@@ -796,7 +795,7 @@ def sourcing_mix(filters):
         .filter(filters.contract_q(), start_date__lte=last, end_date__gte=first)
         .annotate(
             delivery_country=Coalesce("delivery_center__country", "vendor__country"),
-            roster=_subquery_count(StaffMember.objects.active_on(staff_day), "contract"),
+            roster=subquery_count(StaffMember.objects.active_on(staff_day), "contract"),
         )
         .values("sourcing_model", "service_type", "delivery_country", "currency")
         .annotate(

@@ -5,6 +5,7 @@ from django.db import models
 from django.urls import reverse
 from django_countries.fields import CountryField
 
+from common.queries import subquery_count
 from kpis.periods import month_window_start
 
 from .choices import RiskTier, VendorStatus
@@ -32,9 +33,9 @@ class VendorQuerySet(models.QuerySet):
         from contracts.models import Contract
 
         return self.annotate(
-            contract_count=_subquery_count(Contract.objects.all(), "vendor"),
-            active_contract_count=_subquery_count(Contract.objects.active(), "vendor"),
-            center_count=_subquery_count(DeliveryCenter.objects.all(), "vendor"),
+            contract_count=subquery_count(Contract.objects.all(), "vendor"),
+            active_contract_count=subquery_count(Contract.objects.active(), "vendor"),
+            center_count=subquery_count(DeliveryCenter.objects.all(), "vendor"),
         )
 
     def with_headcount(self, today=None, months=12):
@@ -60,9 +61,9 @@ class VendorQuerySet(models.QuerySet):
             .values("total")[:1]
         )
         return self.annotate(
-            headcount=_subquery_count(StaffMember.objects.active_on(today), "contract__vendor"),
+            headcount=subquery_count(StaffMember.objects.active_on(today), "contract__vendor"),
             contracted_headcount=Coalesce(Subquery(contracted, output_field=models.IntegerField()), 0),
-            departures=_subquery_count(
+            departures=subquery_count(
                 StaffMember.objects.filter(left_on__gte=since, left_on__lte=today), "contract__vendor"
             ),
         ).annotate(
@@ -102,16 +103,16 @@ class VendorQuerySet(models.QuerySet):
             .values("total")[:1]
         )
         qs = self.with_headcount(today, months).annotate(
-            measurement_count=_subquery_count(measured, "sla__contract__vendor"),
-            met_count=_subquery_count(measured.filter(met=True), "sla__contract__vendor"),
-            breach_count=_subquery_count(breaches, "contract__vendor"),
-            major_breach_count=_subquery_count(breaches.filter(severity="major"), "contract__vendor"),
-            open_breach_count=_subquery_count(Breach.objects.open(), "contract__vendor"),
+            measurement_count=subquery_count(measured, "sla__contract__vendor"),
+            met_count=subquery_count(measured.filter(met=True), "sla__contract__vendor"),
+            breach_count=subquery_count(breaches, "contract__vendor"),
+            major_breach_count=subquery_count(breaches.filter(severity="major"), "contract__vendor"),
+            open_breach_count=subquery_count(Breach.objects.open(), "contract__vendor"),
             service_credits=Coalesce(
                 Subquery(credits, output_field=DecimalField(max_digits=14, decimal_places=2)),
                 models.Value(0, output_field=DecimalField(max_digits=14, decimal_places=2)),
             ),
-            overdue_replacements=_subquery_count(
+            overdue_replacements=subquery_count(
                 ReplacementObligation.objects.overdue(today), "departed__contract__vendor"
             ),
         )
@@ -121,21 +122,6 @@ class VendorQuerySet(models.QuerySet):
                 output_field=FloatField(),
             ),
         )
-
-
-def _subquery_count(queryset, outer_path):
-    """COUNT(*) of ``queryset`` rows whose ``outer_path`` is the outer row's pk, as a correlated subquery."""
-    from django.db.models import Count, OuterRef, Subquery
-    from django.db.models.functions import Coalesce
-
-    inner = (
-        queryset.filter(**{outer_path: OuterRef("pk")})
-        .order_by()
-        .values(outer_path)
-        .annotate(n=Count("pk"))
-        .values("n")[:1]
-    )
-    return Coalesce(Subquery(inner, output_field=models.IntegerField()), 0)
 
 
 class Vendor(models.Model):
