@@ -45,16 +45,6 @@ def missing_reports(slas, today):
     return rows
 
 
-def open_breaches_major_first(breaches, limit):
-    """``breaches.major_first()[:limit]`` as two index-friendly queries (majors, newest first, then minors)
-    instead of one sort of every open breach by a CASE expression."""
-    newest = ("-period_end", "-pk")
-    others = [value for value in Severity.values if value != Severity.MAJOR]
-    majors = list(breaches.filter(severity=Severity.MAJOR).for_list().order_by(*newest)[:limit])
-    rest = list(breaches.filter(severity__in=others).for_list().order_by(*newest)[:limit])
-    return (majors + rest)[:limit]
-
-
 class DashboardView(TemplateView):
     """The manager's home page. Figures that add up every contract (open-breach counts, SLAs at risk,
     missing reports, the quarter's credits, compliance) come from the summary tables of ``reports`` when
@@ -98,7 +88,7 @@ class DashboardView(TemplateView):
             scope=scope,
             today=today,
             summary_state=state,
-            open_breaches=open_breaches_major_first(open_breaches, self.limit),
+            open_breaches=open_breaches.major_first_top(self.limit),
             overdue=list(
                 ReplacementObligation.objects.overdue(today)
                 .filter(departed__contract__in=contracts)

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from kpis.catalogue import KPI_CATALOGUE
-from kpis.models import KPI, Measurement
+from kpis.models import KPI, Breach, Measurement
 from tests.factories import BreachFactory, MeasurementFactory, SLAFactory, kpi
 
 D = datetime.date
@@ -162,3 +162,14 @@ def test_breach_unique_per_sla_period_and_kind():
 def test_breach_credit_cannot_be_negative():
     with pytest.raises(IntegrityError), transaction.atomic():
         BreachFactory(service_credit=Decimal("-1"))
+
+
+def test_major_first_top_lists_the_newest_majors_then_the_others(django_assert_num_queries):
+    sla = SLAFactory()
+    for month, severity in [(1, "major"), (2, "minor"), (3, "major"), (4, "minor"), (5, "minor")]:
+        BreachFactory(sla=sla, severity=severity, period_start=D(2026, month, 1), period_end=D(2026, month, 28))
+    with django_assert_num_queries(2):
+        top = Breach.objects.major_first_top(3)
+        assert [(b.severity, b.period_start.month) for b in top] == [("major", 3), ("major", 1), ("minor", 5)]
+        assert top[0].contract.vendor and top[0].sla.kpi  # for_list(): no query per row
+    assert top == list(Breach.objects.for_list().major_first()[:3])
