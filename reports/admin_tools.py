@@ -74,10 +74,11 @@ class LookupFieldListFilter(admin.RelatedFieldListFilter):
     """A foreign-key list filter for thousands of related rows (2,000 vendors): the sidebar lists only the
     chosen row and a type-ahead select fed by a ``common.lookups.LookupView`` (``lookup_url_name``), instead
     of a link per row. Same query parameter as Django's related-field filter, so existing links still work.
+    Generic: each subclass names the lookup URL of its model (``VendorLookupFilter``).
     """
 
     template = "admin/lookup_filter.html"
-    lookup_url_name = "vendors:vendor_lookup"
+    lookup_url_name = None  # set by each subclass
 
     def field_choices(self, field, request, model_admin):
         related = field.remote_field.model._default_manager
