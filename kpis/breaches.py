@@ -8,7 +8,8 @@ and measurements — no Python loop over rows — and works on PostgreSQL and SQ
 1. ``_cal``: the reporting calendar (every period of each frequency in use, up to today).
 2. ``_scope``: the SLA periods to evaluate — none (evaluate all), every period of some contracts
    (``sla_ids``: the credit cap and earn-back span a contract's SLAs), or some changed ``figures``;
-   then ``_months``, the contract-months (and earn-back windows) those figures bear on.
+   then ``_months``, the contract-months (and earn-back windows) those figures bear on, and
+   ``_scope_breaches``, the breaches already recorded for the scope.
 3. ``_cand``: every performance and missing-report breach that holds in scope, with its facts and its
    credit (``kpis.credits``), and the id of the breach already recorded for it, if any.
 4. Breaches in scope that no longer hold are withdrawn (credit 0); recorded ones whose facts or credit
@@ -126,6 +127,15 @@ def slas_scope_select(sla_ids):
     )
 
 
+def scope_breaches_select():
+    """``_scope_breaches``: the breaches already recorded for the scope's SLA periods, each probed by index
+    (the candidate build and the withdrawals both read them)."""
+    t = _tables()
+    return "SELECT e.* " + sql.probe(
+        "FROM _scope sc", t["B"], "e", "e.sla_id = sc.sla_id AND e.period_start = sc.period_start"
+    )
+
+
 def figures_scope_select(figures):
     """The changed ``(sla_id, period_start)`` figures: recorded, corrected or deleted."""
     changed, params = sql.pairs_select(figures)
@@ -179,14 +189,28 @@ def candidates_select(scoped, around=False):
     A missing report already recorded holds until its figure arrives.
 
     ``around`` (figure checks): the other breaches recorded in ``_months`` (not withdrawn) are taken as
-    they stand — nothing about them changed — for the cap and earn-back of their months.
+    they stand — nothing about them changed — for the cap and earn-back of their months (only the
+    major ones: no other breach earns a credit).
     """
     t = _tables()
     met = sql.better_or_equal("m.value", "s.expected", "k.direction")
     at_least_minimum = sql.better_or_equal("m.value", "s.minimum", "k.direction")
-    # Scoped, the figure is looked up by the scope's own columns: PostgreSQL then probes the unique
-    # (sla, period_start) index with both (through the calendar it used the SLA alone, 12 rows a probe).
     due_sla, due_start = ("sc.sla_id", "sc.period_start") if scoped else ("s.id", "cal.period_start")
+    same_period = "{0}.sla_id = sc.sla_id AND {0}.period_start = sc.period_start"
+    scoped_figures = "SELECT m.* " + sql.probe("FROM _scope sc", t["M"], "m", same_period.format("m"), unique=True)
+
+    def no_figure(sla_sql, start_sql):
+        """No figure recorded for the SLA period. Scoped, the scope's figures are all in ``figures`` already."""
+        table = "figures" if scoped else t["M"]
+        return f"NOT EXISTS (SELECT 1 FROM {table} m WHERE m.sla_id = {sla_sql} AND m.period_start = {start_sql})"
+
+    # Unscoped, a recorded missing report's figure is counted, not anti-joined: a probe per recorded missing
+    # report (a few thousand), where an anti-join hashed all 2.4 M figures first, even for no rows.
+    figure_still_absent = (
+        no_figure("b.sla_id", "b.period_start")
+        if scoped
+        else f"(SELECT COUNT(*) FROM {t['M']} m WHERE m.sla_id = b.sla_id AND m.period_start = b.period_start) = 0"
+    )
     around_ctes = (
         f"""
         recorded AS MATERIALIZED (
@@ -194,6 +218,8 @@ def candidates_select(scoped, around=False):
             SELECT b.* FROM _months mo
             JOIN {t["B"]} b ON b.contract_id = mo.contract_id AND b.period_end BETWEEN mo.month_first AND mo.month_last
             WHERE b.kind IN ('performance', 'missing_report') AND b.status <> 'withdrawn'
+              -- Only a major breach can earn a credit: the others neither share the cap nor earn back.
+              AND b.severity = 'major'
               AND NOT EXISTS (SELECT 1 FROM _scope x WHERE x.sla_id = b.sla_id AND x.period_start = b.period_start)
         ),
         as_recorded AS (
@@ -209,9 +235,8 @@ def candidates_select(scoped, around=False):
     )
     return f"""
         WITH figures AS {"MATERIALIZED" if scoped else ""} (
-            -- Scoped, on its own: PostgreSQL then finds each figure by both columns of its unique index
-            -- (joined with the SLAs too, it probed by the SLA alone and filtered 24 figures a probe).
-            SELECT m.* FROM {t["M"]} m {in_scope(scoped, "m.sla_id", "m.period_start")}
+            -- Scoped, on its own and probed: each figure by both columns of its unique index.
+            {scoped_figures if scoped else f"SELECT m.* FROM {t['M']} m"}
         ),
         performance AS (
             SELECT 'performance' AS kind, CASE WHEN {at_least_minimum} THEN 'minor' ELSE 'major' END AS severity,
@@ -236,24 +261,18 @@ def candidates_select(scoped, around=False):
               AND cal.days_ago > c.reporting_grace_days
               AND cal.period_start >= c.start_date AND cal.period_end <= c.end_date
               AND cal.period_start >= s.effective_from AND (s.effective_to IS NULL OR cal.period_end <= s.effective_to)
-              AND NOT EXISTS (SELECT 1 FROM {t["M"]} m WHERE m.sla_id = {due_sla} AND m.period_start = {due_start})
+              AND {no_figure(due_sla, due_start)}
         ),
         still_missing AS (
             SELECT b.kind, b.severity, b.contract_id, b.sla_id, b.measurement_id, b.period_start, b.period_end,
                    b.expected, b.minimum, b.actual, {CREDIT_INPUTS}
-            FROM {t["B"]} b
+            FROM {"_scope_breaches" if scoped else t["B"]} b
             {with_sla("b.sla_id")}
-            {in_scope(scoped, "b.sla_id", "b.period_start")}
-            WHERE b.kind = 'missing_report' AND b.status <> 'withdrawn'
-              -- A count, not NOT EXISTS: a probe per recorded missing report (a few thousand), where an
-              -- anti-join hashed all 2.4 M figures first, even for no rows.
-              AND (SELECT COUNT(*) FROM {t["M"]} m WHERE m.sla_id = b.sla_id AND m.period_start = b.period_start) = 0
+            WHERE b.kind = 'missing_report' AND b.status <> 'withdrawn' AND {figure_still_absent}
               AND NOT EXISTS (SELECT 1 FROM missing x WHERE x.sla_id = b.sla_id AND x.period_start = b.period_start)
         ),
 {around_ctes}        existing AS {"MATERIALIZED" if scoped else ""} (
-            -- Scoped, the recorded breaches of the scope by index, before they are joined to anything.
-            SELECT e.id, e.sla_id, e.period_start, e.kind, e.status
-            FROM {t["B"]} e {in_scope(scoped, "e.sla_id", "e.period_start")}
+            SELECT e.id, e.sla_id, e.period_start, e.kind, e.status FROM {"_scope_breaches" if scoped else t["B"]} e
             {"UNION ALL SELECT id, sla_id, period_start, kind, status FROM recorded" if around else ""}
         ),
         facts AS (
@@ -283,9 +302,7 @@ def withdraw_breaches(kind, scoped, now):
         follow_changed = f"""
             OR {sql.differs(f"{B}.measurement_id", f"(SELECT m.id {figure})")}
             OR {sql.differs(f"{B}.actual", f"COALESCE((SELECT m.value {figure}), {B}.actual)")}"""
-    scope = (
-        f"FROM _scope sc WHERE sc.sla_id = {B}.sla_id AND sc.period_start = {B}.period_start AND" if scoped else "WHERE"
-    )
+    scope = f"FROM _scope_breaches r WHERE r.id = {B}.id AND" if scoped else "WHERE"
     statement = f"""
         UPDATE {B} SET
             status = CASE WHEN {B}.status = 'open' THEN 'withdrawn' ELSE {B}.status END,
@@ -377,13 +394,16 @@ def detect_breaches(sla_ids=None, figures=None, today=None):
             temp("_months", months_select())
         elif sla_ids is not None:
             temp("_scope", *slas_scope_select(sla_ids))
+        if scoped:
+            temp("_scope_breaches", scope_breaches_select())
         temp("_cand", candidates_select(scoped, around=figures is not None))
         with bulk_load_if_large():
             for kind, label in KINDS:
                 # Withdraw first: a figure moved to another period releases its old breach (one-to-one).
                 summary[f"{label}_withdrawn"] = withdraw_breaches(kind, scoped, now)
             for kind, label in KINDS:
-                summary[f"{label}_updated"] = update_breaches(kind, now)
+                with sql.prefer_index_probes() if scoped else contextlib.nullcontext():
+                    summary[f"{label}_updated"] = update_breaches(kind, now)
                 summary[f"{label}_recorded"] = insert_breaches(kind, now)
         refresh_planner_statistics(sum(summary.values()))
     return summary

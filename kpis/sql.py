@@ -106,6 +106,19 @@ def pairs_select(pairs):
     )
 
 
+def probe(outer_sql, table, alias, condition, unique=False):
+    """``FROM outer JOIN table alias ON condition``, where each outer row looks its match up by index.
+
+    PostgreSQL hashes a whole big table for a join with a few thousand rows (a full scan looks cheaper
+    to it than that many index probes, and rarely is): as a LATERAL subquery it cannot, so it probes.
+    ``unique``: at most one match per outer row. SQLite always probes, and has no LATERAL.
+    """
+    if not is_postgresql():
+        return f"{outer_sql} JOIN {table} {alias} ON {condition}"
+    limit = "LIMIT 1" if unique else "OFFSET 0"  # either keeps the subquery from being flattened into a join
+    return f"{outer_sql} CROSS JOIN LATERAL (SELECT * FROM {table} {alias} WHERE {condition} {limit}) {alias}"
+
+
 def adapt_datetime(value):
     return connection.ops.adapt_datetimefield_value(value)
 
@@ -147,14 +160,15 @@ def temp_tables():
 @contextmanager
 def bulk_load(table):
     """PostgreSQL's advice for adding many rows at once ("Populating a Database" in its manual): drop
-    the table's secondary indexes and foreign keys, load, then re-create them — each index built in one
-    sorted pass, each foreign key checked by one join instead of a trigger per row (for 500,000
-    breaches: 10 s of key checks at commit and 5 s of index upkeep, down to under a second each).
+    the table's secondary indexes, unique and foreign keys, load, then re-create them — each index built
+    in one sorted pass (a unique one checks its rows as it is built), each foreign key checked by one
+    join instead of a trigger per row (for 500,000 breaches: 10 s of key checks at commit and 5 s of
+    index upkeep, down to under a second each).
 
     The definitions are read from the catalogue, so what is re-created is exactly what the migrations
-    made. Primary and unique keys stay. The table is locked (ACCESS EXCLUSIVE) until the transaction
-    ends, and a failure rolls everything back, indexes and keys included. Elsewhere than on
-    PostgreSQL this does nothing.
+    made. The primary key stays. The table is locked (ACCESS EXCLUSIVE) until the transaction ends, and
+    a failure — a duplicate the re-created unique key finds included — rolls everything back.
+    Elsewhere than on PostgreSQL this does nothing.
     """
     if not is_postgresql():
         yield
@@ -162,35 +176,32 @@ def bulk_load(table):
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = %s::regclass AND contype = 'f'",
+            "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype IN ('u', 'f') ORDER BY contype DESC, conname",
             [table],
         )
-        foreign_keys = cursor.fetchall()
+        constraints = cursor.fetchall()  # unique keys first: they are re-created first
         cursor.execute(
             """SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-               WHERE x.indrelid = %s::regclass AND NOT x.indisunique AND NOT x.indisprimary""",
+               WHERE x.indrelid = %s::regclass AND NOT x.indisprimary
+                 AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)""",
             [table],
         )
         indexes = cursor.fetchall()
         # Key checks still queued from earlier in the transaction would forbid the ALTER: run them now.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        if foreign_keys:
-            cursor.execute(
-                f"ALTER TABLE {quote(table)} " + ", ".join(f"DROP CONSTRAINT {quote(name)}" for name, _ in foreign_keys)
-            )
+        if constraints:
+            drops = ", ".join(f"DROP CONSTRAINT {quote(name)}" for name, _, _ in constraints)
+            cursor.execute(f"ALTER TABLE {quote(table)} {drops}")
         for name, _ in indexes:
             cursor.execute(f"DROP INDEX {quote(name)}")
     yield
     with connection.cursor() as cursor:
         for _, definition in indexes:
             cursor.execute(definition)
-        if foreign_keys:
-            cursor.execute(
-                f"ALTER TABLE {quote(table)} "
-                + ", ".join(f"ADD CONSTRAINT {quote(name)} {definition}" for name, definition in foreign_keys)
-            )
+        for name, _, definition in constraints:
+            cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
 
 
 def table_rows_estimate(table):
@@ -209,6 +220,21 @@ def prefer_hash_joins():
     ends. Correlated subqueries (index probes per row, wanted there) are not affected."""
     if is_postgresql():
         execute("SET LOCAL enable_nestloop = off")
+
+
+@contextmanager
+def prefer_index_probes():
+    """For a check of a few SLA periods: its writes touch a few thousand breach rows by key, but with
+    the candidate table's rows counted in thousands PostgreSQL scans and hashes the whole breach table
+    (500k rows) for each statement. Nested loops over index probes, for the statements in the block."""
+    if not is_postgresql():
+        yield
+        return
+    execute("SET LOCAL enable_hashjoin = off")
+    execute("SET LOCAL enable_mergejoin = off")
+    yield
+    execute("SET LOCAL enable_hashjoin = on")
+    execute("SET LOCAL enable_mergejoin = on")
 
 
 JOB_WORK_MEM = "128MB"

@@ -215,11 +215,9 @@ def test_concurrent_runs_are_serialised_and_never_duplicate():
             other.close()
 
 
-@pytest.mark.django_db
-def test_checks_per_sla_and_one_full_check_give_the_same_rows():
-    import random
-
-    rng = random.Random(47)
+def mixed_contracts(rng):
+    """Six contracts (earn-back 0, 1, 2 periods; a 5 % cap), three monthly or weekly SLAs each, and five
+    months of figures (85 % reported) that meet, miss or fall below the minimum."""
     slas = []
     for index in range(6):
         contract = ContractFactory(start_date=D(2026, 1, 1), earn_back_periods=index % 3, at_risk_percent=Decimal("5"))
@@ -244,6 +242,14 @@ def test_checks_per_sla_and_one_full_check_give_the_same_rows():
                 value = Decimal(rng.choice(["90", "80", "77", "60"] if higher else ["10", "20", "25", "45"]))
                 Measurement.objects.create(sla=sla, period_start=day, value=value)
             day = period_end(sla.frequency, day) + datetime.timedelta(days=1)
+    return slas
+
+
+@pytest.mark.django_db
+def test_checks_per_sla_and_one_full_check_give_the_same_rows():
+    import random
+
+    slas = mixed_contracts(random.Random(47))
 
     def facts():
         return sorted(
@@ -296,3 +302,68 @@ def test_a_bulk_first_run_records_the_same_breaches_and_keeps_every_index_and_ke
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("UPDATE kpis_breach SET contract_id = -1 WHERE id = %s", [breach.pk])
+    other = Breach.objects.exclude(sla=breach.sla_id).first()
+    with pytest.raises(IntegrityError), transaction.atomic():  # the unique keys are back and enforced
+        Breach.objects.filter(pk=other.pk).update(sla=breach.sla_id, period_start=breach.period_start)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the bulk load is PostgreSQL's")
+@pytest.mark.django_db
+def test_a_bulk_load_that_would_duplicate_a_breach_rolls_back_whole(monkeypatch):
+    from django.db import IntegrityError
+
+    from kpis import breaches
+
+    build_measurements(30)
+    monkeypatch.setattr(breaches, "BULK_LOAD_MIN_ROWS", 1)
+    before = breach_table_catalogue()
+    # A candidate table with one breach twice: the re-created unique key must refuse the load.
+    original = breaches.candidates_select
+    monkeypatch.setattr(
+        breaches,
+        "candidates_select",
+        lambda *a, **k: (
+            f"SELECT * FROM ({original(*a, **k)}) c UNION ALL (SELECT * FROM ({original(*a, **k)}) d LIMIT 1)"
+        ),
+    )
+    with pytest.raises(IntegrityError):
+        detect_breaches()
+    assert not Breach.objects.exists()
+    assert breach_table_catalogue() == before
+
+
+@pytest.mark.django_db
+def test_after_figure_checks_a_full_run_finds_nothing_to_change():
+    """The check queued for changed figures evaluates just their periods and takes the rest of their
+    contract-months as recorded: it must leave exactly what a full run would (caps re-shared, earn-back
+    won or lost, reports arriving or going missing)."""
+    import random
+
+    rng = random.Random(11)
+    slas = mixed_contracts(rng)
+    detect_breaches()
+    by_sla = {sla.pk: sla for sla in slas}
+    for _wave in range(5):
+        changed = []
+        figures = list(Measurement.objects.order_by("pk"))
+        for figure in rng.sample(figures, 12):
+            changed.append((figure.sla_id, figure.period_start))
+            if rng.random() < 0.25:
+                figure.delete()
+            else:
+                higher = by_sla[figure.sla_id].kpi.code != "average_speed_of_answer"
+                figure.value = Decimal(rng.choice(["90", "80", "77", "60"] if higher else ["10", "20", "25", "45"]))
+                figure.save()
+        for sla in rng.sample(slas, 4):  # a missing report arrives, if there is one
+            recorded = set(Measurement.objects.filter(sla=sla).values_list("period_start", flat=True))
+            day = D(2026, 1, 1) if sla.frequency == "monthly" else D(2026, 1, 5)
+            while day < D(2026, 6, 1) and day in recorded:
+                day = period_end(sla.frequency, day) + datetime.timedelta(days=1)
+            if day < D(2026, 6, 1):
+                Measurement.objects.create(sla=sla, period_start=day, value=Decimal("60"))
+                changed.append((sla.pk, day))
+        detect_breaches(figures=changed)
+        full_run = detect_breaches()
+        assert set(full_run.values()) == {0}, full_run
+    assert Breach.objects.filter(credit_earned_back__gt=0).exists()
+    assert Breach.objects.filter(status="withdrawn").exists()
