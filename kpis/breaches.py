@@ -401,9 +401,10 @@ def detect_breaches(sla_ids=None, figures=None, today=None):
             for kind, label in KINDS:
                 # Withdraw first: a figure moved to another period releases its old breach (one-to-one).
                 summary[f"{label}_withdrawn"] = withdraw_breaches(kind, scoped, now)
-            for kind, label in KINDS:
-                with sql.prefer_index_probes() if scoped else contextlib.nullcontext():
+            with sql.prefer_index_probes() if scoped else contextlib.nullcontext():
+                for kind, label in KINDS:
                     summary[f"{label}_updated"] = update_breaches(kind, now)
+            for kind, label in KINDS:
                 summary[f"{label}_recorded"] = insert_breaches(kind, now)
         refresh_planner_statistics(sum(summary.values()))
     return summary

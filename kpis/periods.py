@@ -30,9 +30,8 @@ def period_end(frequency: str, day: datetime.date) -> datetime.date:
     if frequency == Frequency.WEEKLY:
         return start + datetime.timedelta(days=6)
     if frequency == Frequency.MONTHLY:
-        return start.replace(day=calendar.monthrange(start.year, start.month)[1])
-    last_month = start.month + 2
-    return datetime.date(start.year, last_month, calendar.monthrange(start.year, last_month)[1])
+        return month_end(start)
+    return month_end(start.replace(month=start.month + 2))
 
 
 def period_bounds(frequency: str, day: datetime.date) -> tuple[datetime.date, datetime.date]:
