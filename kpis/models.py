@@ -389,7 +389,9 @@ class Breach(models.Model):
                 condition=Q(status__in=OPEN_STATUSES),
                 name="breach_open_by_severity_idx",
             ),
-            models.Index(fields=["contract", "period_end"], name="breach_contract_period_idx"),
+            # A contract's breaches by period; severity too, so a figure check reads the major breaches
+            # around its figures (the only ones that share the credit cap) without visiting the others.
+            models.Index(fields=["contract", "period_end", "severity"], name="breach_contract_period_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
