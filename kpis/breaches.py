@@ -127,13 +127,20 @@ def slas_scope_select(sla_ids):
     )
 
 
-def scope_breaches_select():
-    """``_scope_breaches``: the breaches already recorded for the scope's SLA periods, each probed by index
-    (the candidate build and the withdrawals both read them)."""
-    t = _tables()
-    return "SELECT e.* " + sql.probe(
-        "FROM _scope sc", t["B"], "e", "e.sla_id = sc.sla_id AND e.period_start = sc.period_start"
-    )
+def scope_rows(table, alias, whole_slas, unique=False):
+    """``FROM … table alias``: the rows of a table keyed by (SLA, period) that lie in the scope, read by
+    index — a range scan per SLA when the scope is whole SLAs (``sla_ids``: every period), else a probe
+    per SLA period (``unique``: one row at most)."""
+    if whole_slas:
+        return sql.probe("FROM (SELECT DISTINCT sla_id FROM _scope) sc", table, alias, f"{alias}.sla_id = sc.sla_id")
+    same_period = f"{alias}.sla_id = sc.sla_id AND {alias}.period_start = sc.period_start"
+    return sql.probe("FROM _scope sc", table, alias, same_period, unique=unique)
+
+
+def scope_breaches_select(whole_slas):
+    """``_scope_breaches``: the breaches already recorded in the scope (the candidate build and the
+    withdrawals both read them)."""
+    return "SELECT e.* " + scope_rows(_tables()["B"], "e", whole_slas)
 
 
 def figures_scope_select(figures):
@@ -196,8 +203,7 @@ def candidates_select(scoped, around=False):
     met = sql.better_or_equal("m.value", "s.expected", "k.direction")
     at_least_minimum = sql.better_or_equal("m.value", "s.minimum", "k.direction")
     due_sla, due_start = ("sc.sla_id", "sc.period_start") if scoped else ("s.id", "cal.period_start")
-    same_period = "{0}.sla_id = sc.sla_id AND {0}.period_start = sc.period_start"
-    scoped_figures = "SELECT m.* " + sql.probe("FROM _scope sc", t["M"], "m", same_period.format("m"), unique=True)
+    scoped_figures = "SELECT m.* " + scope_rows(t["M"], "m", whole_slas=not around, unique=True)
 
     def no_figure(sla_sql, start_sql):
         """No figure recorded for the SLA period. Scoped, the scope's figures are all in ``figures`` already."""
@@ -235,7 +241,7 @@ def candidates_select(scoped, around=False):
     )
     return f"""
         WITH figures AS {"MATERIALIZED" if scoped else ""} (
-            -- Scoped, on its own and probed: each figure by both columns of its unique index.
+            -- Scoped, on its own and read by index (see scope_rows).
             {scoped_figures if scoped else f"SELECT m.* FROM {t['M']} m"}
         ),
         performance AS (
@@ -395,7 +401,7 @@ def detect_breaches(sla_ids=None, figures=None, today=None):
         elif sla_ids is not None:
             temp("_scope", *slas_scope_select(sla_ids))
         if scoped:
-            temp("_scope_breaches", scope_breaches_select())
+            temp("_scope_breaches", scope_breaches_select(whole_slas=figures is None))
         temp("_cand", candidates_select(scoped, around=figures is not None))
         with bulk_load_if_large():
             for kind, label in KINDS:
