@@ -123,20 +123,21 @@ def test_changelist_filters_and_search_work(client, admin_user, db):
 
 
 @pytest.mark.parametrize("url_name", ["kpis_measurement", "kpis_breach", "contracts_staffmember"])
-def test_big_table_changelist_runs_no_count(client, admin_user, db, monkeypatch, url_name):
+def test_big_table_changelist_runs_no_count(client, admin_user, db, url_name):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from reports import admin_tools
-
     build_world(5)
-    monkeypatch.setattr(admin_tools, "estimated_row_count", lambda model, using="default": 3_000_000)
     client.force_login(admin_user)
+    with connection.cursor() as cursor:  # a big table, as far as the planner knows (rolled back after the test)
+        cursor.execute("UPDATE pg_class SET reltuples = 3000000 WHERE oid = %s::regclass", [url_name])
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(reverse(f"admin:{url_name}_changelist"))
     assert response.status_code == 200
-    assert not [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
     assert "3000000" in response.content.decode().replace(",", "")  # the estimate is what the page shows
+    # No COUNT(*) ran: the one that would have is in a CASE branch PostgreSQL never took.
+    counts = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert all("reltuples" in sql for sql in counts), counts
 
 
 EXPORTABLE = [p for p in PAGES if p[0] not in ("auth_user", "vendors_certification")]
