@@ -5,7 +5,8 @@ when figures change. It runs a fixed handful of set-based SQL statements, whatev
 and measurements — no Python loop over rows — and works on PostgreSQL and SQLite alike (see
 ``kpis.sql``):
 
-1. ``_cal``: the reporting calendar (every period of each frequency in use, up to today).
+1. ``_cal``: the reporting calendar (every period of each frequency in use, up to today): a temporary
+   table for a scoped check, inline in the whole-table run (so PostgreSQL may use parallel workers).
 2. ``_scope``: the SLA periods to evaluate — none (evaluate all), every period of some contracts
    (``sla_ids``: the credit cap and earn-back span a contract's SLAs), or some changed ``figures``;
    then ``_months``, the contract-months (and earn-back windows) those figures bear on, and
@@ -181,7 +182,7 @@ def in_scope(scoped, sla_sql, start_sql):
 
 
 # --- 3. the breaches that hold ----------------------------------------------------------------------
-def candidates_select(scoped, around=False):
+def candidates_select(scoped, around=False, calendar=None):
     """``_cand``: every performance (rule 1) and missing-report (rule 3) breach that holds in scope,
     with its credit (rule 2, ``kpis.credits``).
 
@@ -194,6 +195,10 @@ def candidates_select(scoped, around=False):
     when the contract's ``missing_report_is_breach``, else ``minor``. KPIs the app computes itself
     (``KPI.is_computed``, e.g. attrition) are not *reported* by the vendor, so they never raise one.
     A missing report already recorded holds until its figure arrives.
+
+    ``calendar`` (whole-table runs): the calendar's SELECT, read inline as ``_cal`` instead of from the
+    temporary table — PostgreSQL's parallel workers cannot read a session's temporary tables, so a plan
+    that joins one runs in a single process.
 
     ``around`` (figure checks): the other breaches recorded in ``_months`` (not withdrawn) are taken as
     they stand — nothing about them changed — for the cap and earn-back of their months (only the
@@ -239,8 +244,10 @@ def candidates_select(scoped, around=False):
         if around
         else ""
     )
+    inline_calendar = f"_cal AS NOT MATERIALIZED ({calendar})," if calendar else ""
     return f"""
-        WITH figures AS {"MATERIALIZED" if scoped else ""} (
+        WITH {inline_calendar}
+        figures AS {"MATERIALIZED" if scoped else ""} (
             -- Scoped, on its own and read by index (see scope_rows).
             {scoped_figures if scoped else f"SELECT m.* FROM {t['M']} m"}
         ),
@@ -391,10 +398,12 @@ def detect_breaches(sla_ids=None, figures=None, today=None):
     now = timezone.now()
     summary = {}
     with sql.job_lock("kpis.detect_breaches"), sql.temp_tables() as temp:
-        temp("_cal", calendar_select(today))
+        calendar = calendar_select(today)
         scoped = figures is not None or sla_ids is not None
-        if not scoped:
-            sql.prefer_hash_joins()
+        if scoped:
+            temp("_cal", calendar)
+        else:
+            sql.plan_for_whole_tables()
         if figures is not None:
             temp("_scope", *figures_scope_select(figures))
             temp("_months", months_select())
@@ -402,7 +411,7 @@ def detect_breaches(sla_ids=None, figures=None, today=None):
             temp("_scope", *slas_scope_select(sla_ids))
         if scoped:
             temp("_scope_breaches", scope_breaches_select(whole_slas=figures is None))
-        temp("_cand", candidates_select(scoped, around=figures is not None))
+        temp("_cand", candidates_select(scoped, around=figures is not None, calendar=None if scoped else calendar))
         with bulk_load_if_large():
             for kind, label in KINDS:
                 # Withdraw first: a figure moved to another period releases its old breach (one-to-one).

@@ -213,13 +213,19 @@ def table_rows_estimate(table):
         return int(cursor.fetchone()[0])
 
 
-def prefer_hash_joins():
-    """For a job that reads whole tables (the hourly run over every contract): hash joins are right for
-    every join in it, but PostgreSQL's row estimate for the calendar × contracts range join is off by
-    100× and picks nested loops that probe an index millions of times. Lasts until the transaction
-    ends. Correlated subqueries (index probes per row, wanted there) are not affected."""
+def plan_for_whole_tables():
+    """For a job that reads whole tables (the hourly run over every contract), until the transaction ends:
+
+    * hash joins: right for every join in it, but PostgreSQL's row estimate for the calendar × contracts
+      range join is off by 100× and picks nested loops that probe an index millions of times.
+      Correlated subqueries (index probes per row, wanted there) are not affected.
+    * parallel workers for the big scans: at the default cost of passing a row from a worker (0.1),
+      PostgreSQL runs the scan of every figure in one process; passing the 20 % that breach is cheap
+      (the candidate build of 2.4 M figures: 6.3 s → 4.4 s on 2 cores).
+    """
     if is_postgresql():
         execute("SET LOCAL enable_nestloop = off")
+        execute("SET LOCAL parallel_tuple_cost = 0.01")
 
 
 @contextmanager
