@@ -38,13 +38,13 @@ def things(contract):
     }
 
 
-@pytest.mark.parametrize("who, allowed", zip(WHO, [True, True, False, False], strict=True))
+@pytest.mark.parametrize("who, allowed", list(zip(WHO, [True, True, False, False], strict=True)))
 @pytest.mark.parametrize("name", ["contract", "sla", "measurement", "staff", "obligation", "breach"])
 def test_only_admin_and_owner_change_a_contract_and_what_hangs_off_it(request, things, who, allowed, name):
     assert can_change(request.getfixturevalue(who), things[name]) is allowed
 
 
-@pytest.mark.parametrize("who, allowed", zip(WHO, [True, True, True, False], strict=True))
+@pytest.mark.parametrize("who, allowed", list(zip(WHO, [True, True, True, False], strict=True)))
 def test_managers_and_admins_create_contracts_and_vendors(request, who, allowed):
     user = request.getfixturevalue(who)
     assert can_add(user, Contract) is allowed
@@ -53,7 +53,7 @@ def test_managers_and_admins_create_contracts_and_vendors(request, who, allowed)
     assert can_change(user, VendorFactory()) is allowed
 
 
-@pytest.mark.parametrize("who, allowed", zip(WHO, [True, True, False, False], strict=True))
+@pytest.mark.parametrize("who, allowed", list(zip(WHO, [True, True, False, False], strict=True)))
 @pytest.mark.parametrize("model", [SLA, Measurement, StaffMember, ReplacementObligation])
 def test_adding_under_a_contract_follows_its_owner(request, contract, who, allowed, model):
     assert can_add(request.getfixturevalue(who), model, contract) is allowed

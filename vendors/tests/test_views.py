@@ -64,6 +64,13 @@ def test_manager_creates_and_edits_a_vendor(client, owner):
     assert vendor.risk_tier == "high"
 
 
+def test_a_website_without_a_scheme_is_saved_as_https(client, owner):
+    login(client, owner)
+    data = {"name": "Nearshore Co", "country": "MX", "status": "active", "risk_tier": "low", "website": "nearshore.mx"}
+    assert client.post(reverse("vendors:vendor_add"), data).status_code == 302
+    assert Vendor.objects.get(name="Nearshore Co").website == "https://nearshore.mx"
+
+
 def test_manager_adds_a_delivery_centre(client, owner):
     vendor = VendorFactory()
     login(client, owner)
