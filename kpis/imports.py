@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from common.permissions import editable_contracts
 
@@ -210,7 +210,7 @@ def import_measurements(rows, user, source=MeasurementSource.IMPORT):
             )
         }
         now = timezone.now()
-        new = []
+        new, corrected = [], []
         for _line, sla, start, end, value in parsed:
             current = existing.get((sla.pk, start))
             if current is None:
@@ -227,13 +227,23 @@ def import_measurements(rows, user, source=MeasurementSource.IMPORT):
                 )
             elif current.value != value:
                 current.value, current.source, current.recorded_by, current.recorded_at = value, source, user, now
-                current.save()
+                current.updated_at = now  # auto_now is the ORM's save(); a bulk update sets it here
+                corrected.append(current)
                 result.updated += 1
             else:
                 result.unchanged += 1
                 continue
             result.figures.add((sla.pk, start))
+        # In batches, each with its history rows, whatever the number of figures.
         if new:
             bulk_create_with_history(new, Measurement, batch_size=1000, default_user=user)
             result.created = len(new)
+        if corrected:
+            bulk_update_with_history(
+                corrected,
+                Measurement,
+                ["value", "source", "recorded_by", "recorded_at", "updated_at"],
+                batch_size=1000,
+                default_user=user,
+            )
     return result

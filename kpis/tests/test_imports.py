@@ -140,3 +140,26 @@ def test_viewer_gets_403(client, viewer, setup):
     assert client.get(URL).status_code == 403
     assert upload(client, "CX-1,service_level,2026-10-01,70\n").status_code == 403
     assert not Measurement.objects.exists()
+
+
+@pytest.mark.parametrize("rows", [3, 60])
+def test_import_writes_in_a_constant_number_of_queries(client, owner, setup, rows, django_assert_max_num_queries):
+    """New and corrected figures are written in batches, each with its history rows (not a save per row)."""
+    service_level = setup[0]
+    first = datetime.date(2020, 1, 1)
+    months = [
+        datetime.date(first.year + (first.month - 1 + i) // 12, (first.month - 1 + i) % 12 + 1, 1) for i in range(rows)
+    ]
+    for month in months[: rows // 2]:  # half of them already recorded: corrected by the import
+        MeasurementFactory(sla=service_level, period_start=month, value=Decimal("50"))
+    service_level.effective_from = first
+    service_level.save()
+    client.force_login(owner)
+    text = "".join(f"CX-1,service_level,{month:%Y-%m-%d},91\n" for month in months)
+    with mock.patch("contracts.views.queue_breach_check"), django_assert_max_num_queries(30):
+        response = upload(client, text)
+    assert response.status_code == 302
+    assert Measurement.objects.filter(sla=service_level, value=Decimal("91")).count() == rows
+    corrected = Measurement.objects.get(sla=service_level, period_start=first)
+    assert corrected.history.count() == 2  # recorded, then corrected by the import
+    assert corrected.history.first().history_user == owner
