@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from kpis import periods
 from kpis.models import KPI, Measurement
 from tests.factories import ContractFactory, MeasurementFactory, SLAFactory
 
@@ -147,9 +148,7 @@ def test_import_writes_in_a_constant_number_of_queries(client, owner, setup, row
     """New and corrected figures are written in batches, each with its history rows (not a save per row)."""
     service_level = setup[0]
     first = datetime.date(2020, 1, 1)
-    months = [
-        datetime.date(first.year + (first.month - 1 + i) // 12, (first.month - 1 + i) % 12 + 1, 1) for i in range(rows)
-    ]
+    months = [periods.month_start(first, i) for i in range(rows)]
     for month in months[: rows // 2]:  # half of them already recorded: corrected by the import
         MeasurementFactory(sla=service_level, period_start=month, value=Decimal("50"))
     service_level.effective_from = first
