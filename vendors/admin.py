@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.db import models
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django_countries.filters import CountryFilter
@@ -46,7 +45,6 @@ class CountryColumnMixin:
 
 @admin.register(Vendor)
 class VendorAdmin(CountryColumnMixin, ExportMixin, admin.ModelAdmin):
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # as the vendor form
     list_display = (
         "name",
         "country_name",

@@ -6,9 +6,6 @@ from .models import DeliveryCenter, Vendor
 
 
 class VendorForm(BootstrapModelForm):
-    # "example.com" is saved as https://example.com (Django's default, http, goes in Django 6).
-    website = forms.URLField(required=False, max_length=200, assume_scheme="https")
-
     class Meta:
         model = Vendor
         fields = [

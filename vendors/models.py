@@ -5,6 +5,7 @@ from django.db import models
 from django.urls import reverse
 from django_countries.fields import CountryField
 
+from common.fields import HttpsURLField
 from common.queries import subquery_count
 from kpis.periods import month_window_start
 
@@ -127,7 +128,7 @@ class VendorQuerySet(models.QuerySet):
 class Vendor(models.Model):
     name = models.CharField(max_length=200)
     country = CountryField(help_text="Country of the vendor's headquarters.")
-    website = models.URLField(blank=True)
+    website = HttpsURLField(blank=True)
     contact_name = models.CharField(max_length=200, blank=True)
     contact_email = models.EmailField(blank=True)
     status = models.CharField(max_length=20, choices=VendorStatus, default=VendorStatus.ACTIVE)

@@ -71,6 +71,16 @@ def test_a_website_without_a_scheme_is_saved_as_https(client, owner):
     assert Vendor.objects.get(name="Nearshore Co").website == "https://nearshore.mx"
 
 
+def test_the_admin_reads_a_website_without_a_scheme_as_https_too(admin_user):
+    from django.contrib import admin
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.user = admin_user
+    form = admin.site._registry[Vendor].get_form(request)
+    assert form.base_fields["website"].clean("nearshore.mx") == "https://nearshore.mx"
+
+
 def test_manager_adds_a_delivery_centre(client, owner):
     vendor = VendorFactory()
     login(client, owner)
