@@ -19,9 +19,9 @@ from django.utils import timezone
 from common.queries import subquery_count
 from contracts.choices import ObligationState, ServiceType
 from contracts.models import Contract, ReplacementObligation, StaffMember
-from kpis.choices import BreachKind, BreachStatus, Severity
+from kpis.choices import BreachKind, BreachStatus, Frequency, Severity
 from kpis.models import Breach, Measurement
-from kpis.periods import month_end, month_start
+from kpis.periods import month_end, month_start, period_bounds, period_start
 from vendors.choices import SourcingModel
 
 CENT = Decimal("0.01")
@@ -66,14 +66,10 @@ class ReportFilters:
         return q
 
 
-def quarter_start(day):
-    return datetime.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-
-
 def buckets(start, end, period="month"):
     """[(first day, last day, label)] of each month or quarter overlapping start..end."""
     step = 3 if period == "quarter" else 1
-    first = quarter_start(start) if period == "quarter" else month_start(start)
+    first = period_start(Frequency.QUARTERLY, start) if period == "quarter" else month_start(start)
     result = []
     while first <= end:
         last = month_start(first, step) - datetime.timedelta(days=1)
@@ -256,7 +252,7 @@ def _scorecard_from_summary(source, group, periods, months_per_period, row):
     staff = defaultdict(lambda: [0, 0, 0])  # (key, label, bucket) → start, end, departures
     for item in figures:
         month = item["month"]
-        bucket = quarter_start(month) if months_per_period == 3 else month
+        bucket = period_start(Frequency.QUARTERLY, month) if months_per_period == 3 else month
         key, label = item[id_path], item[label_path]
         if item["n_measured"] or item["n_breaches"]:
             r = row(key, label, bucket)
@@ -509,8 +505,7 @@ def service_credits(filters, limit=None):
     at most ``limit`` rows, newest month first; ``row_count`` says how many there are).
     """
     first, last = month_start(filters.start), month_end(filters.end)
-    q_first = quarter_start(filters.today)
-    q_last = month_start(q_first, 3) - datetime.timedelta(days=1)
+    q_first, q_last = period_bounds(Frequency.QUARTERLY, filters.today)
     source = summary_source(filters, "vendor")
     if source:
         return _service_credits_from_summary(filters, source, first, last, q_first, q_last, limit)
