@@ -182,7 +182,7 @@ def in_scope(scoped, sla_sql, start_sql):
 
 
 # --- 3. the breaches that hold ----------------------------------------------------------------------
-def candidates_select(scoped, around=False, calendar=None):
+def candidates_select(calendar, scoped, around=False):
     """``_cand``: every performance (rule 1) and missing-report (rule 3) breach that holds in scope,
     with its credit (rule 2, ``kpis.credits``).
 
@@ -196,9 +196,9 @@ def candidates_select(scoped, around=False, calendar=None):
     (``KPI.is_computed``, e.g. attrition) are not *reported* by the vendor, so they never raise one.
     A missing report already recorded holds until its figure arrives.
 
-    ``calendar`` (whole-table runs): the calendar's SELECT, read inline as ``_cal`` instead of from the
-    temporary table — PostgreSQL's parallel workers cannot read a session's temporary tables, so a plan
-    that joins one runs in a single process.
+    ``calendar``: the calendar's SELECT. A scoped check reads it from the temporary table ``_cal``; the
+    whole-table run reads it inline — PostgreSQL's parallel workers cannot read a session's temporary
+    tables, so a plan that joins one runs in a single process.
 
     ``around`` (figure checks): the other breaches recorded in ``_months`` (not withdrawn) are taken as
     they stand — nothing about them changed — for the cap and earn-back of their months (only the
@@ -244,7 +244,7 @@ def candidates_select(scoped, around=False, calendar=None):
         if around
         else ""
     )
-    inline_calendar = f"_cal AS NOT MATERIALIZED ({calendar})," if calendar else ""
+    inline_calendar = "" if scoped else f"_cal AS NOT MATERIALIZED ({calendar}),"
     return f"""
         WITH {inline_calendar}
         figures AS {"MATERIALIZED" if scoped else ""} (
@@ -402,16 +402,15 @@ def detect_breaches(sla_ids=None, figures=None, today=None):
         scoped = figures is not None or sla_ids is not None
         if scoped:
             temp("_cal", calendar)
+            if figures is not None:
+                temp("_scope", *figures_scope_select(figures))
+                temp("_months", months_select())
+            else:
+                temp("_scope", *slas_scope_select(sla_ids))
+            temp("_scope_breaches", scope_breaches_select(whole_slas=figures is None))
         else:
             sql.plan_for_whole_tables()
-        if figures is not None:
-            temp("_scope", *figures_scope_select(figures))
-            temp("_months", months_select())
-        elif sla_ids is not None:
-            temp("_scope", *slas_scope_select(sla_ids))
-        if scoped:
-            temp("_scope_breaches", scope_breaches_select(whole_slas=figures is None))
-        temp("_cand", candidates_select(scoped, around=figures is not None, calendar=None if scoped else calendar))
+        temp("_cand", candidates_select(calendar, scoped, around=figures is not None))
         with bulk_load_if_large():
             for kind, label in KINDS:
                 # Withdraw first: a figure moved to another period releases its old breach (one-to-one).
