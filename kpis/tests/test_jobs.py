@@ -18,7 +18,7 @@ from contracts.tasks import check_replacement_obligations as replacements_task
 from kpis import sql
 from kpis.breaches import detect_breaches
 from kpis.models import Breach, Measurement
-from kpis.periods import period_end
+from kpis.periods import next_period_start, period_end
 from kpis.tasks import compute_attrition as attrition_task
 from kpis.tasks import detect_breaches as detect_breaches_task
 from tests.factories import ContractFactory, SLAFactory, StaffMemberFactory, kpi
@@ -241,7 +241,7 @@ def mixed_contracts(rng):
             if rng.random() < 0.85:
                 value = Decimal(rng.choice(["90", "80", "77", "60"] if higher else ["10", "20", "25", "45"]))
                 Measurement.objects.create(sla=sla, period_start=day, value=value)
-            day = period_end(sla.frequency, day) + datetime.timedelta(days=1)
+            day = next_period_start(sla.frequency, day)
     return slas
 
 
@@ -358,7 +358,7 @@ def test_after_figure_checks_a_full_run_finds_nothing_to_change():
             recorded = set(Measurement.objects.filter(sla=sla).values_list("period_start", flat=True))
             day = D(2026, 1, 1) if sla.frequency == "monthly" else D(2026, 1, 5)
             while day < D(2026, 6, 1) and day in recorded:
-                day = period_end(sla.frequency, day) + datetime.timedelta(days=1)
+                day = next_period_start(sla.frequency, day)
             if day < D(2026, 6, 1):
                 Measurement.objects.create(sla=sla, period_start=day, value=Decimal("60"))
                 changed.append((sla.pk, day))
