@@ -20,9 +20,10 @@ import re
 
 from django.utils import timezone
 
+from common import sql
 from contracts.models import Contract, StaffMember
 
-from . import periods, sql
+from . import periods
 from .breaches import detect_breaches
 from .choices import Frequency, MeasurementSource
 from .models import KPI, SLA, Measurement

@@ -3,7 +3,7 @@
 ``detect_breaches()`` is the whole hourly job (``kpis.tasks.detect_breaches``), and the check queued
 when figures change. It runs a fixed handful of set-based SQL statements, whatever the number of SLAs
 and measurements — no Python loop over rows — and works on PostgreSQL and SQLite alike (see
-``kpis.sql``):
+``common.sql``):
 
 1. ``_cal``: the reporting calendar (every period of each frequency in use, up to today): a temporary
    table for a scoped check, inline in the whole-table run (so PostgreSQL may use parallel workers).
@@ -16,24 +16,28 @@ and measurements — no Python loop over rows — and works on PostgreSQL and SQ
 4. Breaches in scope that no longer hold are withdrawn (credit 0); recorded ones whose facts or credit
    changed are updated; new ones are inserted. Each row is written at most once, and only when
    something changed, so a second run writes nothing. A first run (or a big backfill) inserts the
-   bulk way (``kpis.sql.bulk_load``).
+   bulk way (``common.sql.bulk_load``).
 
-Who may change what on a breach row
------------------------------------
+Who may change what on a breach row (rule 5)
+---------------------------------------------
 The engine owns the *facts* of a breach: ``severity``, ``expected``, ``minimum``, ``actual``,
-``measurement``, ``period_end``, ``service_credit``, ``credit_earned_back``. People own ``status``
-(acknowledged, waived, resolved) and ``notes``; the engine never writes ``notes`` and changes
-``status`` only in these transitions, which are its own:
+``measurement``, ``period_end``, ``service_credit``, ``credit_earned_back``, and whether it *holds*.
+People own its workflow ``status`` (open, acknowledged, waived, resolved) and ``notes``; the engine
+never writes ``notes`` and changes ``status`` only in these transitions, which are its own:
 
-* ``open`` → ``withdrawn`` when the breach no longer holds (a corrected figure now meets the SLA,
-  the figure was deleted, or a missing report has arrived).
-* ``withdrawn`` → ``open`` when it holds again (the figure was corrected back to a breach, or the
-  report was deleted again); ``detected_at`` is then reset so the next digest reports it again.
+* any status → ``withdrawn`` when the breach no longer holds (a corrected figure now meets the SLA,
+  the figure was deleted, or a missing report has arrived): it owes no credit and counts nowhere. The
+  status it had is kept in ``status_before_withdrawal``.
+* ``withdrawn`` → the status a person last gave it (``open`` if none) when it holds again (the figure
+  was corrected back to a breach, or the report was deleted again); ``detected_at`` is then reset so
+  the next digest reports it again.
 
-``withdrawn`` is reserved to the engine: a person who wants to drop a breach *waives* it.
-A breach a person has acknowledged, waived or resolved keeps that status whatever happens to its
-figure; its facts (actual, severity, credit) are still kept up to date. A missing report stays owed
-for its period even if the SLA or contract is later deactivated: only the figure withdraws it.
+Each statement decides the status from the row as it is when it writes it, so a status a person saves
+while a check runs is never overwritten. Every row the engine writes gets a history row (who:
+``ENGINE``), written by the same statement (``common.sql.execute_with_history``).
+``withdrawn`` is reserved to the engine: a person who wants to drop a breach *waives* it. A missing
+report stays owed for its period even if the SLA or contract is later deactivated: only the figure
+withdraws it.
 """
 
 import contextlib
@@ -43,15 +47,35 @@ from django.db import connection
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from . import periods, sql
+from common import sql
+
+from . import periods
 from .choices import BreachKind, Frequency
 from .credits import CREDIT_INPUTS, credited_ctes
 from .models import KPI, SLA, Breach, Measurement
 
 BREACH_COLUMNS = (
     "kind, severity, contract_id, sla_id, measurement_id, obligation_id, period_start, period_end, "
-    "expected, minimum, actual, service_credit, credit_earned_back, detected_at, updated_at, status, notes"
+    "expected, minimum, actual, service_credit, credit_earned_back, detected_at, updated_at, status, "
+    "status_before_withdrawal, notes"
 )
+# Who made a change, in a breach's history, when the engine made it (history_user is then empty).
+ENGINE = "SLA engine"
+
+
+def write_breach_rows(statement, params, history_type, now):
+    """Run an engine INSERT or UPDATE of breaches and record each row it wrote in the breach's history
+    (rule 5), set-based, in the same transaction: who ``ENGINE``, when ``now``."""
+    history = Breach.history.model
+    return sql.execute_with_history(
+        statement,
+        params,
+        Breach._meta.db_table,
+        history._meta.db_table,
+        [field.column for field in Breach._meta.concrete_fields],
+        history_type,
+        (sql.adapt_datetime(now), ENGINE),
+    )
 
 
 def _tables():
@@ -285,7 +309,9 @@ def candidates_select(calendar, scoped, around=False):
               AND NOT EXISTS (SELECT 1 FROM missing x WHERE x.sla_id = b.sla_id AND x.period_start = b.period_start)
         ),
 {around_ctes}        existing AS {"MATERIALIZED" if scoped else ""} (
-            SELECT e.id, e.sla_id, e.period_start, e.kind, e.status FROM {"_scope_breaches" if scoped else t["B"]} e
+            -- The status each recorded breach has if it holds (rule 2: a waived one owes no credit).
+            SELECT e.id, e.sla_id, e.period_start, e.kind, {HOLDING_STATUS.format(B="e")} AS status
+            FROM {"_scope_breaches" if scoped else t["B"]} e
             {"UNION ALL SELECT id, sla_id, period_start, kind, status FROM recorded" if around else ""}
         ),
         facts AS (
@@ -302,10 +328,14 @@ FACTS = ("severity", "measurement_id", "period_end", "expected", "minimum", "act
 
 
 def withdraw_breaches(kind, scoped, now):
-    """Breaches of ``kind`` in scope that no longer hold: an ``open`` one is withdrawn, any other keeps
-    the status a person gave it; the credit drops to 0 and a performance breach's ``actual`` and
-    ``measurement`` follow the current figure (none when it was deleted). Rows already in that state are
-    not touched."""
+    """Breaches of ``kind`` in scope that no longer hold are withdrawn whatever status a person gave them
+    (rule 5), which is kept in ``status_before_withdrawal`` for when they hold again; the credit drops
+    to 0 and a performance breach's ``actual`` and ``measurement`` follow the current figure (none when
+    it was deleted). Rows already in that state are not touched.
+
+    A person's change to the row committed while the check runs is waited for (row lock) and read as
+    it is then, so the status remembered is the one the person just gave (PostgreSQL re-reads the
+    row and re-evaluates the statement for it)."""
     t = _tables()
     B = t["B"]
     figure = f"FROM {t['M']} m WHERE m.sla_id = {B}.sla_id AND m.period_start = {B}.period_start"
@@ -318,7 +348,9 @@ def withdraw_breaches(kind, scoped, now):
     scope = f"FROM _scope_breaches r WHERE r.id = {B}.id AND" if scoped else "WHERE"
     statement = f"""
         UPDATE {B} SET
-            status = CASE WHEN {B}.status = 'open' THEN 'withdrawn' ELSE {B}.status END,
+            status = 'withdrawn',
+            status_before_withdrawal = CASE WHEN {B}.status = 'withdrawn' THEN {B}.status_before_withdrawal
+                                            ELSE {B}.status END,
             {follow}
             service_credit = 0, credit_earned_back = 0, updated_at = %s
         {scope} {B}.kind = %s
@@ -326,36 +358,44 @@ def withdraw_breaches(kind, scoped, now):
               SELECT 1 FROM _cand x
               WHERE x.sla_id = {B}.sla_id AND x.period_start = {B}.period_start AND x.kind = {B}.kind
           )
-          AND ({B}.status = 'open' OR {B}.service_credit <> 0 OR {B}.credit_earned_back <> 0 {follow_changed})
+          AND ({B}.status <> 'withdrawn' OR {B}.service_credit <> 0 OR {B}.credit_earned_back <> 0 {follow_changed})
     """
-    return sql.execute(statement, [sql.adapt_datetime(now), kind])
+    return write_breach_rows(statement, [sql.adapt_datetime(now), kind], "~", now)
+
+
+# The status a breach has once it holds: a withdrawn one returns with the status a person last gave it.
+HOLDING_STATUS = "CASE WHEN {B}.status = 'withdrawn' THEN COALESCE(NULLIF({B}.status_before_withdrawal, ''), 'open') ELSE {B}.status END"
 
 
 def update_breaches(kind, now):
     """Recorded breaches of ``kind`` that hold, whose facts or credit changed, get them; a withdrawn one
-    is reopened and detected anew (so the next digest reports it). Status and notes a person set are
-    kept."""
+    comes back with the status a person last gave it and is detected anew (so the next digest reports
+    it). Status and notes a person set are never written: the status is decided from the row as it is
+    when the statement writes it (a waive committed while the check ran is kept, and owes no credit;
+    the check it queued re-shares the month's cap)."""
     B = _tables()["B"]
+    holding = HOLDING_STATUS.format(B=B)
     facts = ",\n".join(f"{column} = x.{column}" for column in FACTS)
     changed = "\n".join(f"OR {sql.differs(f'{B}.{column}', f'x.{column}')}" for column in FACTS)
     statement = f"""
         UPDATE {B} SET
             {facts},
-            service_credit = {sql.from_cents("x.credit_cents")},
-            credit_earned_back = {sql.from_cents("x.earned_back_cents")},
-            status = x.new_status,
+            service_credit = CASE WHEN {holding} = 'waived' THEN 0 ELSE {sql.from_cents("x.credit_cents")} END,
+            credit_earned_back = CASE WHEN {holding} = 'waived' THEN 0 ELSE {sql.from_cents("x.earned_back_cents")} END,
+            status = {holding},
+            status_before_withdrawal = '',
             detected_at = CASE WHEN {B}.status = 'withdrawn' THEN %s ELSE {B}.detected_at END,
             updated_at = %s
         FROM (SELECT * FROM _cand WHERE existing_id IS NOT NULL AND kind = %s) x
         WHERE x.existing_id = {B}.id AND (
-            {B}.status <> x.new_status
+            {B}.status = 'withdrawn'
             {changed}
             OR {sql.cents(f"{B}.service_credit")} <> x.credit_cents
             OR {sql.cents(f"{B}.credit_earned_back")} <> x.earned_back_cents
         )
     """
-    now = sql.adapt_datetime(now)
-    return sql.execute(statement, [now, now, kind])
+    adapted = sql.adapt_datetime(now)
+    return write_breach_rows(statement, [adapted, adapted, kind], "~", now)
 
 
 def insert_breaches(kind, now):
@@ -365,12 +405,12 @@ def insert_breaches(kind, now):
         INSERT INTO {t["B"]} ({BREACH_COLUMNS})
         SELECT x.kind, x.severity, x.contract_id, x.sla_id, x.measurement_id, NULL, x.period_start, x.period_end,
                x.expected, x.minimum, x.actual, {sql.from_cents("x.credit_cents")},
-               {sql.from_cents("x.earned_back_cents")}, %s, %s, 'open', ''
+               {sql.from_cents("x.earned_back_cents")}, %s, %s, 'open', '', ''
         FROM _cand x
         WHERE x.existing_id IS NULL AND x.kind = %s
     """
-    now = sql.adapt_datetime(now)
-    return sql.execute(statement, [now, now, kind])
+    adapted = sql.adapt_datetime(now)
+    return write_breach_rows(statement, [adapted, adapted, kind], "+", now)
 
 
 def refresh_planner_statistics(rows_written, threshold=10_000):
@@ -426,7 +466,7 @@ def detect_breaches(sla_ids=None, figures=None, today=None):
 
 def bulk_load_if_large():
     """A first run or a big backfill (at least ``BULK_LOAD_MIN_ROWS`` new breaches, and at least as many
-    as the table holds) loads them the bulk way (``kpis.sql.bulk_load``); an hourly run never does."""
+    as the table holds) loads them the bulk way (``common.sql.bulk_load``); an hourly run never does."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM _cand WHERE existing_id IS NULL")
         new = cursor.fetchone()[0]

@@ -33,13 +33,14 @@ about 30 million in the contract currency.
 
 from django.db.models import Count, F, Sum
 
-from . import sql
+from common import sql
+
 from .models import Breach, Measurement
 
 HUNDRED_MILLION = 100_000_000
 FACT_COLUMNS = (
     "kind, severity, contract_id, sla_id, measurement_id, period_start, period_end, expected, minimum, actual, "
-    "existing_id, new_status"
+    "existing_id"
 )
 
 
@@ -71,15 +72,14 @@ CREDIT_INPUTS = (
 def credited_ctes():
     """The CTEs ``raw`` … ``credited`` over ``facts(kind, severity, contract_id, sla_id, measurement_id,
     period_start, period_end, expected, minimum, actual, <CREDIT_INPUTS>)`` and ``existing(id, sla_id,
-    period_start, kind, status)``, the breaches already recorded for them. ``credited`` has the facts plus
-    ``existing_id`` (the breach row already recorded, if any), ``new_status`` (a withdrawn breach that
-    holds again is reopened), ``credit_cents`` and ``earned_back_cents``."""
+    period_start, kind, status)``, the breaches already recorded for them (``status``: the one each has
+    if it holds). ``credited`` has the facts plus ``existing_id`` (the breach row already recorded, if
+    any), ``credit_cents`` and ``earned_back_cents``."""
     M = Measurement._meta.db_table
     met_m = sql.better_or_equal("m.value", "alloc.sla_expected", "alloc.direction")
     return f"""
         raw AS (
             SELECT f.*, e.id AS existing_id,
-                   CASE WHEN e.status IS NULL OR e.status = 'withdrawn' THEN 'open' ELSE e.status END AS new_status,
                    f.earn_back_periods AS n,
                    window_last.period_start AS window_last_start,
                    {sql.month_first("f.period_end")} AS credit_month,

@@ -184,7 +184,7 @@ def _better_or_equal(value, threshold, direction):
 def rule_1_outcome(value, expected, minimum, direction):
     """Rule 1 as one SQL expression: ``met``, ``minor`` or ``major`` (arguments are field paths).
 
-    The ORM twin of ``SLA.evaluate``; ``kpis.sql.better_or_equal`` is the raw-SQL one.
+    The ORM twin of ``SLA.evaluate``; ``common.sql.better_or_equal`` is the raw-SQL one.
     """
     return models.Case(
         models.When(_better_or_equal(value, expected, direction), then=models.Value("met")),
@@ -199,7 +199,7 @@ class MeasurementQuerySet(models.QuerySet):
         """Annotate ``outcome`` (rule 1): ``met``, ``minor`` or ``major``, and ``met`` as a boolean.
 
         Rule 1 in the ORM (``rule_1_outcome``) for pages and reports; the breach engine uses its raw-SQL
-        twin, ``kpis.sql.better_or_equal``.
+        twin, ``common.sql.better_or_equal``.
         """
         met = _better_or_equal("value", "sla__expected", "sla__kpi__direction")
         return self.annotate(
@@ -371,9 +371,12 @@ class Breach(models.Model):
     detected_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     status = models.CharField(max_length=20, choices=BreachStatus, default=BreachStatus.OPEN)
+    # The status a person last gave a breach the engine withdrew: it comes back with it if it holds again.
+    status_before_withdrawal = models.CharField(max_length=20, choices=BreachStatus, blank=True)
     notes = models.TextField(blank=True)
 
-    history = HistoricalRecords()
+    # The engine writes history rows set-based (kpis.history); only the ids and dates are indexed there.
+    history = HistoricalRecords(no_db_index=["contract", "sla", "measurement", "obligation"])
     objects = BreachQuerySet.as_manager()
 
     class Meta:
@@ -409,6 +412,11 @@ class Breach(models.Model):
                 | (~Q(kind=BreachKind.REPLACEMENT) & Q(sla__isnull=False)),
                 name="breach_kind_has_subject",
                 violation_error_message="A replacement breach needs its obligation; any other breach needs its SLA.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=BreachStatus.WITHDRAWN) | Q(status_before_withdrawal=""),
+                name="breach_status_before_withdrawal_only_when_withdrawn",
+                violation_error_message="Only a withdrawn breach remembers the status it had before.",
             ),
             models.CheckConstraint(
                 condition=Q(period_end__gte=F("period_start")),

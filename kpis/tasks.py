@@ -2,7 +2,7 @@
 
 Each task takes ids and ISO strings, runs under a time limit with late acknowledgement, and calls a
 plain function that tests and ``manage.py run_sla_checks`` call directly. Concurrency safety is in the
-services (``kpis.sql.job_lock``, ``DigestDelivery``), not here.
+services (``common.sql.job_lock``, ``DigestDelivery``), not here.
 """
 
 import logging

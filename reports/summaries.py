@@ -4,7 +4,7 @@
 only those contracts' rows and their vendors' (milliseconds: what the breach check calls after a
 figure is saved). Each run is one transaction under a job lock: readers see the old rows until it
 commits, and two runs never interleave. Plain SQL that PostgreSQL and SQLite both run: only month
-keys, cents and id lists are spelled per database (``kpis.sql``).
+keys, cents and id lists are spelled per database (``common.sql``).
 
 What each column means is the live query it stands for in ``reports.queries`` (tests compare them).
 """
@@ -14,12 +14,12 @@ import time
 from django.db import connection
 from django.utils import timezone
 
+from common.sql import better_or_equal, cents, execute, from_cents, in_list, is_postgresql, job_lock, month_first
 from contracts.models import Contract
 from kpis import periods
 from kpis.choices import OPEN_STATUSES, BreachKind, BreachStatus, Frequency, Severity
 from kpis.credits import cap_cents_sql
 from kpis.periods import month_end, month_start
-from kpis.sql import better_or_equal, cents, execute, from_cents, in_list, is_postgresql, job_lock, month_first
 
 from .models import ContractMonth, SLASummary, SummaryState, VendorMonth
 

@@ -11,11 +11,11 @@ from django.core.management import call_command
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
+from common import sql
 from contracts.models import ReplacementObligation
 from contracts.renewals import check_renewals, contracts_due_for_notice
 from contracts.tasks import check_renewals as check_renewals_task
 from contracts.tasks import check_replacement_obligations as replacements_task
-from kpis import sql
 from kpis.breaches import detect_breaches
 from kpis.models import Breach, Measurement
 from kpis.periods import next_period_start, period_end

@@ -351,15 +351,21 @@ def test_a_late_figure_that_breaches_withdraws_the_missing_report_and_raises_a_p
     assert performance(sla, D(2026, 2, 1)).service_credit == Decimal("2000.00")
 
 
-def test_acknowledged_missing_report_keeps_its_status_but_loses_its_credit():
+def test_acknowledged_missing_report_is_withdrawn_when_the_report_arrives_and_returns_acknowledged():
     sla = make_sla()
     fill_months(sla, skip=[D(2026, 2, 1)])
     detect_breaches()
     Breach.objects.update(status="acknowledged", notes="Chased the vendor")
-    record(sla, D(2026, 2, 1), "90")
+    figure = record(sla, D(2026, 2, 1), "90")
     detect_breaches()
     breach = Breach.objects.get()
-    assert (breach.status, breach.notes, breach.service_credit) == ("acknowledged", "Chased the vendor", 0)
+    assert (breach.status, breach.notes, breach.service_credit) == ("withdrawn", "Chased the vendor", 0)
+    assert breach.status_before_withdrawal == "acknowledged"
+    figure.delete()
+    detect_breaches()
+    breach.refresh_from_db()
+    assert (breach.status, breach.notes, breach.service_credit) == ("acknowledged", "Chased the vendor", 2000)
+    assert breach.status_before_withdrawal == ""
 
 
 # --- rule 5: idempotent, correctable ---------------------------------------------------------------
@@ -391,7 +397,7 @@ def test_corrected_measurement_reevaluates_its_breach(new_value, severity, statu
 
 
 @pytest.mark.parametrize("person_status", ["acknowledged", "waived", "resolved"])
-@pytest.mark.parametrize("new_value", ["60", "77", "95"])
+@pytest.mark.parametrize("new_value", ["60", "77"])
 def test_correction_keeps_status_and_notes_written_by_a_person(person_status, new_value):
     sla = make_sla()
     fill_months(sla, skip=[D(2026, 3, 1)])
@@ -407,6 +413,33 @@ def test_correction_keeps_status_and_notes_written_by_a_person(person_status, ne
     major_still = new_value == "60"
     expected_credit = Decimal("2000.00") if major_still and person_status != "waived" else Decimal("0")
     assert breach.service_credit == expected_credit
+
+
+@pytest.mark.parametrize("person_status", ["acknowledged", "waived", "resolved"])
+def test_a_breach_that_no_longer_holds_is_withdrawn_whatever_its_status_and_returns_with_it(person_status):
+    sla = make_sla()
+    fill_months(sla, skip=[D(2026, 3, 1)])
+    figure = record(sla, D(2026, 3, 1), "60")
+    detect_breaches()
+    notes = "Discussed with the vendor on 2026-04-10."
+    Breach.objects.update(status=person_status, notes=notes)
+    figure.value = Decimal("95")
+    figure.save()
+    detect_breaches()
+    breach = performance(sla)
+    assert (breach.status, breach.notes, breach.service_credit, breach.actual) == (
+        "withdrawn",
+        notes,
+        0,
+        Decimal("95"),
+    )
+    assert not Breach.objects.open().exists()
+    figure.value = Decimal("60")
+    figure.save()
+    detect_breaches()
+    breach.refresh_from_db()
+    credit = Decimal("0") if person_status == "waived" else Decimal("2000.00")
+    assert (breach.status, breach.notes, breach.service_credit) == (person_status, notes, credit)
 
 
 def test_withdrawn_breach_reopens_when_corrected_back_to_a_breach():

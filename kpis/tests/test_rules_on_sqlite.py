@@ -1,6 +1,6 @@
 """The rule tables again, on the embedded SQLite database (the ``make run`` default).
 
-The engine's SQL differs per backend in a few fragments (``kpis.sql``), so the same rule tests run in a
+The engine's SQL differs per backend in a few fragments (``common.sql``), so the same rule tests run in a
 subprocess with ``config.settings.test_sqlite``.
 """
 
@@ -18,7 +18,7 @@ RULE_MODULES = [
     "kpis/tests/test_attrition.py",
     "kpis/tests/test_jobs.py",
     "kpis/tests/test_digest.py",
-    "contracts/tests/test_replacements.py",
+    "kpis/tests/test_replacement_breaches.py",
 ]
 
 

@@ -5,7 +5,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 
 from contracts.renewals import check_renewals
-from contracts.replacements import check_replacement_obligations
+from kpis.replacements import check_replacement_obligations
 from kpis.attrition import compute_attrition
 from kpis.breaches import detect_breaches
 

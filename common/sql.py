@@ -267,3 +267,32 @@ def job_lock(name: str):
                 cursor.execute(f"SET LOCAL work_mem = '{JOB_WORK_MEM}'")
                 cursor.execute("SET LOCAL jit = off")
         yield
+
+
+def execute_with_history(statement, params, table, history_table, columns, history_type, history_params):
+    """Run an ``INSERT … SELECT`` or ``UPDATE`` of ``table`` and write, set-based and in the same
+    transaction, one django-simple-history row per row it wrote: the row as written, ``history_type``
+    (``+`` / ``~``) and ``history_params`` = (history_date, change reason). Returns the rows written.
+
+    PostgreSQL: one statement (the write in a data-modifying CTE, ``RETURNING`` the new rows into the
+    history table). SQLite has no data-modifying CTEs: the write returns the ids, the history rows are
+    copied from the table by those ids (one JSON parameter).
+    """
+    column_list = ", ".join(columns)
+    history_columns = f"{column_list}, history_date, history_change_reason, history_type, history_user_id"
+    if is_postgresql():
+        wrapped = f"""
+            WITH written AS ({statement} RETURNING {table}.*)
+            INSERT INTO {history_table} ({history_columns})
+            SELECT {column_list}, %s, %s, %s, NULL FROM written"""
+        return execute(wrapped, [*params, *history_params, history_type])
+    with connection.cursor() as cursor:
+        cursor.execute(f"{statement} RETURNING id", list(params))
+        ids = [row[0] for row in cursor.fetchall()]
+    # Run even for no ids: the job makes the same statements whatever the data.
+    execute(
+        f"INSERT INTO {history_table} ({history_columns}) "
+        f"SELECT {column_list}, %s, %s, %s, NULL FROM {table} WHERE id IN (SELECT value FROM json_each(%s))",
+        [*history_params, history_type, json.dumps(ids)],
+    )
+    return len(ids)

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 
 from contracts.models import ReplacementObligation
-from contracts.replacements import check_replacement_obligations
+from kpis.replacements import check_replacement_obligations
 from kpis.models import Breach
 from tests.factories import ContractFactory, StaffMemberFactory
 
