@@ -364,7 +364,10 @@ def withdraw_breaches(kind, scoped, now):
 
 
 # The status a breach has once it holds: a withdrawn one returns with the status a person last gave it.
-HOLDING_STATUS = "CASE WHEN {B}.status = 'withdrawn' THEN COALESCE(NULLIF({B}.status_before_withdrawal, ''), 'open') ELSE {B}.status END"
+HOLDING_STATUS = (
+    "CASE WHEN {B}.status = 'withdrawn' THEN COALESCE(NULLIF({B}.status_before_withdrawal, ''), 'open') "
+    "ELSE {B}.status END"
+)
 
 
 def update_breaches(kind, now):

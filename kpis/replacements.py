@@ -49,11 +49,12 @@ def _overdue(today, contract_ids):
     """The obligations whose breach holds: ``(contract_id, obligation_id, period_start, period_end,
     engine_status)`` — ``open`` while unfulfilled past due, ``resolved`` when fulfilled late."""
     source, params = _obligations(contract_ids)
+    today_sql = sql.date_literal(today)
     return (
         f"""SELECT c.id AS contract_id, o.id AS obligation_id, p.left_on AS period_start, o.due_on AS period_end,
                    CASE WHEN ({FULFILLED_ON}) IS NULL THEN 'open' ELSE 'resolved' END AS engine_status
             {source} AND c.status = 'active' AND p.left_on IS NOT NULL AND o.due_on >= p.left_on
-              AND ((({FULFILLED_ON}) IS NULL AND o.due_on < {sql.date_literal(today)}) OR ({FULFILLED_ON}) > o.due_on)""",
+              AND ((({FULFILLED_ON}) IS NULL AND o.due_on < {today_sql}) OR ({FULFILLED_ON}) > o.due_on)""",
         params,
     )
 

@@ -6,8 +6,8 @@ import pytest
 import time_machine
 
 from contracts.models import ReplacementObligation
-from kpis.replacements import check_replacement_obligations
 from kpis.models import Breach
+from kpis.replacements import check_replacement_obligations
 from tests.factories import ContractFactory, StaffMemberFactory
 
 D = datetime.date

@@ -5,9 +5,9 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 
 from contracts.renewals import check_renewals
-from kpis.replacements import check_replacement_obligations
 from kpis.attrition import compute_attrition
 from kpis.breaches import detect_breaches
+from kpis.replacements import check_replacement_obligations
 
 
 class Command(BaseCommand):
