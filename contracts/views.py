@@ -1,13 +1,14 @@
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 
 from common.charts import measurement_chart
 from common.lookups import LookupView
 from common.views import ObjectDetailView, ObjectEditView, ObjectListView, WriteFormView
-from kpis import imports, periods
-from kpis.checks import queue_breach_check
+from kpis import imports, pending, periods
 from kpis.choices import Frequency
 from kpis.forms import KPIEntryForm, MeasurementImportForm, parse_period
 from kpis.models import SLA, Measurement
@@ -144,6 +145,9 @@ class SLAEditView(ObjectEditView):
 # --- KPI figures --------------------------------------------------------------------------
 
 
+# Not in the request's transaction: the save commits inside the view, so the page can tell whether its
+# breach check was queued (``kpis.pending``).
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class KPIEntryView(WriteFormView):
     """One contract, one period: every SLA due, with expected / minimum, all figures in one form."""
 
@@ -179,17 +183,14 @@ class KPIEntryView(WriteFormView):
         form = KPIEntryForm(request.POST, contract=self.parent, day=self.get_day())
         if not form.is_valid():
             return self.render_form(form)
-        changed = form.save(request.user)
-        queue_breach_check(changed)
-        messages.success(
-            request,
-            f"Saved {len(changed)} figure{'s' if len(changed) != 1 else ''}. Breaches are checked in the background."
-            if changed
-            else "Nothing changed.",
-        )
+        with transaction.atomic():  # committed here, so the message can say whether the check was queued
+            changed = form.save(request.user)
+        saved = f"Saved {len(changed)} figure{'s' if len(changed) != 1 else ''}."
+        messages.success(request, pending.queued_message(saved) if changed else "Nothing changed.")
         return redirect(self.parent.get_absolute_url())
 
 
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class MeasurementImportView(WriteFormView):
     """Upload a CSV / XLSX of figures: all rows checked, all written in one transaction or none."""
 
@@ -208,13 +209,13 @@ class MeasurementImportView(WriteFormView):
             except imports.ImportFileError as exc:
                 form.add_error("file", str(exc))
             else:
-                result = imports.import_measurements(rows, request.user)
+                with transaction.atomic():
+                    result = imports.import_measurements(rows, request.user)
+                    if result.ok:
+                        pending.request_figure_check(result.figures)
                 if result.ok:
-                    queue_breach_check(result.figures)
-                    messages.success(
-                        request,
-                        f"Imported: {result.created} new, {result.updated} corrected, {result.unchanged} unchanged.",
-                    )
+                    saved = f"Imported: {result.created} new, {result.updated} corrected, {result.unchanged} unchanged."
+                    messages.success(request, pending.queued_message(saved) if result.figures else saved)
                     return redirect("contracts:measurement_import")
         status = 400 if result is not None and result.errors else 200
         return render(request, self.template_name, {"form": form, "result": result}, status=status)

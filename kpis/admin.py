@@ -21,7 +21,7 @@ from reports.admin_tools import (
     limited_formset,
 )
 
-from . import periods
+from . import pending, periods
 from .choices import OPEN_STATUSES, BreachStatus, Frequency, Severity
 from .models import KPI, SLA, Breach, DigestDelivery, Measurement
 
@@ -440,6 +440,15 @@ class BreachAdmin(BigTableAdminMixin, ExportMixin, SimpleHistoryAdmin):
     def has_add_permission(self, request):
         return False  # breaches are found by the checks, never typed in
 
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status == BreachStatus.WITHDRAWN:
+            return ("status", *self.readonly_fields)  # it does not hold: nobody acts on it (rule 5)
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        # Only what a person owns: the engine may have changed the facts since the form was read.
+        obj.save(update_fields=["status", "notes", "updated_at"] if change else None)
+
     @admin.display(description="Vendor", ordering="contract__vendor__name")
     def vendor(self, obj):
         return obj.contract.vendor
@@ -483,6 +492,8 @@ class BreachAdmin(BigTableAdminMixin, ExportMixin, SimpleHistoryAdmin):
                 default_user=request.user,
                 default_change_reason=note[:100],
             )
+            # A waiver changes the month's credits (bulk updates send no signals).
+            pending.request_figure_check([(b.sla_id, b.period_start) for b in breaches if b.sla_id])
 
     @admin.action(description="Acknowledge selected breaches", permissions=["change"])
     def acknowledge(self, request, queryset):

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class KpisConfig(AppConfig):
     name = "kpis"
     verbose_name = "KPIs, SLAs & breaches"
+
+    def ready(self):
+        from . import receivers
+
+        receivers.connect()

@@ -136,17 +136,19 @@ def calendar_select(today):
 # ``_months(contract_id, month_first, month_last)`` (figure checks only): the contract-months around
 # them, whose other recorded breaches share the credit cap and earn-back (nothing about those changed,
 # so they are taken as recorded).
-def slas_scope_select(sla_ids):
-    """Every period of every SLA of the contracts that own ``sla_ids`` (the cap and earn-back span all
-    of a contract's SLAs). The calendar holds every figure's period, so every breach's too."""
+def slas_scope_select(sla_ids=None, contract_ids=None):
+    """Every period of every SLA of ``contract_ids``, or of the contracts that own ``sla_ids`` (the cap and
+    earn-back span all of a contract's SLAs). The calendar holds every figure's period, so every
+    breach's too."""
     t = _tables()
-    ids, params = sql.in_list("id", sla_ids)
+    if contract_ids is not None:
+        contracts, params = sql.in_list("s.contract_id", contract_ids)
+    else:
+        ids, params = sql.in_list("id", sla_ids)
+        contracts = f"s.contract_id IN (SELECT contract_id FROM {t['S']} WHERE {ids})"
     return (
         f"""
-        WITH slas AS (
-            SELECT s.id, s.frequency FROM {t["S"]} s
-            WHERE s.contract_id IN (SELECT contract_id FROM {t["S"]} WHERE {ids})
-        )
+        WITH slas AS (SELECT s.id, s.frequency FROM {t["S"]} s WHERE {contracts})
         SELECT slas.id AS sla_id, cal.period_start FROM slas JOIN _cal cal ON cal.frequency = slas.frequency""",
         params,
     )
@@ -429,10 +431,10 @@ def refresh_planner_statistics(rows_written, threshold=10_000):
 
 
 # --- the job ------------------------------------------------------------------------------------------
-def detect_breaches(sla_ids=None, figures=None, today=None):
+def detect_breaches(sla_ids=None, figures=None, today=None, contract_ids=None):
     """Rules 1, 2, 3 and 5 in one locked transaction, for every contract-month (the hourly run), every
-    month of the contracts owning ``sla_ids``, or the months changed ``figures`` (``(sla_id,
-    period_start)`` pairs: recorded, corrected or deleted) bear on.
+    month of ``contract_ids`` or of the contracts owning ``sla_ids``, or the months changed ``figures``
+    (``(sla_id, period_start)`` pairs: recorded, corrected or deleted) bear on.
 
     The same two dozen statements whatever the data. Returns the number of breaches of each kind
     recorded (new), updated (facts or credit changed) and withdrawn; a second run writes nothing.
@@ -442,14 +444,14 @@ def detect_breaches(sla_ids=None, figures=None, today=None):
     summary = {}
     with sql.job_lock("kpis.detect_breaches"), sql.temp_tables() as temp:
         calendar = calendar_select(today)
-        scoped = figures is not None or sla_ids is not None
+        scoped = figures is not None or sla_ids is not None or contract_ids is not None
         if scoped:
             temp("_cal", calendar)
             if figures is not None:
                 temp("_scope", *figures_scope_select(figures))
                 temp("_months", months_select())
             else:
-                temp("_scope", *slas_scope_select(sla_ids))
+                temp("_scope", *slas_scope_select(sla_ids, contract_ids))
             temp("_scope_breaches", scope_breaches_select(whole_slas=figures is None))
         else:
             sql.plan_for_whole_tables()

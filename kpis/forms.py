@@ -157,6 +157,12 @@ class MeasurementImportForm(BootstrapForm):
         return upload
 
 
+WITHDRAWN_HELP = (
+    "Withdrawn by the SLA engine: it no longer holds (the figure meets the SLA, or the report arrived). "
+    "If it holds again it comes back with the status it had."
+)
+
+
 class BreachEditForm(BootstrapModelForm):
     """Status and notes. Waiving needs a reason; the reason is appended to the notes with who and when."""
 
@@ -179,6 +185,10 @@ class BreachEditForm(BootstrapModelForm):
         if self.instance.status not in self.ALLOWED:
             choices.append((self.instance.status, self.instance.get_status_display()))
         self.fields["status"].choices = choices
+        if self.instance.status == BreachStatus.WITHDRAWN:
+            # It does not hold: nobody can act on it. It comes back with its last status if it holds again.
+            self.fields["status"].disabled = True
+            self.fields["status"].help_text = WITHDRAWN_HELP
         if self.is_bound and "notes" not in self.data:
             # The quick buttons (acknowledge / resolve / waive) post only the status and a reason.
             del self.fields["notes"]
@@ -199,5 +209,6 @@ class BreachEditForm(BootstrapModelForm):
             line = f"[{stamp} {who} → {breach.get_status_display().lower()}] {reason}"
             breach.notes = f"{breach.notes.rstrip()}\n{line}".strip()
         if commit:
-            breach.save()
+            # Only what a person owns: the engine may have changed the facts since this form was read.
+            breach.save(update_fields=["status", "notes", "updated_at"])
         return breach

@@ -465,3 +465,39 @@ class DigestDelivery(models.Model):
 
     def __str__(self):
         return f"{self.week} → {self.recipient}"
+
+
+class PendingCheck(models.Model):
+    """A breach check owed because something that decides what is owed changed (rule 5), written in the
+    same transaction as the change (an outbox): the worker runs it within seconds (``kpis.pending``)
+    and the every-minute sweep runs whatever a lost message left, so a save never depends on the broker.
+
+    ``figure``: the SLA period ``(sla_id, period_start)`` and the contract-months it bears on;
+    ``contract``: every period of the contract's SLAs (fee, dates, SLAs, a waiver changed);
+    ``staffing``: rule 4 for the contract (a departure or a replacement recorded).
+    No foreign keys: a check for something deleted since finds nothing to do.
+    """
+
+    class Kind(models.TextChoices):
+        FIGURE = "figure", "Figure"
+        CONTRACT = "contract", "Contract"
+        STAFFING = "staffing", "Staffing"
+
+    kind = models.CharField(max_length=10, choices=Kind)
+    contract_id = models.BigIntegerField(null=True, blank=True)
+    sla_id = models.BigIntegerField(null=True, blank=True)
+    period_start = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="figure", sla_id__isnull=False, period_start__isnull=False)
+                | (~Q(kind="figure") & Q(contract_id__isnull=False)),
+                name="pending_check_has_subject",
+            ),
+        ]
+
+    def __str__(self):
+        subject = f"SLA {self.sla_id} {self.period_start}" if self.kind == "figure" else f"contract {self.contract_id}"
+        return f"{self.get_kind_display()} check of {subject}"

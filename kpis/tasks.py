@@ -12,7 +12,9 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from . import attrition, breaches, digest, periods
+from . import attrition, breaches, digest, pending, periods
+from .models import SLA
+from .signals import breaches_checked
 
 logger = logging.getLogger(__name__)
 
@@ -20,20 +22,37 @@ JOB_LIMITS = {"acks_late": True, "soft_time_limit": 20 * 60, "time_limit": 25 * 
 
 
 @shared_task(name="kpis.tasks.detect_breaches", **JOB_LIMITS)
-def detect_breaches(sla_ids=None, figures=None, today=None):
-    """Rules 1–3 and 5 (``kpis.breaches.detect_breaches``). ``sla_ids``: restrict to the contracts of
-    these SLAs; ``figures``: to what changed ``[sla_id, "YYYY-MM-DD"]`` figures bear on."""
-    summary = breaches.detect_breaches(sla_ids=sla_ids, figures=figures, today=_date(today))
-    logger.info("detect_breaches(%s): %s", _scope_label(sla_ids, figures), summary)
-    from reports.summaries import refresh_after_breach_check  # the dashboard's and reports' figures
-
-    refresh_after_breach_check(sla_ids=sla_ids, figures=figures, today=_date(today))
+def detect_breaches(sla_ids=None, figures=None, today=None, contract_ids=None):
+    """Rules 1–3 and 5 (``kpis.breaches.detect_breaches``). ``contract_ids`` / ``sla_ids``: restrict to
+    these contracts / the contracts of these SLAs; ``figures``: to what changed ``[sla_id,
+    "YYYY-MM-DD"]`` figures bear on. Then ``breaches_checked`` for the contracts it looked at."""
+    summary = breaches.detect_breaches(sla_ids=sla_ids, figures=figures, today=_date(today), contract_ids=contract_ids)
+    logger.info("detect_breaches(%s): %s", _scope_label(sla_ids, figures, contract_ids), summary)
+    if sla_ids is None and figures is None and contract_ids is None:
+        checked = None
+    else:
+        slas = {int(pk) for pk in sla_ids or ()} | {int(figure[0]) for figure in figures or ()}
+        checked = set(contract_ids or ()) | set(SLA.objects.filter(pk__in=slas).values_list("contract_id", flat=True))
+    breaches_checked.send(sender=detect_breaches, contract_ids=checked, today=_date(today))
     return summary
 
 
-def _scope_label(sla_ids, figures):
+@shared_task(name="kpis.tasks.run_pending_checks", acks_late=True, soft_time_limit=5 * 60, time_limit=6 * 60)
+def run_pending_checks(today=None):
+    """The checks owed after changes (``kpis.pending``): queued after each change commits, and every minute
+    by beat as a sweep. Then ``breaches_checked`` for the contracts it looked at."""
+    summary = pending.run_pending_checks(today=_date(today))
+    if summary["contract_ids"]:
+        logger.info("run_pending_checks: %s", summary)
+        breaches_checked.send(sender=run_pending_checks, contract_ids=summary["contract_ids"], today=_date(today))
+    return summary
+
+
+def _scope_label(sla_ids, figures, contract_ids):
     if figures is not None:
         return f"{len(figures)} figures"
+    if contract_ids is not None:
+        return f"{len(contract_ids)} contracts"
     return "all" if sla_ids is None else f"{len(sla_ids)} SLAs"
 
 

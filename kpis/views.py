@@ -2,6 +2,7 @@ from common.views import ObjectDetailView, ObjectEditView, ObjectListView
 
 from .filtersets import BreachFilterSet
 from .forms import BreachEditForm
+from .history import breach_history
 from .models import Breach
 from .tables import BreachTable
 
@@ -24,7 +25,7 @@ class BreachDetailView(ObjectDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["form"] = BreachEditForm(instance=self.object, user=self.request.user)
-        context["history"] = list(self.object.history.select_related("history_user").order_by("-history_date")[:20])
+        context["history"] = breach_history(self.object)
         return context
 
 

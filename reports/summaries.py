@@ -330,15 +330,7 @@ def summary_state():
     return SummaryState.objects.first()
 
 
-def refresh_after_breach_check(sla_ids=None, figures=None, today=None):
-    """What ``kpis.tasks.detect_breaches`` calls once the engine is done: the summaries of the contracts
-    it looked at (those of ``sla_ids`` and of the SLAs of ``figures`` ``[[sla_id, "YYYY-MM-DD"], …]``), or
-    everything after a full run."""
-    if sla_ids is None and figures is None:
-        return refresh_summaries(today=today)
-    ids = {int(pk) for pk in sla_ids or ()} | {int(figure[0]) for figure in figures or ()}
-    scope, params = in_list("id", sorted(ids))
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT DISTINCT contract_id FROM kpis_sla WHERE {scope}", params)
-        contract_ids = [row[0] for row in cursor.fetchall()]
-    return refresh_summaries(contract_ids, today=today)
+def refresh_after_breach_check(sender=None, contract_ids=None, today=None, **kwargs):
+    """Receiver of ``kpis.signals.breaches_checked`` (connected in ``ReportsConfig.ready``): rebuild the
+    summaries of the contracts a breach check looked at, or everything after a full run (None)."""
+    return refresh_summaries(None if contract_ids is None else sorted(contract_ids), today=today)

@@ -155,7 +155,18 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+# Publishing never holds a request for long: a broker that accepts the connection and never answers
+# costs at most a couple of seconds (no publish retries; bounded connect and socket timeouts). The check
+# is already owed in the database (``kpis.pending``); the sweep below runs it when the broker is back.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_MAX_RETRIES = 1
+if not CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS.update({"socket_timeout": 2, "socket_connect_timeout": 2, "max_retries": 1})
 CELERY_BEAT_SCHEDULE = {
+    "run-pending-checks-every-minute": {  # checks owed after changes whose message was lost
+        "task": "kpis.tasks.run_pending_checks",
+        "schedule": 60.0,
+    },
     "detect-breaches-hourly": {
         "task": "kpis.tasks.detect_breaches",
         "schedule": crontab(minute=5),

@@ -1,15 +1,15 @@
 import datetime
 import io
 from decimal import Decimal
-from unittest import mock
 
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from kpis import periods
-from kpis.models import KPI, Measurement
+from kpis.models import KPI, Measurement, PendingCheck
 from tests.factories import ContractFactory, MeasurementFactory, SLAFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +44,7 @@ def test_url_name():
 def test_valid_csv_is_imported_and_breach_check_queued(client, owner, setup):
     service_level, handle_time, weekly = setup
     MeasurementFactory(sla=handle_time, period_start=datetime.date(2026, 9, 1), value=Decimal("500"))
+    started = timezone.now()
     client.force_login(owner)
     text = (
         "contract_reference,kpi_code,period_start,value\n"
@@ -51,8 +52,7 @@ def test_valid_csv_is_imported_and_breach_check_queued(client, owner, setup):
         "CX-1,average_handle_time,2026-09-01,290.5\n"
         "CX-1,csat,2026-10-05,88\n"
     )
-    with mock.patch("contracts.views.queue_breach_check") as queued:
-        response = upload(client, text)
+    response = upload(client, text)
     assert response.status_code == 302
     assert Measurement.objects.count() == 3
     corrected = Measurement.objects.get(sla=handle_time)
@@ -60,7 +60,8 @@ def test_valid_csv_is_imported_and_breach_check_queued(client, owner, setup):
     new = Measurement.objects.get(sla=service_level)
     assert (new.period_end, new.recorded_by, new.source) == (datetime.date(2026, 10, 31), owner, "import")
     assert Measurement.objects.get(sla=weekly).period_end == datetime.date(2026, 10, 11)
-    assert sorted(queued.call_args.args[0]) == sorted(
+    PendingCheck.objects.filter(created_at__lt=started).delete()
+    assert sorted(set(PendingCheck.objects.filter(kind="figure").values_list("sla_id", "period_start"))) == sorted(
         [
             (service_level.pk, datetime.date(2026, 10, 1)),
             (handle_time.pk, datetime.date(2026, 9, 1)),
@@ -86,11 +87,10 @@ def test_any_bad_row_means_nothing_is_written_and_each_error_has_its_line(client
         "CX-1,service_level,2026-10-01,71\n"  # 10: duplicate of line 2
         "CX-1,csat,2026-10-01,88\n"  # 11: weekly SLA, 1 Oct 2026 is a Thursday
     )
-    with mock.patch("contracts.views.queue_breach_check") as queued:
-        response = upload(client, text)
+    response = upload(client, text)
     assert response.status_code == 400
     assert not Measurement.objects.exists()
-    queued.assert_not_called()
+    assert not PendingCheck.objects.filter(kind="figure").exists()
     errors = {e.line: e.message for e in response.context["result"].errors}
     assert sorted(errors) == [3, 4, 5, 6, 7, 8, 9, 10, 11]
     assert "no contract with reference “NOPE”" in errors[3]
@@ -155,7 +155,7 @@ def test_import_writes_in_a_constant_number_of_queries(client, owner, setup, row
     service_level.save()
     client.force_login(owner)
     text = "".join(f"CX-1,service_level,{month:%Y-%m-%d},91\n" for month in months)
-    with mock.patch("contracts.views.queue_breach_check"), django_assert_max_num_queries(30):
+    with django_assert_max_num_queries(30):
         response = upload(client, text)
     assert response.status_code == 302
     assert Measurement.objects.filter(sla=service_level, value=Decimal("91")).count() == rows

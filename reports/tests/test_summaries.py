@@ -132,7 +132,7 @@ def test_refresh_after_a_breach_check_covers_the_checked_contracts_only(fixture)
     ca, cb = fixture["ca"], fixture["cb"]
     Breach.objects.filter(contract__in=[ca, cb]).update(status="withdrawn")
     a1 = ca.slas.first()
-    refresh_after_breach_check(figures=[[a1.pk, "2026-03-01"]], today=TODAY)
+    refresh_after_breach_check(contract_ids=[a1.contract_id], today=TODAY)
     months = {(row.contract_id, row.month): row.breaches for row in ContractMonth.objects.all()}
     assert months[(ca.pk, MARCH)] == 0  # refreshed
     assert months[(cb.pk, FEB)] == 1  # not checked: as it was
