@@ -74,11 +74,11 @@ def _engine_event(record, previous):
         if kind == BreachKind.MISSING_REPORT:
             return "withdrawn: the missing report arrived"
         return "withdrawn: the replacement turned out to be in time"
+    if kind == BreachKind.REPLACEMENT and record.status == BreachStatus.RESOLVED != previous.status:
+        return "resolved: the replacement was fulfilled late"
     if previous.status == BreachStatus.WITHDRAWN and record.status != BreachStatus.WITHDRAWN:
         cause = f"figure corrected to {record.actual}" if figure_changed else "it holds again"
         return f"back as {record.get_status_display().lower()}: {cause}"
-    if kind == BreachKind.REPLACEMENT and record.status == BreachStatus.RESOLVED != previous.status:
-        return "resolved: the replacement was fulfilled late"
     if figure_changed:
         return f"figure corrected to {record.actual}"
     if record.credit_earned_back > previous.credit_earned_back:

@@ -19,6 +19,7 @@ RULE_MODULES = [
     "kpis/tests/test_jobs.py",
     "kpis/tests/test_digest.py",
     "kpis/tests/test_replacement_breaches.py",
+    "kpis/tests/test_record.py",
 ]
 
 
