@@ -124,7 +124,8 @@ def write_xlsx(rows, title="Export"):
 
 
 def _sheet_title(title):
-    title = re.sub(r"[\\/*?:\[\]]", " ", force_str(title)).strip()
+    """A worksheet name Excel accepts: none of \\ / * ? : [ ], at most 31 characters."""
+    title = " ".join(re.sub(r"[\\/*?:\[\]]", " ", force_str(title)).split())
     return title[:31] or "Export"
 
 
