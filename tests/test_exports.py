@@ -176,6 +176,14 @@ def test_breach_export_is_typed_with_currency(client, viewer, world):
     assert cell["#"].value == world["breach"].pk
 
 
+@pytest.mark.parametrize("url_name", ["contracts:contract_list", "kpis:breach_list"])
+def test_currency_column_is_in_the_exports_only(client, viewer, world, url_name):
+    client.force_login(viewer)
+    response = client.get(reverse(url_name))
+    assert "sort=currency" not in response.text  # the page shows the currency with the amount, as before
+    assert "currency" not in [column.name for column in response.context["table"].columns]  # visible ones
+
+
 def test_breach_export_leaves_missing_figures_empty(client, viewer, world):
     BreachFactory(
         kind="missing_report",
