@@ -9,6 +9,7 @@ from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import bulk_update_with_history
 
+from common.exports import person_name
 from kpis.choices import OPEN_STATUSES
 from kpis.models import SLA, Breach
 from reports.admin_tools import (
@@ -239,7 +240,7 @@ class ContractAdmin(ExportMixin, SimpleHistoryAdmin):
         ("Reference", "reference"),
         ("Title", "title"),
         ("Vendor", "vendor__name"),
-        ("Owner", "owner__username"),
+        ("Owner", person_name("owner")),
         ("Engagement model", "engagement_model"),
         ("Service type", "service_type"),
         ("Service line", "service_line"),

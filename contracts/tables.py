@@ -2,6 +2,8 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 
+from common.exports import user_name
+from common.tables import DateColumn
 from common.templatetags.ui import badge
 
 from .models import Contract, StaffMember
@@ -16,8 +18,10 @@ class ContractTable(tables.Table):
     sourcing_model = tables.Column(verbose_name="Sourcing")
     engagement_model = tables.Column(verbose_name="Model")
     status = tables.Column()
-    end_date = tables.DateColumn(verbose_name="Ends", format="Y-m-d", attrs={"td": {"class": "nowrap"}})
+    end_date = DateColumn(verbose_name="Ends", format="Y-m-d", attrs={"td": {"class": "nowrap"}})
     monthly_fee = tables.Column(verbose_name="Monthly fee", attrs={"td": {"class": "text-end nowrap"}})
+    # exports only (the page shows the currency inside the fee): money never without its currency
+    currency = tables.Column(verbose_name="Currency", visible=False)
     sla_count = tables.Column(verbose_name="SLAs", attrs={"td": {"class": "text-end"}})
     open_breach_count = tables.Column(verbose_name="Open breaches", attrs={"td": {"class": "text-end"}})
     headcount = tables.Column(verbose_name="Staff", attrs={"td": {"class": "text-end"}})
@@ -35,6 +39,7 @@ class ContractTable(tables.Table):
             "status",
             "end_date",
             "monthly_fee",
+            "currency",
             "sla_count",
             "open_breach_count",
             "headcount",
@@ -46,7 +51,7 @@ class ContractTable(tables.Table):
         return value.get_full_name() or value.username
 
     def value_owner(self, value):
-        return value.username
+        return user_name(value)
 
     def render_engagement_model(self, value, record):
         return record.engagement_model.upper()
@@ -66,6 +71,9 @@ class ContractTable(tables.Table):
 
     def value_monthly_fee(self, value):
         return value
+
+    def value_currency(self, record):
+        return record.currency
 
     def render_open_breach_count(self, value, record):
         if not value:
@@ -88,10 +96,10 @@ class StaffMemberTable(tables.Table):
     contract = tables.Column(linkify=True, order_by="contract__reference", attrs={"td": {"class": "nowrap"}})
     vendor = tables.Column(accessor="contract__vendor", order_by="contract__vendor__name", linkify=True)
     role = tables.Column()
-    joined_on = tables.DateColumn(format="Y-m-d", attrs={"td": {"class": "nowrap"}})
-    left_on = tables.DateColumn(format="Y-m-d", attrs={"td": {"class": "nowrap"}})
+    joined_on = DateColumn(format="Y-m-d", attrs={"td": {"class": "nowrap"}})
+    left_on = DateColumn(format="Y-m-d", attrs={"td": {"class": "nowrap"}})
     leave_reason = tables.Column()
-    replacement_due = tables.DateColumn(
+    replacement_due = DateColumn(
         format="Y-m-d",
         attrs={"td": {"class": "nowrap"}},
         accessor="replacement_obligation__due_on",
@@ -127,4 +135,4 @@ class StaffMemberTable(tables.Table):
 
     def value_replacement_state(self, record):
         obligation = self._obligation(record)
-        return obligation.state().label if obligation else ""
+        return obligation.state().label if obligation else None

@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import bulk_update_with_history
 
+from common.exports import person_name
 from reports.admin_tools import (
     BigTableAdminMixin,
     CachedChoicesMixin,
@@ -295,7 +296,7 @@ class MeasurementAdmin(BigTableAdminMixin, ExportMixin, SimpleHistoryAdmin):
         ("Minimum", "sla__minimum"),
         ("Outcome", "outcome"),
         ("Source", "source"),
-        ("Recorded by", "recorded_by__username"),
+        ("Recorded by", person_name("recorded_by")),
         ("Recorded at", "recorded_at"),
         ("Note", "note"),
     )

@@ -1,6 +1,7 @@
 import django_tables2 as tables
 from django.utils.html import format_html
 
+from common.tables import DateColumn, DateTimeColumn
 from common.templatetags.ui import badge
 
 from .models import Breach
@@ -8,8 +9,8 @@ from .models import Breach
 
 class BreachTable(tables.Table):
     id = tables.Column(linkify=True, verbose_name="#")
-    period_start = tables.DateColumn(format="Y-m-d", verbose_name="Period", attrs={"td": {"class": "nowrap"}})
-    period_end = tables.DateColumn(format="Y-m-d", verbose_name="Period end", visible=False)
+    period_start = DateColumn(format="Y-m-d", verbose_name="Period", attrs={"td": {"class": "nowrap"}})
+    period_end = DateColumn(format="Y-m-d", verbose_name="Period end", visible=False)
     kind = tables.Column()
     severity = tables.Column()
     vendor = tables.Column(accessor="contract__vendor", order_by="contract__vendor__name", linkify=True)
@@ -19,8 +20,10 @@ class BreachTable(tables.Table):
     minimum = tables.Column(attrs={"td": {"class": "text-end"}}, visible=False)
     actual = tables.Column(attrs={"td": {"class": "text-end"}})
     service_credit = tables.Column(verbose_name="Credit", attrs={"td": {"class": "text-end nowrap"}})
+    # exports only (the page shows the currency inside the credit): money never without its currency
+    currency = tables.Column(accessor="contract__currency", verbose_name="Currency", visible=False)
     status = tables.Column()
-    detected_at = tables.DateTimeColumn(format="Y-m-d", verbose_name="Detected", attrs={"td": {"class": "nowrap"}})
+    detected_at = DateTimeColumn(format="Y-m-d", verbose_name="Detected", attrs={"td": {"class": "nowrap"}})
 
     class Meta:
         model = Breach
@@ -37,6 +40,7 @@ class BreachTable(tables.Table):
             "minimum",
             "actual",
             "service_credit",
+            "currency",
             "status",
             "detected_at",
         )
@@ -55,7 +59,7 @@ class BreachTable(tables.Table):
         return f"{start:%Y-%m-%d} – {end:%m-%d}"
 
     def value_period_start(self, value):
-        return value.isoformat()
+        return value
 
     def render_contract(self, value):
         return value.reference
@@ -85,3 +89,6 @@ class BreachTable(tables.Table):
 
     def value_service_credit(self, value):
         return value
+
+    def value_currency(self, record):
+        return record.contract.currency

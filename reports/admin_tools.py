@@ -2,23 +2,19 @@
 CSV/XLSX export actions, cached foreign-key choices for inlines, and a limited inline formset.
 """
 
-import csv
-import datetime
-from decimal import Decimal
-
-import tablib
 from django.contrib import admin
 from django.contrib.admin import helpers
+from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db import connections
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext
 
+from common.exports import csv_response, person_name, xlsx_response
 from common.lookups import chosen_rows
 from common.queries import subquery_count
 
@@ -112,23 +108,12 @@ def count_of(model, fk_field, **filters):
 
 
 # --- export ----------------------------------------------------------------------------------
-def _cell(value):
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, datetime.datetime):
-        return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
-    if value is None:
-        return ""
-    return value
-
-
 def export_rows(modeladmin, queryset):
-    """(headers, rows) of ``modeladmin.export_fields``: one ``values_list`` query."""
+    """The header, then the rows of ``modeladmin.export_fields``: one ``values_list`` query. Values stay
+    typed (dates, Decimals, None) for ``common.exports`` to write."""
     fields = modeladmin.get_export_fields()
-    headers = [label for label, _ in fields]
     queryset = modeladmin.get_export_queryset(queryset)
-    rows = [[_cell(v) for v in row] for row in queryset.values_list(*[path for _, path in fields])]
-    return headers, rows
+    return [[label for label, _ in fields], *queryset.values_list(*[path for _, path in fields])]
 
 
 def _filename(modeladmin, extension):
@@ -137,24 +122,13 @@ def _filename(modeladmin, extension):
 
 @admin.action(description="Export selected rows to CSV")
 def export_csv(modeladmin, request, queryset):
-    headers, rows = export_rows(modeladmin, queryset)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(modeladmin, "csv")}"'
-    writer = csv.writer(response)
-    writer.writerow(headers)
-    writer.writerows(rows)
-    return response
+    return csv_response(export_rows(modeladmin, queryset), _filename(modeladmin, "csv"), stream=False)
 
 
 @admin.action(description="Export selected rows to Excel (XLSX)")
 def export_xlsx(modeladmin, request, queryset):
-    headers, rows = export_rows(modeladmin, queryset)
-    dataset = tablib.Dataset(*rows, headers=headers, title=str(modeladmin.model._meta.verbose_name_plural)[:31])
-    response = HttpResponse(
-        dataset.export("xlsx"), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{_filename(modeladmin, "xlsx")}"'
-    return response
+    title = str(modeladmin.model._meta.verbose_name_plural).capitalize()
+    return xlsx_response(export_rows(modeladmin, queryset), _filename(modeladmin, "xlsx"), title=title)
 
 
 class ActionCheckboxMixin:
@@ -172,7 +146,8 @@ class ActionCheckboxMixin:
 
 
 class ExportMixin(ActionCheckboxMixin):
-    """Adds the CSV/XLSX export actions. ``export_fields``: (header, values_list path) pairs."""
+    """Adds the CSV/XLSX export actions. ``export_fields``: (header, values_list path or expression) pairs;
+    a person as ``common.exports.person_name("owner")`` (full name, else username)."""
 
     export_fields = ()
 
@@ -183,7 +158,11 @@ class ExportMixin(ActionCheckboxMixin):
     def get_export_fields(self):
         if self.export_fields:
             return list(self.export_fields)
-        return [(f.verbose_name.capitalize(), f.attname) for f in self.model._meta.concrete_fields]
+        user_model = get_user_model()
+        return [
+            (f.verbose_name.capitalize(), person_name(f.name) if f.related_model is user_model else f.attname)
+            for f in self.model._meta.concrete_fields
+        ]
 
     def get_actions(self, request):
         actions = super().get_actions(request)

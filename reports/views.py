@@ -3,7 +3,6 @@
 Admins only (``accounts.roles.is_admin``): anonymous users go to the admin login, others get 403.
 """
 
-import csv
 import functools
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
@@ -11,13 +10,13 @@ from urllib.parse import urlencode
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 
 from accounts.roles import is_admin
+from common.exports import csv_cell, csv_response, xlsx_response
 from kpis.periods import month_start
 
 from . import charts, queries
@@ -25,6 +24,7 @@ from .forms import ReportFilterForm
 from .templatetags.report_tags import MAX_ROWS_ON_PAGE
 
 MAX_CHART_SERIES = 8
+EXPORT_FORMATS = ("csv", "xlsx")
 
 
 @dataclass
@@ -49,16 +49,15 @@ class Table:
         return len(self.rows) if self.total is None else self.total
 
 
-def cell_text(row, column):
-    """A cell as plain text (CSV)."""
+def cell_value(row, column):
+    """A cell's export value, typed for ``common.exports`` (numbers, dates, None for empty); credits in
+    several currencies as one text ("USD 120.00; EUR 40.00")."""
     value = row.get(column.key)
-    if value is None:
-        return ""
+    if value is None or value == "":
+        return None
     if column.kind == "credits":
-        return "; ".join(f"{currency} {amount}" for currency, amount in value.items())
-    if column.kind == "bool":
-        return "yes" if value else "no"
-    return str(value)
+        return "; ".join(f"{currency} {csv_cell(amount)}" for currency, amount in value.items()) or None
+    return value
 
 
 REPORTS = [
@@ -112,7 +111,8 @@ class ReportView(View):
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request):
-        self.export = request.GET.get("format") == "csv"  # a CSV holds every row; the page the first ones
+        export_format = request.GET.get("format")
+        self.export = export_format in EXPORT_FORMATS  # a download holds every row; the page the first ones
         today = timezone.localdate()
         this_month = month_start(today)
         data = {  # the default range, shown in the form, unless the request says otherwise
@@ -130,7 +130,7 @@ class ReportView(View):
         filters = form.filters(today)
         report = self.build(filters)
         if self.export:
-            return self.csv_response(report["tables"], request.GET.get("table", ""))
+            return self.export_response(report["tables"], request.GET.get("table", ""), export_format)
         params = request.GET.copy()
         params.pop("format", None)
         params.pop("table", None)
@@ -151,16 +151,15 @@ class ReportView(View):
     def build(self, filters):
         raise NotImplementedError
 
-    def csv_response(self, tables, slug):
+    def export_response(self, tables, slug, export_format):
+        """One of the report's tables as a CSV or XLSX file: the same columns, every row."""
         table = next((t for t in tables if t.slug == slug), tables[0])
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        filename = f"{self.slug}-{table.slug}-{timezone.localdate():%Y%m%d}.csv"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        writer = csv.writer(response)
-        writer.writerow([c.label for c in table.columns])
-        for row in table.rows:
-            writer.writerow([cell_text(row, c) for c in table.columns])
-        return response
+        filename = f"{self.slug}-{table.slug}-{timezone.localdate():%Y%m%d}.{export_format}"
+        rows = [[c.label for c in table.columns]]
+        rows += [[cell_value(row, c) for c in table.columns] for row in table.rows]
+        if export_format == "xlsx":
+            return xlsx_response(rows, filename, title=table.title)
+        return csv_response(rows, filename, stream=False)
 
 
 def _top_series(series, weight, limit=MAX_CHART_SERIES):

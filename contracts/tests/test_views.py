@@ -196,7 +196,7 @@ def test_contract_filters(client, viewer, contract_mix, params, expected):
     assert {row.record.reference for row in response.context["table"].rows} == expected
 
 
-def test_contract_list_export_csv_has_filtered_rows(client, viewer, contract_mix):
+def test_contract_list_export_csv_has_filtered_rows(client, viewer, owner, contract_mix):
     client.force_login(viewer)
     response = client.get(reverse("contracts:contract_list"), {"status": "active", "_export": "csv"})
     assert response["Content-Disposition"] == 'attachment; filename="contracts.csv"'
@@ -205,7 +205,8 @@ def test_contract_list_export_csv_has_filtered_rows(client, viewer, contract_mix
     assert [r[0] for r in rows[1:]] == ["A-1"]
     header = rows[0]
     assert rows[1][header.index("Monthly fee")] == "100000.00"
-    assert rows[1][header.index("Owner")] == "owner"
+    assert rows[1][header.index("Currency")] == "USD"
+    assert rows[1][header.index("Owner")] == owner.get_full_name()  # the person, not the login
 
 
 def test_contract_list_export_xlsx(client, viewer, contract_mix):

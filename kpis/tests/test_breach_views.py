@@ -170,4 +170,5 @@ def test_breach_export_xlsx(client, viewer, breach_mix):
     assert len(rows) == 2
     assert rows[1][header.index("Contract")] == "THEIRS-1"
     assert rows[1][header.index("Kind")] == "Missing report"
-    assert rows[1][header.index("Period")] == "2026-06-01" and rows[1][header.index("Period end")] == "2026-06-30"
+    assert rows[1][header.index("Period")] == datetime.datetime(2026, 6, 1)  # date cells, not text
+    assert rows[1][header.index("Period end")] == datetime.datetime(2026, 6, 30)
