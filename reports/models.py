@@ -126,13 +126,22 @@ class SLASummary(models.Model):
 
 
 class SummaryState(models.Model):
-    """One row: when the summary tables were last rebuilt whole, and for which day."""
+    """One row: when the summary tables were last rebuilt whole, and for which day; ``updated_at``: when
+    any of their rows was last rebuilt (a breach check's contracts are rebuilt right after it)."""
 
     refreshed_at = models.DateTimeField()
+    updated_at = models.DateTimeField(null=True, blank=True)
     today = models.DateField(help_text="The day the refresh took as today (missing reports, pending figures).")
     window_start = models.DateField(help_text="First month with staff figures.")
     window_end = models.DateField(help_text="Last month with staff figures.")
     seconds = models.FloatField(default=0)
 
     def __str__(self):
-        return f"Summaries as of {self.refreshed_at:%Y-%m-%d %H:%M}"
+        return f"Summaries as of {self.as_of:%Y-%m-%d %H:%M}"
+
+    @property
+    def as_of(self):
+        """When the figures were last brought up to date: every change that decides what is owed is
+        checked within seconds and its contracts' rows rebuilt, so the tables are as of the latest
+        rebuild, whole or partial."""
+        return max(self.refreshed_at, self.updated_at or self.refreshed_at)

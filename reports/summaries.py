@@ -303,10 +303,13 @@ def refresh_summaries(contract_ids=None, today=None):
         slas = step("SLAs", f"INSERT INTO {SLASummary._meta.db_table} ({columns}, missing_due_on) {select}", params)
 
         seconds = round(time.monotonic() - started, 3)
-        if contract_ids is None:
+        if contract_ids is not None:
+            SummaryState.objects.update(updated_at=timezone.now())
+        else:
             SummaryState.objects.all().delete()
             SummaryState.objects.create(
                 refreshed_at=timezone.now(),
+                updated_at=timezone.now(),
                 today=today,
                 window_start=window_first,
                 window_end=window_last,

@@ -193,9 +193,14 @@ def test_summary_figures_follow_a_refresh_of_one_contract(client, owner, world):
     assert before["missing_count"] == 1
     MeasurementFactory(sla=handle, period_start=datetime.date(2026, 10, 1), value=Decimal("290"))
     assert client.get(reverse("dashboard:home")).context["missing_count"] == 1  # not refreshed yet
-    refresh_summaries([mine.pk])
-    after = client.get(reverse("dashboard:home")).context
+    with time_machine.travel(datetime.datetime(2026, 11, 30, 16, 45, tzinfo=datetime.UTC), tick=False):
+        refresh_summaries([mine.pk])
+    response = client.get(reverse("dashboard:home"))
+    after = response.context
     assert after["missing_count"] == 0
+    # "figures as of" moves with the contract's rebuild: it is when the figures were last brought up to date
+    assert after["summary_state"].as_of == datetime.datetime(2026, 11, 30, 16, 45, tzinfo=datetime.UTC)
+    assert "figures as of 30 Nov 16:45" in response.text
     assert after["compliance_percent"] == pytest.approx(200 / 3)  # 2 of 3 figures met
 
 
