@@ -13,6 +13,7 @@ import datetime
 import logging
 import threading
 
+from celery import current_app
 from django.db import connection, transaction
 from django.db.models import Max
 
@@ -22,6 +23,7 @@ from .replacements import check_replacement_obligations
 
 logger = logging.getLogger(__name__)
 _last_publish = threading.local()
+RUN_PENDING_CHECKS = "kpis.tasks.run_pending_checks"
 
 FIGURE, CONTRACT, STAFFING = PendingCheck.Kind.FIGURE, PendingCheck.Kind.CONTRACT, PendingCheck.Kind.STAFFING
 
@@ -65,10 +67,8 @@ def publish():
     """Queue ``run_pending_checks`` now; False (logged) when the broker did not take it in time — the
     sweep runs the rows within a minute of the broker's return. Never raises, never waits long
     (``CELERY_BROKER_*`` timeouts)."""
-    from .tasks import run_pending_checks  # the task module imports the engine and this module
-
     try:
-        run_pending_checks.apply_async(retry=False)
+        current_app.send_task(RUN_PENDING_CHECKS, retry=False)  # by name: the rules never import their tasks
     except Exception:
         logger.warning("Could not queue the pending breach checks; the sweep will run them.", exc_info=True)
         _last_publish.queued = False

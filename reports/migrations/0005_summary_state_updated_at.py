@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0004_sla_latest_outcome'),
+        ("reports", "0004_sla_latest_outcome"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='summarystate',
-            name='updated_at',
+            model_name="summarystate",
+            name="updated_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]
