@@ -121,7 +121,7 @@ def test_manager_and_viewer_journey(live_server, browser, users):
     page.fill("#id_title", "Spanish voice support")
     page.select_option("#id_engagement_model", "bpm")
     page.select_option("#id_service_type", "front_office")
-    page.select_option("#id_delivery_center", label="Mexico City Hub (Mexico City, MX)")
+    page.select_option("#id_delivery_center", label="Andes Contact Co · Mexico City Hub (Mexico City, MX)")
     expect(page.locator("#id_sourcing_model")).to_have_value("nearshore")
     page.fill("#id_start_date", start)
     page.fill("#id_end_date", end)
