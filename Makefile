@@ -17,6 +17,7 @@ demo-data: venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py run_sla_checks
+	$(BIN)/python manage.py date_demo_detections
 	$(BIN)/python manage.py refresh_summaries
 
 run: demo-data

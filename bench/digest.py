@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -24,14 +25,41 @@ def spread_detection_dates():
     return iso_week_label(last_month_end + datetime.timedelta(days=6))
 
 
+# Gmail clips an HTML part past 102 KB ("[Message clipped] View entire message"): stay clear of it.
+HTML_LIMIT_BYTES = 100_000
+
+
+class MeasuringBackend(BaseEmailBackend):
+    """Sends nothing; keeps the size of the largest HTML and text parts it was given."""
+
+    largest_html = largest_text = 0
+    largest_subject = ""
+
+    def send_messages(self, messages):
+        for message in messages:
+            html = max((len(content.encode()) for content, _type in message.alternatives), default=0)
+            if html > self.largest_html:
+                self.largest_html, self.largest_subject = html, message.subject
+            self.largest_text = max(self.largest_text, len(message.body.encode()))
+        return len(messages)
+
+
 def run_digest(week):
     DigestDelivery.objects.filter(week=week).delete()
     delivery_ids = plan_weekly_digest(week)
     sent = 0
+    backend = MeasuringBackend()
     with CaptureQueriesContext(connection) as queries:
         for delivery_id in delivery_ids:
-            sent += deliver_digest(delivery_id) == "sent"
+            sent += deliver_digest(delivery_id, connection=backend) == "sent"
+    assert backend.largest_html < HTML_LIMIT_BYTES, (
+        f"the largest digest's HTML part is {backend.largest_html:,} bytes ({backend.largest_subject}); "
+        f"Gmail clips past 102 KB"
+    )
     return {
+        "largest_html_bytes": backend.largest_html,
+        "largest_text_bytes": backend.largest_text,
+        "largest_subject": backend.largest_subject,
         "week": week,
         "recipients": len(delivery_ids),
         "emails": sent,

@@ -142,6 +142,10 @@ def render(runs):
                 f"({res.get('queries_per_email')} per e-mail); target < 60 s for 1,000 managers: "
                 f"{_ok(digest['seconds'] < 60)}",
                 "",
+                f"Largest e-mail: HTML part {res.get('largest_html_bytes', 0):,} bytes, text "
+                f"{res.get('largest_text_bytes', 0):,} bytes ({res.get('largest_subject', '')}); target < 100 KB "
+                f"(Gmail clips past 102 KB): {_ok(res.get('largest_html_bytes', 0) < 100_000)}",
+                "",
             ]
         tp = r.get("throughput")
         if tp:

@@ -54,6 +54,9 @@ class ContractForm(BootstrapModelForm):
         self.fields["delivery_center"].queryset = DeliveryCenter.objects.select_related("vendor").order_by(
             "vendor__name", "name"
         )
+        # Two vendors may both have a "Cebu IT Park": without JavaScript (which keeps the list to the chosen
+        # vendor) the vendor in the label is what tells them apart.
+        self.fields["delivery_center"].label_from_instance = lambda dc: f"{dc.vendor.name} · {dc}"
         self.fields["sourcing_model"].required = False
         self.fields["sourcing_model"].help_text = (
             "Pre-filled from the delivery centre's country against the home country "
@@ -101,12 +104,30 @@ class SLAForm(BootstrapModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kpi"].queryset = KPI.objects.order_by("name")
-        self.fields["kpi"].label_from_instance = lambda k: (
+        kpi_field = self.fields["kpi"]
+        kpi_field.queryset = KPI.objects.order_by("name")
+        kpi_field.label_from_instance = lambda k: (
             f"{k.name} ({k.get_unit_display()}, {k.get_direction_display().lower()})"
         )
+        if self.instance.contract_id:
+            kpi_field.choices = self.kpi_choices(kpi_field, self.instance.contract)
         if not self.instance.pk and self.instance.contract_id:
             self.fields["effective_from"].initial = self.instance.contract.start_date
+
+    @staticmethod
+    def kpi_choices(field, contract):
+        """The KPIs that suit the contract's service type first, the rest under "Other KPIs"."""
+        suited, others = [], []
+        for kpi in field.queryset:
+            choice = (kpi.pk, field.label_from_instance(kpi))
+            (suited if contract.service_type in (kpi.service_types or []) else others).append(choice)
+        choices = [("", field.empty_label)]
+        if not suited:
+            return choices + others
+        choices.append((f"{contract.get_service_type_display()} KPIs", suited))
+        if others:
+            choices.append(("Other KPIs", others))
+        return choices
 
     def clean(self):
         cleaned = super().clean()
@@ -170,10 +191,33 @@ class ObligationForm(BootstrapModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         contract = self.instance.departed.contract
-        self.fields["replacement"].queryset = contract.staff.exclude(pk=self.instance.departed_id).order_by("full_name")
+        replacement = self.fields["replacement"]
+        # Any of the contract's staff is looked up (so a wrong pick gets a clear reason from
+        # clean_replacement); only those who may replace are offered, plus the one already recorded.
+        replacement.queryset = contract.staff.exclude(pk=self.instance.departed_id).order_by("full_name")
+        offered = list(self.instance.replacement_candidates().order_by("joined_on", "full_name"))
+        current = self.instance.replacement if self.instance.replacement_id else None
+        if current is not None and current not in offered:
+            offered.insert(0, current)
+        replacement.choices = [("", "---------")] + [
+            (m.pk, f"{m.full_name} ({m.employee_ref}, joined {m.joined_on:%Y-%m-%d})") for m in offered
+        ]
+        if self.instance.departed.left_on:
+            replacement.help_text = (
+                f"Staff on {contract.reference} who joined on or after "
+                f"{self.instance.departed.left_on:%Y-%m-%d} and have not left."
+            )
         field = contract.replacement_fulfilment_field()
         self.fields[field].help_text = "This date fulfils the obligation for a " + (
             "BPO contract (the vendor only supplies candidates)."
             if field == "candidate_provided_on"
             else f"{contract.get_engagement_model_display()} contract (the replacement must be productive)."
         )
+
+    def clean_replacement(self):
+        member = self.cleaned_data.get("replacement")
+        if member is not None and member.pk != self.instance.replacement_id:
+            problem = self.instance.replacement_problem(member)
+            if problem:
+                raise forms.ValidationError(problem)
+        return member

@@ -389,6 +389,32 @@ class ReplacementObligation(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    def replacement_candidates(self):
+        """Who may be recorded as the replacement: staff on the same contract who joined on or after the
+        departure and have not left."""
+        departed = self.departed
+        return (
+            StaffMember.objects.filter(contract_id=departed.contract_id, left_on__isnull=True)
+            .filter(joined_on__gte=departed.left_on)
+            .exclude(pk=departed.pk)
+        )
+
+    def replacement_problem(self, member):
+        """Why ``member`` cannot be recorded as the replacement (a sentence), or "" when they can."""
+        departed = self.departed
+        if member.pk == departed.pk:
+            return "A staff member cannot replace themselves."
+        if member.contract_id != departed.contract_id:
+            return f"{member.full_name} is not on {departed.contract.reference}: choose someone on the same contract."
+        if member.left_on is not None:
+            return f"{member.full_name} left on {member.left_on:%Y-%m-%d}: choose someone still on the contract."
+        if departed.left_on and member.joined_on < departed.left_on:
+            return (
+                f"{member.full_name} joined on {member.joined_on:%Y-%m-%d}, before {departed.full_name} left on "
+                f"{departed.left_on:%Y-%m-%d}: the replacement is someone who joined on or after the departure."
+            )
+        return ""
+
     @property
     def contract(self):
         return self.departed.contract

@@ -8,9 +8,9 @@ from django.utils.decorators import method_decorator
 from common.charts import measurement_chart
 from common.lookups import LookupView
 from common.views import ObjectDetailView, ObjectEditView, ObjectListView, WriteFormView
-from kpis import imports, pending, periods
-from kpis.choices import Frequency
-from kpis.forms import KPIEntryForm, MeasurementImportForm, parse_period
+from kpis import entry, imports, pending, periods
+from kpis.choices import OPEN_STATUSES, BreachKind
+from kpis.forms import KPIEntryForm, MeasurementImportForm
 from kpis.models import SLA, Measurement
 
 from .filtersets import CONTRACT_OWNERS, ContractFilterSet, StaffMemberFilterSet
@@ -82,7 +82,6 @@ class ContractDetailView(ObjectDetailView):
             annual_saving=contract.monthly_saving * 12,
             saving_to_date=contract.monthly_saving * months,
             months_running=months,
-            default_period=periods.month_start(today, -1).strftime("%Y-%m"),
         )
         return context
 
@@ -120,13 +119,22 @@ class SLADetailView(ObjectDetailView):
         measurements = list(
             self.object.measurements.with_outcome().select_related("recorded_by").order_by("-period_start")[:120]
         )
+        breaches = list(self.object.breaches.major_first()[:50])
         context.update(
             contract=self.object.contract,
             measurements=measurements,
             chart=measurement_chart(self.object, measurements[:24]) if measurements else None,
-            breaches=list(self.object.breaches.major_first()[:50]),
+            breaches=breaches,
+            entry_url=entry.sla_entry_url(self.object, owed_period_start(self.object, breaches, timezone.localdate())),
         )
         return context
+
+
+def owed_period_start(sla, breaches, today):
+    """The period "Enter figures" opens for ``sla``: the oldest of its open missing reports among
+    ``breaches``, else its last complete period (the next report owed)."""
+    missing = [b.period_start for b in breaches if b.kind == BreachKind.MISSING_REPORT and b.status in OPEN_STATUSES]
+    return min(missing) if missing else periods.previous_period_start(sla.frequency, today)
 
 
 class SLAEditView(ObjectEditView):
@@ -149,40 +157,48 @@ class SLAEditView(ObjectEditView):
 # breach check was queued (``kpis.pending``).
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
 class KPIEntryView(WriteFormView):
-    """One contract, one period: every SLA due, with expected / minimum, all figures in one form."""
+    """One contract, one period (``?period=`` a month, ISO week, day or quarter; ``&frequency=`` a finer
+    one inside it): every SLA of that frequency with expected / minimum, all figures in one form.
+    A bad period or frequency answers 400 with the reason on the page, and saves nothing."""
 
     model = Measurement
     parent_model = Contract
     parent_kwarg = "contract_pk"
     template_name = "contracts/kpi_entry.html"
 
-    def get_day(self):
+    def get_page(self):
         source = self.request.POST if self.request.method == "POST" else self.request.GET
-        return parse_period(source.get("period"), default=periods.month_start(timezone.localdate(), -1))
+        return entry.resolve_page(self.parent, source.get("period"), source.get("frequency"), timezone.localdate())
 
-    def render_form(self, form):
-        day = form.day
+    def render_page(self, page, form=None):
         return render(
             self.request,
             self.template_name,
             {
                 "contract": self.parent,
+                "page": page,
                 "form": form,
-                "rows": list(form.bound_rows()),
-                "period_value": day.strftime("%Y-%m"),
-                "period_day": day,
-                "prev_period": periods.month_start(day, -1).strftime("%Y-%m"),
-                "next_period": periods.next_period_start(Frequency.MONTHLY, day).strftime("%Y-%m"),
+                "groups": form.bound_groups() if form is not None else [],
+                "rows": list(form.bound_rows()) if form is not None else [],
+                "nav": entry.navigation(page, timezone.localdate()),
+                "switch": page.switch_links(),
             },
+            status=400 if page.error else 200,
         )
 
     def get(self, request, *args, **kwargs):
-        return self.render_form(KPIEntryForm(contract=self.parent, day=self.get_day()))
+        page = self.get_page()
+        if page.error:
+            return self.render_page(page)
+        return self.render_page(page, KPIEntryForm(contract=self.parent, page=page))
 
     def post(self, request, *args, **kwargs):
-        form = KPIEntryForm(request.POST, contract=self.parent, day=self.get_day())
+        page = self.get_page()
+        if page.error:
+            return self.render_page(page)
+        form = KPIEntryForm(request.POST, contract=self.parent, page=page)
         if not form.is_valid():
-            return self.render_form(form)
+            return self.render_page(page, form)
         with transaction.atomic():  # committed here, so the message can say whether the check was queued
             changed = form.save(request.user)
         saved = f"Saved {len(changed)} figure{'s' if len(changed) != 1 else ''}."

@@ -7,6 +7,11 @@
 * ``build_digest(user, week, all_vendors)`` — the content, as plain data (lists, strings, URLs),
   grouped vendor → contract → breach, in a constant number of queries; ``None`` when there is nothing
   to report. Links are absolute: ``settings.SITE_URL`` + ``/breaches/<id>/``, ``/contracts/<id>/``.
+  "New" are the breaches detected that week; an open replacement breach is listed once, as an overdue
+  replacement, never as new. The e-mail stays small enough to open (Gmail clips an HTML part past
+  102 KB): at most ``LIMIT`` contracts in full (the most major breaches first) and ``LIMIT`` lines of
+  each, then "and N more" with a link to the breach list filtered to them. Counts and credits in the
+  subject and the summary always cover everything. Every date is written one way, ``format_date``.
 * Sending is made repeat-safe by ``DigestDelivery`` (unique recipient + week):
   ``plan_weekly_digest(week)`` creates one row per recipient (one bulk insert) and returns the rows
   still to send; ``deliver_digest(delivery_id)`` claims that row with one conditional UPDATE
@@ -19,12 +24,14 @@ import datetime
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import dateformat, timezone
 
 from contracts.models import Contract
 from contracts.renewals import NOTICE_WINDOW_DAYS, contracts_due_for_notice
@@ -48,6 +55,25 @@ def contract_url(contract_id):
 
 def vendor_url(vendor_id):
     return absolute_url(f"/vendors/{vendor_id}/")
+
+
+LIMIT = 10  # contracts shown in full, and lines shown per contract (new breaches first, then overdue replacements)
+DATE_FORMAT = "j M Y"  # 9 Nov 2026: the one way the digest writes a date
+NOT_WITHDRAWN = [s for s in BreachStatus.values if s != BreachStatus.WITHDRAWN]
+
+
+def format_date(day):
+    """``9 Nov 2026`` — every date in the digest (text and HTML) goes through here."""
+    if isinstance(day, datetime.datetime):
+        day = timezone.localtime(day).date()
+    return dateformat.format(day, DATE_FORMAT) if day else ""
+
+
+def breach_list_url(**params):
+    """The web breach list filtered by ``params`` (filters ``kpis.filtersets.BreachFilterSet`` accepts),
+    withdrawn breaches left out."""
+    query = urlencode({**params, "status": NOT_WITHDRAWN}, doseq=True)
+    return absolute_url(f"{reverse('kpis:breach_list')}?{query}")
 
 
 def format_money(amount, currency):
@@ -81,10 +107,11 @@ class OverdueLine:
     breach_id: int
     url: str
     staff_name: str
-    left_on: datetime.date
-    due_on: datetime.date
+    left_on: str
+    due_on: str
     days_overdue: int
     status: str
+    is_new: bool  # detected in the digest's week
 
 
 @dataclass
@@ -97,6 +124,18 @@ class ContractGroup:
     breaches: list = field(default_factory=list)
     overdue: list = field(default_factory=list)
     credit_total: Decimal = Decimal("0")
+    major_count: int = 0
+    more_breaches: int = 0  # lines left out of the e-mail (beyond LIMIT)
+    more_overdue: int = 0
+    more_url: str = ""
+
+    @property
+    def more_count(self):
+        return self.more_breaches + self.more_overdue
+
+    @property
+    def line_count(self):
+        return len(self.breaches) + len(self.overdue) + self.more_count
 
     @property
     def credit_total_display(self):
@@ -120,6 +159,7 @@ class Digest:
     week_start: datetime.date
     week_end: datetime.date
     all_vendors: bool
+    week_label: str  # "16 Nov 2026 – 22 Nov 2026"
     vendors: list
     breach_count: int
     major_count: int
@@ -128,6 +168,9 @@ class Digest:
     renewals: list  # [{"reference", "vendor", "url", "notice_deadline", "end_date", "auto_renew", "days_left"}]
     breaches_url: str
     site_url: str
+    more_contracts: int = 0  # contracts left out of the e-mail (beyond LIMIT)
+    more_contracts_lines: int = 0  # their breaches and overdue replacements
+    more_contracts_url: str = ""
 
     @property
     def subject(self):
@@ -152,7 +195,7 @@ def _contracts_for(user, all_vendors):
     return Contract.objects.all() if all_vendors else Contract.objects.filter(owner=user)
 
 
-def build_digest(user, week, all_vendors=False, today=None):
+def build_digest(user, week, all_vendors=False, today=None, limit=LIMIT):
     """The digest for ``user`` and ISO ``week`` (``2026-W47``), or None when there is nothing to report.
 
     Three queries whatever the number of breaches: the week's breaches, the open overdue
@@ -164,6 +207,7 @@ def build_digest(user, week, all_vendors=False, today=None):
     new_breaches = list(
         Breach.objects.detected_between(week_start, week_end)
         .exclude(status=BreachStatus.WITHDRAWN)
+        .exclude(kind=BreachKind.REPLACEMENT, status__in=OPEN_STATUSES)  # listed as overdue replacements
         .filter(contract__in=contracts)
         .select_related("contract__vendor", "sla__kpi", "obligation__departed")
         .order_by(
@@ -183,72 +227,48 @@ def build_digest(user, week, all_vendors=False, today=None):
         return None
     renewals = list(contracts_due_for_notice(NOTICE_WINDOW_DAYS, today, contracts))
 
-    vendors: OrderedDict[int, VendorGroup] = OrderedDict()
     groups: dict[int, ContractGroup] = {}
+    vendor_of: dict[int, object] = {}
 
     def group_for(contract):
-        vendor = contract.vendor
-        if vendor.pk not in vendors:
-            vendors[vendor.pk] = VendorGroup(vendor.pk, vendor.name, vendor_url(vendor.pk))
         if contract.pk not in groups:
             groups[contract.pk] = ContractGroup(
                 contract.pk, contract.reference, contract.title, contract_url(contract.pk), contract.currency
             )
-            vendors[vendor.pk].contracts.append(groups[contract.pk])
+            vendor_of[contract.pk] = contract.vendor
         return groups[contract.pk]
 
     credits: dict[str, Decimal] = {}
     for breach in new_breaches:
         group = group_for(breach.contract)
-        if breach.sla_id:
-            unit = breach.sla.kpi.get_unit_display()
-            subject = breach.sla.kpi.name
-            period = periods.describe_period(breach.sla.frequency, breach.period_start)
-        else:
-            unit = ""
-            subject = (
-                f"Replacement for {breach.obligation.departed.full_name}" if breach.obligation_id else "Replacement"
-            )
-            period = f"due {breach.period_end:%d %b %Y}"
-        group.breaches.append(
-            BreachLine(
-                id=breach.pk,
-                url=breach_url(breach.pk),
-                kind=breach.kind,
-                kind_label=breach.get_kind_display(),
-                severity=breach.severity,
-                status=breach.get_status_display(),
-                subject=subject,
-                period=period,
-                expected=_number(breach.expected, unit) if breach.sla_id else "—",
-                minimum=_number(breach.minimum, unit) if breach.sla_id else "—",
-                actual=(_number(breach.actual, unit) if breach.actual is not None else "not reported")
-                if breach.sla_id
-                else "—",
-                credit=format_money(breach.service_credit, breach.contract.currency) if breach.service_credit else "",
-                detected_on=timezone.localtime(breach.detected_at).strftime("%a %d %b"),
-            )
-        )
+        group.major_count += breach.severity == Severity.MAJOR
         if breach.service_credit:
             group.credit_total += breach.service_credit
             credits[breach.contract.currency] = credits.get(breach.contract.currency, Decimal("0")) + (
                 breach.service_credit
             )
+        if len(group.breaches) >= limit:
+            group.more_breaches += 1
+            continue
+        group.breaches.append(_breach_line(breach))
     for breach in overdue:
         group = group_for(breach.contract)
-        departed = breach.obligation.departed if breach.obligation_id else None
-        due_on = breach.obligation.due_on if breach.obligation_id else breach.period_end
-        group.overdue.append(
-            OverdueLine(
-                breach_id=breach.pk,
-                url=breach_url(breach.pk),
-                staff_name=departed.full_name if departed else "—",
-                left_on=departed.left_on if departed else breach.period_start,
-                due_on=due_on,
-                days_overdue=max((today - due_on).days, 0),
-                status=breach.get_status_display(),
-            )
-        )
+        if len(group.breaches) + len(group.overdue) >= limit:
+            group.more_overdue += 1
+            continue
+        group.overdue.append(_overdue_line(breach, week_start, week_end, today))
+
+    # The contracts shown in full: most major breaches, then most lines, then by reference.
+    ranked = sorted(groups.values(), key=lambda g: (-g.major_count, -g.line_count, g.reference))
+    shown, left_out = ranked[:limit], ranked[limit:]
+    vendors: OrderedDict[int, VendorGroup] = OrderedDict()
+    for group in sorted(shown, key=lambda g: (vendor_of[g.id].name, g.reference)):
+        vendor = vendor_of[group.id]
+        if vendor.pk not in vendors:
+            vendors[vendor.pk] = VendorGroup(vendor.pk, vendor.name, vendor_url(vendor.pk))
+        vendors[vendor.pk].contracts.append(group)
+        if group.more_count:
+            group.more_url = breach_list_url(contract=group.id)
 
     return Digest(
         recipient_id=user.pk,
@@ -258,6 +278,7 @@ def build_digest(user, week, all_vendors=False, today=None):
         week_start=week_start,
         week_end=week_end,
         all_vendors=all_vendors,
+        week_label=f"{format_date(week_start)} – {format_date(week_end)}",
         vendors=list(vendors.values()),
         breach_count=len(new_breaches),
         major_count=sum(1 for b in new_breaches if b.severity == Severity.MAJOR),
@@ -269,15 +290,65 @@ def build_digest(user, week, all_vendors=False, today=None):
                 "title": contract.title,
                 "vendor": contract.vendor.name,
                 "url": contract_url(contract.pk),
-                "notice_deadline": contract.notice_deadline,
-                "end_date": contract.end_date,
+                "notice_deadline": format_date(contract.notice_deadline),
+                "end_date": format_date(contract.end_date),
                 "auto_renew": contract.auto_renew,
                 "days_left": (contract.notice_deadline - today).days,
             }
             for contract in renewals
         ],
-        breaches_url=absolute_url("/breaches/"),
+        breaches_url=breach_list_url() if all_vendors else breach_list_url(mine="true"),
         site_url=settings.SITE_URL,
+        more_contracts=len(left_out),
+        more_contracts_lines=sum(g.line_count for g in left_out),
+        more_contracts_url=breach_list_url() if all_vendors else breach_list_url(mine="true"),
+    )
+
+
+def _breach_line(breach):
+    if breach.sla_id:
+        unit = breach.sla.kpi.get_unit_display()
+        subject = breach.sla.kpi.name
+        if breach.sla.frequency == "daily":
+            period = format_date(breach.period_start)
+        else:
+            period = periods.describe_period(breach.sla.frequency, breach.period_start)
+    else:
+        unit = ""
+        subject = f"Replacement for {breach.obligation.departed.full_name}" if breach.obligation_id else "Replacement"
+        period = f"due {format_date(breach.period_end)}"
+    return BreachLine(
+        id=breach.pk,
+        url=breach_url(breach.pk),
+        kind=breach.kind,
+        kind_label=breach.get_kind_display(),
+        severity=breach.severity,
+        status=breach.get_status_display(),
+        subject=subject,
+        period=period,
+        expected=_number(breach.expected, unit) if breach.sla_id else "—",
+        minimum=_number(breach.minimum, unit) if breach.sla_id else "—",
+        actual=(_number(breach.actual, unit) if breach.actual is not None else "not reported")
+        if breach.sla_id
+        else "—",
+        credit=format_money(breach.service_credit, breach.contract.currency) if breach.service_credit else "",
+        detected_on=format_date(breach.detected_at),
+    )
+
+
+def _overdue_line(breach, week_start, week_end, today):
+    departed = breach.obligation.departed if breach.obligation_id else None
+    due_on = breach.obligation.due_on if breach.obligation_id else breach.period_end
+    detected = timezone.localtime(breach.detected_at).date()
+    return OverdueLine(
+        breach_id=breach.pk,
+        url=breach_url(breach.pk),
+        staff_name=departed.full_name if departed else "—",
+        left_on=format_date(departed.left_on if departed else breach.period_start),
+        due_on=format_date(due_on),
+        days_overdue=max((today - due_on).days, 0),
+        status=breach.get_status_display(),
+        is_new=week_start <= detected <= week_end,
     )
 
 
@@ -309,10 +380,23 @@ def digest_recipients(week):
     return {user: bool(user.all_vendors) for user in users}
 
 
+def already_sent(week):
+    """Ids of the recipients whose digest for ``week`` has gone out."""
+    return set(
+        DigestDelivery.objects.filter(week=week, status=DigestDelivery.Status.SENT).values_list(
+            "recipient_id", flat=True
+        )
+    )
+
+
 def preview_weekly_digest(week, today=None):
-    """Every digest that would go out for ``week``, built but neither sent nor recorded (dry run)."""
+    """Every digest that sending ``week`` now would send, built but neither sent nor recorded (dry run):
+    recipients whose digest for the week has gone out already are left out, as the real send would."""
     digests = []
+    sent = already_sent(week)
     for user, all_vendors in digest_recipients(week).items():
+        if user.pk in sent:
+            continue
         digest = build_digest(user, week, all_vendors, today)
         if digest is not None:
             digests.append(digest)

@@ -1,4 +1,3 @@
-import datetime
 from decimal import Decimal
 
 from django import forms
@@ -8,19 +7,8 @@ from django.utils import timezone
 from common.forms import BootstrapForm, BootstrapModelForm
 
 from . import periods
-from .choices import BreachStatus, MeasurementSource, Unit
+from .choices import BreachStatus, Frequency, MeasurementSource, Unit
 from .models import Breach, Measurement
-
-
-def parse_period(text, default=None):
-    """``2026-10`` (a month) or ``2026-10-05`` (any day) → a date; ``default`` when blank or unreadable."""
-    text = (text or "").strip()
-    for fmt in ("%Y-%m", "%Y-%m-%d"):
-        try:
-            return datetime.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return default
 
 
 def figure_due(sla, start, end):
@@ -35,68 +23,100 @@ def figure_due(sla, start, end):
 
 
 class KPIEntryForm(BootstrapForm):
-    """Every SLA of one contract due in the period containing ``day``: one figure (and note) each."""
+    """The figures of one KPI entry page (``kpis.entry.EntryPage``): every SLA of the page's frequency,
+    one figure (and note) for each of its periods within the page's period that is due.
 
-    def __init__(self, *args, contract, day, **kwargs):
+    When the page shows one period per SLA the fields are ``value_<sla id>`` / ``note_<sla id>``; when it
+    shows several (the days of a week) ``value_<sla id>_<YYYY-MM-DD>`` / ``note_…``.
+    """
+
+    def __init__(self, *args, contract, page, **kwargs):
         super().__init__(*args, **kwargs)
         self.contract = contract
-        self.day = day
+        self.page = page
         self.rows = []
-        slas = list(contract.slas.active().select_related("kpi").order_by("kpi__name", "effective_from"))
-        bounds = {sla.pk: periods.period_bounds(sla.frequency, day) for sla in slas}
-        existing = {
-            (m.sla_id, m.period_start): m
-            for m in Measurement.objects.filter(sla__in=slas, period_start__in={b[0] for b in bounds.values()})
-        }
+        self.groups = []
+        slas = page.shown_slas
+        windows = list(periods.periods_between(page.frequency, page.start, page.end))
+        existing = (
+            {
+                (m.sla_id, m.period_start): m
+                for m in Measurement.objects.filter(
+                    sla__in=slas, period_start__gte=windows[0][0], period_start__lte=windows[-1][0]
+                )
+            }
+            if slas
+            else {}
+        )
         for sla in slas:
-            start, end = bounds[sla.pk]
-            if not figure_due(sla, start, end):
-                continue
-            current = existing.get((sla.pk, start))
-            value_name, note_name = f"value_{sla.pk}", f"note_{sla.pk}"
-            is_percent = sla.kpi.unit == Unit.PERCENT
-            self.rows.append(
-                {
-                    "sla": sla,
-                    "start": start,
-                    "end": end,
-                    "label": periods.describe_period(sla.frequency, start),
-                    "current": current,
-                    "computed": sla.kpi.is_computed,
-                    "value_name": value_name,
-                    "note_name": note_name,
-                }
-            )
-            if sla.kpi.is_computed:
-                continue  # attrition is computed from the roster, never typed in
-            self.fields[value_name] = forms.DecimalField(
-                required=False,
-                min_value=Decimal("0"),
-                max_value=Decimal("100") if is_percent else None,
-                max_digits=14,
-                decimal_places=2,
-                label=sla.kpi.name,
-                initial=current.value if current else None,
-                widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
-                error_messages={
-                    "max_value": f"{sla.kpi.name} is a percentage: give a value between 0 and 100.",
-                    "min_value": "A KPI figure cannot be negative.",
-                },
-            )
-            self.fields[note_name] = forms.CharField(
-                required=False, label="Note", initial=current.note if current else ""
-            )
+            group = {"sla": sla, "rows": []}
+            for start, end in windows:
+                if not figure_due(sla, start, end):
+                    continue
+                suffix = f"{sla.pk}" if page.one_period_per_sla else f"{sla.pk}_{start.isoformat()}"
+                row = self._add_row(sla, start, end, existing.get((sla.pk, start)), suffix)
+                group["rows"].append(row)
+                self.rows.append(row)
+            if group["rows"]:
+                self.groups.append(group)
         for name, field in self.fields.items():
             css = "form-control form-control-sm"
             field.widget.attrs["class"] = css
-            field.widget.attrs["aria-label"] = name
+            field.widget.attrs["aria-label"] = field.widget.attrs.get("aria-label", name)
+
+    def _add_row(self, sla, start, end, current, suffix):
+        value_name, note_name = f"value_{suffix}", f"note_{suffix}"
+        label = periods.describe_period(sla.frequency, start)
+        row = {
+            "sla": sla,
+            "start": start,
+            "end": end,
+            "label": label,
+            "day_label": start.strftime("%a %-d %b") if sla.frequency == Frequency.DAILY else label,
+            "current": current,
+            "computed": sla.kpi.is_computed,
+            "value_name": value_name,
+            "note_name": note_name,
+        }
+        if sla.kpi.is_computed:
+            return row  # attrition is computed from the roster, never typed in
+        is_percent = sla.kpi.unit == Unit.PERCENT
+        self.fields[value_name] = forms.DecimalField(
+            required=False,
+            min_value=Decimal("0"),
+            max_value=Decimal("100") if is_percent else None,
+            max_digits=14,
+            decimal_places=2,
+            label=sla.kpi.name,
+            initial=current.value if current else None,
+            widget=forms.NumberInput(
+                attrs={"step": "any", "inputmode": "decimal", "aria-label": f"{sla.kpi.name}, {label}"}
+            ),
+            error_messages={
+                "max_value": f"{sla.kpi.name} is a percentage: give a value between 0 and 100.",
+                "min_value": "A KPI figure cannot be negative.",
+            },
+        )
+        self.fields[note_name] = forms.CharField(
+            required=False,
+            label="Note",
+            initial=current.note if current else "",
+            widget=forms.TextInput(attrs={"aria-label": f"Note, {sla.kpi.name}, {label}"}),
+        )
+        return row
+
+    def bound_row(self, row):
+        if row["computed"]:
+            return row
+        return {**row, "value": self[row["value_name"]], "note": self[row["note_name"]]}
 
     def bound_rows(self):
         for row in self.rows:
-            if row["computed"]:
-                yield row
-            else:
-                yield {**row, "value": self[row["value_name"]], "note": self[row["note_name"]]}
+            yield self.bound_row(row)
+
+    def bound_groups(self):
+        """``[{"sla", "rows"}]``: the rows of each SLA, bound to their fields, for the template."""
+        return [{"sla": g["sla"], "rows": [self.bound_row(r) for r in g["rows"]]} for g in self.groups]
 
     def clean(self):
         cleaned = super().clean()

@@ -121,7 +121,7 @@ def test_manager_and_viewer_journey(live_server, browser, users):
     page.fill("#id_title", "Spanish voice support")
     page.select_option("#id_engagement_model", "bpm")
     page.select_option("#id_service_type", "front_office")
-    page.select_option("#id_delivery_center", label="Mexico City Hub (Mexico City, MX)")
+    page.select_option("#id_delivery_center", label="Andes Contact Co · Mexico City Hub (Mexico City, MX)")
     expect(page.locator("#id_sourcing_model")).to_have_value("nearshore")
     page.fill("#id_start_date", start)
     page.fill("#id_end_date", end)
@@ -244,4 +244,79 @@ def test_manager_and_viewer_journey(live_server, browser, users):
     response = page.goto(f"{base}/contracts/{breach.contract_id}/edit/")
     assert response.status == 403
     shot(page, "14-viewer-forbidden")
+    context.close()
+
+
+def test_a_missing_weekly_report_is_entered_from_its_breach(live_server, browser, users):
+    """A weekly SLA's missing-report breach → its "Enter figures" link → the owed week's form → the figure
+    saved → the breach withdrawn by the check. Also screenshots the week and the week-of-days pages."""
+    from playwright.sync_api import expect
+
+    from kpis.periods import iso_week_label, period_start
+    from tests.factories import ContractFactory, SLAFactory
+
+    manager, _viewer = users
+    base = live_server.url
+    today = datetime.date.today()
+    contract = ContractFactory(
+        owner=manager, reference="WEEKLY-1", start_date=today - datetime.timedelta(days=70), reporting_grace_days=3
+    )
+    weekly = SLAFactory(contract=contract, kpi=KPI.objects.get(code="csat"), frequency="weekly")
+    daily = SLAFactory(
+        contract=contract,
+        kpi=KPI.objects.get(code="average_handle_time"),
+        expected=300,
+        minimum=360,
+        frequency="daily",
+        effective_from=today - datetime.timedelta(days=20),
+    )
+    call_command("run_sla_checks", stdout=io.StringIO())
+    breach = Breach.objects.filter(sla=weekly, kind="missing_report").order_by("-period_start").first()
+    assert breach is not None and breach.status == "open"
+    week = iso_week_label(breach.period_start)
+
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    console_errors = []
+    page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
+    log_in(page, base, "maria", "pw-m")
+    page.goto(f"{base}/breaches/{breach.pk}/")
+    page.get_by_test_id("enter-figures").click()
+    page.wait_for_url(f"**/contracts/{contract.pk}/kpis/?period={week}")
+    expect(page.get_by_test_id("period-label")).to_have_text(week)
+    rows = page.locator("#kpi-entry-form tbody tr")
+    expect(rows).to_have_count(1)  # the weekly SLA only; the daily one is under "Daily"
+    expect(page.get_by_test_id("frequency-switch")).to_contain_text("Daily")
+    shot(page, "20-kpi-entry-week")
+    rows.filter(has_text="Customer satisfaction").locator("input[type=number]").fill("91")
+    page.click("text=Save figures")
+    expect(page.locator(".alert-success")).to_contain_text("Saved 1 figure")
+
+    call_command("run_sla_checks", stdout=io.StringIO())  # in the app the saved figure queues this on Celery
+    breach.refresh_from_db()
+    assert breach.status == "withdrawn"
+
+    # A week of daily figures on one screen.
+    last_week = period_start("weekly", today - datetime.timedelta(days=7))
+    page.goto(f"{base}/contracts/{contract.pk}/kpis/?period={iso_week_label(last_week)}&frequency=daily")
+    expect(page.get_by_test_id("sla-group")).to_have_count(1)
+    expect(page.locator("#kpi-entry-form input[type=number]")).to_have_count(7)
+    shot(page, "21-kpi-entry-days-of-week")
+    inputs = page.locator("#kpi-entry-form input[type=number]")
+    for index in range(7):
+        inputs.nth(index).fill(str(290 + index))
+    page.click("text=Save figures")
+    expect(page.locator(".alert-success")).to_contain_text("Saved 7 figures")
+    assert daily.measurements.count() == 7
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{base}/contracts/{contract.pk}/kpis/?period={week}")
+    shot(page, "22-kpi-entry-week-phone")
+    page.goto(f"{base}/contracts/{contract.pk}/kpis/?period={iso_week_label(last_week)}&frequency=daily")
+    shot(page, "23-kpi-entry-days-of-week-phone")
+    response = page.goto(f"{base}/contracts/{contract.pk}/kpis/?period=2026-13")
+    assert response.status == 400
+    expect(page.get_by_test_id("period-error")).to_contain_text("2026-13 is not a valid month")
+    shot(page, "24-kpi-entry-bad-period-phone")
+    assert not [e for e in console_errors if "400" not in e], console_errors
     context.close()

@@ -884,3 +884,46 @@ def load_demo_data(today=None):
     ReplacementObligation.objects.bulk_create(obligation_rows, batch_size=500)
     created["obligations"] += len(obligation_rows)
     return created
+
+
+# --- detection dates -------------------------------------------------------------------------
+def date_demo_detections(now=None):
+    """Give each demo breach the ``detected_at`` it would have had if the hourly checks had been running
+    all along, instead of the moment ``run_sla_checks`` first ran after seeding (which puts every breach
+    in this week's digest and none in the weeks before):
+
+    * a performance breach: shortly after its figure was recorded (the check queued by the save);
+    * a missing report: the night after the reporting grace ran out (``period_end`` + grace + 1 day);
+    * an overdue replacement: the night after it fell due (``due_on`` = ``period_end`` + 1 day);
+
+    never later than ``now``. Only breaches of the demo contracts are touched; running it again gives the
+    same dates. Demo-only: the engine keeps stamping real detections with the time it sees them.
+    Returns the number of breaches updated.
+    """
+    from kpis.choices import BreachKind
+    from kpis.models import Breach
+
+    now = now or timezone.now()
+    tz = timezone.get_current_timezone()
+    breaches = list(
+        Breach.objects.filter(contract__reference__in=[spec.reference for spec in CONTRACTS])
+        .select_related("contract", "measurement")
+        .only("pk", "kind", "period_end", "detected_at", "contract__reporting_grace_days", "measurement__recorded_at")
+    )
+
+    def night_after(day, offset):
+        moment = datetime.datetime.combine(day + ONE_DAY, datetime.time(1, 5 + offset % 50), tzinfo=tz)
+        return moment
+
+    for breach in breaches:
+        offset = breach.pk % 47  # a small spread, stable from run to run
+        if breach.kind == BreachKind.PERFORMANCE and breach.measurement_id:
+            detected = breach.measurement.recorded_at + datetime.timedelta(minutes=2 + offset)
+        elif breach.kind == BreachKind.MISSING_REPORT:
+            grace = datetime.timedelta(days=breach.contract.reporting_grace_days)
+            detected = night_after(breach.period_end + grace, offset)
+        else:
+            detected = night_after(breach.period_end, offset)
+        breach.detected_at = min(detected, now)
+    Breach.objects.bulk_update(breaches, ["detected_at"], batch_size=500)
+    return len(breaches)

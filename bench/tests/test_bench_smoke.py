@@ -24,4 +24,5 @@ def test_bench_harness_runs_end_to_end_on_a_tiny_data_set(tmp_path, settings):
     assert all(page["status"] == 200 for page in results["pages"].values()), results["pages"]
     assert all(page["queries"] > 0 for page in results["pages"].values()), results["pages"]
     assert results["digest"]["result"]["emails"] == results["digest"]["result"]["recipients"] > 0
+    assert 0 < results["digest"]["result"]["largest_html_bytes"] < 100_000
     assert "### 1. detect_breaches" in (tmp_path / "RESULTS.md").read_text()

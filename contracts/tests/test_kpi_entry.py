@@ -100,7 +100,7 @@ def test_empty_bulk_form_asks_for_a_figure(client, owner, contract, slas):
 def test_weekly_sla_uses_the_iso_week_of_the_period(client, owner, contract):
     weekly = SLAFactory(contract=contract, frequency="weekly")
     client.force_login(owner)
-    client.post(url(contract), {"period": "2026-10-05", f"value_{weekly.pk}": "90"})
+    client.post(url(contract), {"period": "2026-W41", f"value_{weekly.pk}": "90"})
     m = Measurement.objects.get()
     assert (m.period_start, m.period_end) == (datetime.date(2026, 10, 5), datetime.date(2026, 10, 11))
 

@@ -112,3 +112,38 @@ def test_a_refused_send_is_recorded_then_retried_once(smtp_server, owner_with_br
     assert digest_service.deliver_digest(delivery_id) == "sent"  # what Celery's retry does
     assert digest_service.deliver_digest(delivery_id) == "already sent"
     assert len(inbox.messages) == 1
+
+
+def test_last_weeks_demo_digest_is_a_typical_email_under_gmails_clipping(smtp_server, settings):
+    """The demo data as ``make demo-data`` builds it (seed, checks, detections dated), last week's digest
+    sent to a real SMTP server: every recipient gets a readable e-mail, the HTML part under 100 KB."""
+    from io import StringIO
+
+    settings.HOME_COUNTRY = "US"
+    for command in ("seed_demo", "run_sla_checks", "date_demo_detections"):
+        call_command(command, stdout=StringIO())
+    expected = {d.recipient_email: d for d in digest_service.preview_weekly_digest(WEEK)}
+    assert expected, "the demo has news last week"
+    inbox = smtp_server()
+    call_command("send_breach_digest", stdout=StringIO())  # default: last week, 2026-W47
+    assert len(inbox.messages) == len(expected)
+    for ((recipients, raw),) in zip(inbox.messages):
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        digest = expected[recipients[0]]
+        subject = message["Subject"]
+        assert subject == digest.subject
+        counts = re.fullmatch(
+            r"SLA digest 2026-W47: (\d+) new breach(?:es)? \((\d+) major\), (\d+) overdue .*", subject
+        )
+        assert counts and tuple(map(int, counts.groups())) == (
+            digest.breach_count,
+            digest.major_count,
+            digest.overdue_count,
+        )
+        html = message.get_body(("html",)).get_content()
+        text = message.get_body(("plain",)).get_content()
+        assert len(html.encode()) < 100_000, (recipients, len(html.encode()))
+        assert digest.breach_count < 60  # a week's news, not the whole history
+        assert "Hello " in text and "2026-W47 (16 Nov 2026 – 22 Nov 2026)" in text
+    # The weeks before have news too (the detections are spread as if the checks had run all along).
+    assert any(digest_service.preview_weekly_digest(f"2026-W{week}") for week in range(40, 47))

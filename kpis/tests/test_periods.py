@@ -124,3 +124,30 @@ def test_month_end_is_the_last_day_of_the_month(day, expected):
 )
 def test_month_window_start_counts_today_s_month_in_the_window(today, months, expected):
     assert month_window_start(today, months) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "frequency", "start"),
+    [
+        ("2026-11", "monthly", D(2026, 11, 1)),
+        ("2026-W47", "weekly", D(2026, 11, 16)),
+        ("2020-W53", "weekly", D(2020, 12, 28)),
+        ("2026-11-09", "daily", D(2026, 11, 9)),
+        ("2024-02-29", "daily", D(2024, 2, 29)),
+        ("2026-Q4", "quarterly", D(2026, 10, 1)),
+        (" 2000-01 ", "monthly", D(2000, 1, 1)),
+    ],
+)
+def test_period_param_round_trips(text, frequency, start):
+    from kpis.periods import parse_period_param, period_param
+
+    assert parse_period_param(text, D(2026, 11, 25)) == (frequency, start)
+    assert period_param(frequency, start) == text.strip()
+
+
+@pytest.mark.parametrize("text", ["9999-12", "0001-01", "1999-12", "2037-01", "2026-13", "2023-02-29", "2026-W54", "x"])
+def test_bad_period_params_raise_a_readable_error(text):
+    from kpis.periods import parse_period_param
+
+    with pytest.raises(ValueError, match="2000|valid|not a period"):
+        parse_period_param(text, D(2026, 11, 25))

@@ -163,3 +163,34 @@ def test_today_option_builds_the_data_for_that_day(settings):
     assert Measurement.objects.filter(sla__frequency=Frequency.MONTHLY).aggregate(last=Max("period_end"))[
         "last"
     ] == datetime.date(2026, 5, 31)
+
+
+def test_detections_are_dated_as_if_the_checks_had_run_all_along(seeded):
+    """After the checks, ``date_demo_detections`` spreads the breaches over the weeks they would have been
+    found in: past weeks' digests have news, and this week's is not the whole history at once."""
+    call_command("run_sla_checks", stdout=StringIO())
+    out = StringIO()
+    call_command("date_demo_detections", stdout=out)
+    assert "Dated the detection of" in out.getvalue()
+    now = timezone.now()
+    breaches = list(Breach.objects.select_related("contract", "measurement"))
+    assert breaches and all(b.detected_at <= now for b in breaches)
+    for b in breaches:
+        if b.kind == "performance":
+            assert b.measurement.recorded_at < b.detected_at < b.measurement.recorded_at + datetime.timedelta(hours=1)
+        elif b.kind == "missing_report":
+            grace = datetime.timedelta(days=b.contract.reporting_grace_days)
+            assert timezone.localtime(b.detected_at).date() == min(
+                b.period_end + grace + datetime.timedelta(days=1), timezone.localdate()
+            )
+        else:
+            assert timezone.localtime(b.detected_at).date() == min(
+                b.period_end + datetime.timedelta(days=1), timezone.localdate()
+            )
+    weeks = {periods.iso_week_label(timezone.localtime(b.detected_at).date()) for b in breaches}
+    assert len(weeks) > 20
+    this_week = periods.iso_week_label(timezone.localdate())
+    assert sum(periods.iso_week_label(timezone.localtime(b.detected_at).date()) == this_week for b in breaches) < 20
+    before = dict(Breach.objects.values_list("pk", "detected_at"))
+    call_command("date_demo_detections", stdout=StringIO())
+    assert dict(Breach.objects.values_list("pk", "detected_at")) == before  # the same dates again

@@ -26,7 +26,12 @@ class Command(BaseCommand):
             for item in digests:
                 scope = "all vendors" if item.all_vendors else "own contracts"
                 self.stdout.write(f"{item.recipient_email} ({scope}): {item.subject}")
-            self.stdout.write(f"Dry run: {len(digests)} digests for {week} would be sent; nothing was sent.")
+            sent = len(digest.already_sent(week))
+            self.stdout.write(
+                f"Dry run: {len(digests)} digests for {week} would be sent now"
+                + (f" ({sent} already sent earlier)" if sent else "")
+                + "; nothing was sent."
+            )
             return
         sent = failed = 0
         for delivery_id in digest.plan_weekly_digest(week):

@@ -39,4 +39,7 @@ class Command(BaseCommand):
         self.stdout.write("Demo logins (demo only — change or remove them on any shared server):")
         for username, password, *_rest, role, _all_vendors in DEMO_USERS:
             self.stdout.write(f"  {username:<8} / {password:<20} ({role})")
-        self.stdout.write("Next: `manage.py run_sla_checks` to detect breaches and service credits.")
+        self.stdout.write(
+            "Next: `manage.py run_sla_checks` to detect breaches and service credits, then "
+            "`manage.py date_demo_detections` to date them as if the checks had run all along."
+        )
