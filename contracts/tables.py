@@ -2,6 +2,7 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 
+from common.money import format_money
 from common.templatetags.ui import badge
 
 from .models import Contract, StaffMember
@@ -62,7 +63,7 @@ class ContractTable(tables.Table):
         return record.display_status
 
     def render_monthly_fee(self, value, record):
-        return f"{record.currency} {value:,.2f}"
+        return format_money(value, record.currency)
 
     def value_monthly_fee(self, value):
         return value

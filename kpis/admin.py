@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import bulk_update_with_history
 
+from common.money import format_money
 from reports.admin_tools import (
     BigTableAdminMixin,
     CachedChoicesMixin,
@@ -463,9 +464,9 @@ class BreachAdmin(BigTableAdminMixin, ExportMixin, SimpleHistoryAdmin):
 
     @admin.display(description="Service credit", ordering="service_credit")
     def credit_display(self, obj):
-        text = f"{obj.service_credit:,.2f} {obj.contract.currency}"
+        text = format_money(obj.service_credit, obj.contract.currency)
         if obj.credit_earned_back:
-            text += f" (earned back {obj.credit_earned_back:,.2f})"
+            text += f" (earned back {format_money(obj.credit_earned_back, obj.contract.currency)})"
         return text
 
     def _set_status(self, request, breaches, status, note):
