@@ -116,7 +116,7 @@ def test_owner_gets_one_digest_with_counts_in_the_subject(scenario, owner, teamm
     assert message.alternatives[0][1] == "text/html"
     for body in (message.body, html):
         assert body.index("Acme BPO") < body.index("ACME-CHAT") < body.index("Globex Services")
-        assert "2,000.00 USD" in body and "1,500.00 EUR" in body
+        assert "USD\xa02,000.00" in body and "EUR\xa01,500.00" in body
         assert f"http://testserver/contracts/{scenario['voice'].pk}/" in body
         assert "http://testserver/breaches/" in body
         assert "Maria Santos" in body
