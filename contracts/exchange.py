@@ -48,7 +48,7 @@ class RateBook:
 
     @classmethod
     def for_rows(cls, rows, currency=None):
-        return cls(((code, month) for code, month, _ in rows), currency)
+        return cls(((code, month) for code, month, amount in rows if amount), currency)
 
     def rate(self, code, month):
         """1 unit of ``code`` in the reporting currency in ``month``; None when no rate is kept."""
