@@ -57,10 +57,14 @@ def format_money(amount, currency, empty="—"):
     currency = (currency or "").upper()
     if not currency:
         raise ValueError("format_money needs a currency: money is never shown without one.")
-    locale = money_locale()
-    return format_currency(
-        round_money(amount, currency), currency, format=_pattern(currency, locale), locale=locale, currency_digits=True
-    )
+    return _format(round_money(amount, currency), currency, money_locale())
+
+
+@functools.lru_cache(maxsize=16384)
+def _format(amount, currency, locale):
+    """babel's ``format_currency`` costs ~0.1 ms a call; report pages show thousands of amounts, many the same
+    (caps, fees, zeros): remembered per rounded amount, currency and locale."""
+    return format_currency(amount, currency, format=_pattern(currency, locale), locale=locale, currency_digits=True)
 
 
 def format_month(month):
