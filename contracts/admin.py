@@ -1,5 +1,6 @@
 import datetime
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Case, DecimalField, Exists, ExpressionWrapper, F, OuterRef, Value, When
 from django.urls import reverse
@@ -10,6 +11,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import bulk_update_with_history
 
 from common.exports import person_name
+from common.money import format_money
 from kpis.choices import OPEN_STATUSES
 from kpis.models import SLA, Breach
 from reports.admin_tools import (
@@ -22,7 +24,7 @@ from reports.admin_tools import (
 )
 
 from .choices import EngagementModel, ObligationState
-from .models import Contract, ReplacementObligation, StaffMember
+from .models import Contract, ExchangeRate, ReplacementObligation, StaffMember
 
 STAFF_INLINE_LIMIT = 25
 
@@ -281,7 +283,7 @@ class ContractAdmin(ExportMixin, SimpleHistoryAdmin):
 
     @admin.display(description="Monthly fee", ordering="monthly_fee")
     def monthly_fee_display(self, obj):
-        return f"{obj.monthly_fee:,.2f} {obj.currency}"
+        return format_money(obj.monthly_fee, obj.currency)
 
     @admin.display(description="Savings", ordering="saving_pct")
     def savings_percent(self, obj):
@@ -302,7 +304,7 @@ class ContractAdmin(ExportMixin, SimpleHistoryAdmin):
     def credit_cap_display(self, obj):
         if obj.pk is None:
             return "—"
-        return f"{obj.credit_cap:,.2f} {obj.currency}"
+        return format_money(obj.credit_cap, obj.currency)
 
     @admin.action(description="Re-run breach checks for selected contracts", permissions=["change"])
     def rerun_breach_checks(self, request, queryset):
@@ -443,3 +445,23 @@ class ReplacementObligationAdmin(ExportMixin, SimpleHistoryAdmin):
         if skipped:
             message += f" {skipped} already fulfilled, left as they were."
         self.message_user(request, message, messages.SUCCESS)
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    """Monthly rates to the reporting currency, kept by admins (totals over several currencies use them)."""
+
+    list_display = ["month_display", "currency", "rate", "reporting_currency", "updated_at"]
+    list_filter = ["currency"]
+    ordering = ["-month", "currency"]
+    date_hierarchy = "month"
+    search_fields = ["currency"]
+    fields = ["currency", "month", "rate"]
+
+    @admin.display(description="Month", ordering="month")
+    def month_display(self, obj):
+        return f"{obj.month:%Y-%m}"
+
+    @admin.display(description="Converts to")
+    def reporting_currency(self, obj):
+        return settings.REPORTING_CURRENCY

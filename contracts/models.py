@@ -435,3 +435,69 @@ class ReplacementObligation(models.Model):
 
     def is_overdue(self, today=None):
         return self.state(today) == ObligationState.OVERDUE
+
+
+class ExchangeRateQuerySet(models.QuerySet):
+    def for_pairs(self, pairs):
+        """The rates of these (currency, first of month) pairs: one query over their currencies and months
+        (a few rows more than asked for at most), whatever the number of pairs."""
+        pairs = set(pairs)
+        if not pairs:
+            return self.none()
+        return self.filter(currency__in={c for c, _ in pairs}, month__in={m for _, m in pairs})
+
+
+class ExchangeRate(models.Model):
+    """What one unit of ``currency`` was worth in the organisation's ``REPORTING_CURRENCY`` in ``month``.
+
+    Kept by admins in the admin site; ``contracts.exchange`` converts totals over several currencies with
+    it, month by month. A month without a rate is shown as missing, never guessed from another month."""
+
+    currency = models.CharField(
+        max_length=3, choices=Currency, help_text="ISO 4217 code, as on contracts (the currency converted)."
+    )
+    month = models.DateField(help_text="The first day of the month the rate applies to.")
+    rate = models.DecimalField(
+        max_digits=20,
+        decimal_places=10,
+        validators=[MinValueValidator(Decimal("0.0000000001"))],
+        help_text="Value of 1 unit of the currency in the reporting currency (e.g. 0.012 for INR → USD).",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ExchangeRateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-month", "currency"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["currency", "month"],
+                name="exchange_rate_currency_month_unique",
+                violation_error_message="This currency already has a rate for this month.",
+            ),
+            models.CheckConstraint(
+                condition=Q(rate__gt=0), name="exchange_rate_positive", violation_error_message="A rate is above 0."
+            ),
+            models.CheckConstraint(
+                condition=Q(month__day=1),
+                name="exchange_rate_month_first_day",
+                violation_error_message="The month is given by its first day.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"1 {self.currency} = {self.rate.normalize():f} {settings.REPORTING_CURRENCY} ({self.month:%Y-%m})"
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.month and self.month.day != 1:
+            errors["month"] = f"Give the month by its first day ({self.month:%Y-%m}-01)."
+        if self.rate is not None and self.rate <= 0:
+            errors["rate"] = "A rate is above 0."
+        if self.currency and self.currency == settings.REPORTING_CURRENCY:
+            errors["currency"] = (
+                f"{self.currency} is the reporting currency: it needs no rate (1 {self.currency} is 1 {self.currency})."
+            )
+        if errors:
+            raise ValidationError(errors)

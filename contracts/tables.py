@@ -3,6 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from common.exports import user_name
+from common.money import format_money
 from common.tables import DateColumn
 from common.templatetags.ui import badge
 
@@ -67,7 +68,7 @@ class ContractTable(tables.Table):
         return record.display_status
 
     def render_monthly_fee(self, value, record):
-        return f"{record.currency} {value:,.2f}"
+        return format_money(value, record.currency)
 
     def value_monthly_fee(self, value):
         return value

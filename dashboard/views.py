@@ -6,10 +6,10 @@ from django.views.generic import TemplateView
 
 from accounts import roles
 from common.charts import compliance_chart, compliance_trend
+from contracts.exchange import money_total
 from contracts.models import Contract, ReplacementObligation
 from kpis import periods
 from kpis.choices import BreachKind, Severity
-from kpis.credits import credit_totals
 from kpis.forms import figure_due
 from kpis.models import SLA, Breach, Measurement
 from reports.models import ContractMonth, VendorMonth
@@ -102,6 +102,8 @@ class DashboardView(TemplateView):
             vendor_count=vendors_in_scope.count(),
             **figures,
         )
+        # The quarter's credits per currency and in the reporting currency, each month at its rate.
+        context["credits"] = money_total(context["credits"])
         trend = context.pop("trend")
         total = sum(r["total"] for r in trend)
         met = sum(r["met_total"] for r in trend)
@@ -129,10 +131,10 @@ class DashboardView(TemplateView):
         at_risk.sort(key=lambda s: (s.latest_outcome != "major", s.contract.reference))
         missing = missing_reports([s for s in slas if not s.kpi.is_computed], today)
         q_start, q_end = periods.period_bounds("quarterly", today)
-        credits = credit_totals(
-            Breach.objects.filter(contract__in=contracts, period_end__gte=q_start, period_end__lte=q_end).exclude(
-                status="withdrawn"
-            )
+        credits = (
+            Breach.objects.filter(contract__in=contracts, period_end__gte=q_start, period_end__lte=q_end)
+            .exclude(status="withdrawn")
+            .credit_by_month()
         )
         return {
             "open_breach_count": breach_counts["total"],
@@ -158,7 +160,7 @@ class DashboardView(TemplateView):
         q_start, q_end = periods.period_bounds("quarterly", today)
         since, this_month = periods.month_window_start(today, 12), periods.month_start(today)
         open_count = open_missing = 0
-        credit_sums, trend_sums = {}, {}
+        credits, trend_sums = [], {}
         for row in (
             months.values("month", currency)
             .annotate(
@@ -166,7 +168,6 @@ class DashboardView(TemplateView):
                 n_open_missing=Sum("open_missing_reports"),
                 n_breaches=Sum("breaches"),
                 n_credit=Sum("credit_all"),
-                n_earned_back=Sum("earned_back_all"),
                 n_measured=Sum(F("measured") - F("measured_pending")),
                 n_met=Sum(F("met") - F("met_pending")),
             )
@@ -175,18 +176,11 @@ class DashboardView(TemplateView):
             open_count += row["n_open"]
             open_missing += row["n_open_missing"]
             if q_start <= row["month"] <= q_end and row["n_breaches"]:
-                total = credit_sums.setdefault(row[currency], [0, 0, 0])
-                total[0] += row["n_credit"]
-                total[1] += row["n_earned_back"]
-                total[2] += row["n_breaches"]
+                credits.append((row[currency], row["month"], row["n_credit"]))
             if since <= row["month"] <= this_month:
                 total = trend_sums.setdefault(row["month"], [0, 0])
                 total[0] += row["n_measured"]
                 total[1] += row["n_met"]
-        credits = [
-            {"currency": code, "service_credit": c, "credit_earned_back": e, "breaches": n}
-            for code, (c, e, n) in sorted(credit_sums.items())
-        ]
         trend = [
             {"month": month, "total": total, "met_total": met}
             for month, (total, met) in sorted(trend_sums.items())

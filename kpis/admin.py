@@ -13,6 +13,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import bulk_update_with_history
 
 from common.exports import person_name
+from common.money import format_money
 from reports.admin_tools import (
     BigTableAdminMixin,
     CachedChoicesMixin,
@@ -473,9 +474,9 @@ class BreachAdmin(BigTableAdminMixin, ExportMixin, SimpleHistoryAdmin):
 
     @admin.display(description="Service credit", ordering="service_credit")
     def credit_display(self, obj):
-        text = f"{obj.service_credit:,.2f} {obj.contract.currency}"
+        text = format_money(obj.service_credit, obj.contract.currency)
         if obj.credit_earned_back:
-            text += f" (earned back {obj.credit_earned_back:,.2f})"
+            text += f" (earned back {format_money(obj.credit_earned_back, obj.contract.currency)})"
         return text
 
     def _set_status(self, request, breaches, status, note):

@@ -33,6 +33,8 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
+from common.money import MoneyTotal, format_money
+from contracts.exchange import money_total
 from contracts.models import Contract
 from contracts.renewals import NOTICE_WINDOW_DAYS, contracts_due_for_notice
 
@@ -74,10 +76,6 @@ def breach_list_url(**params):
     withdrawn breaches left out."""
     query = urlencode({**params, "status": NOT_WITHDRAWN}, doseq=True)
     return absolute_url(f"{reverse('kpis:breach_list')}?{query}")
-
-
-def format_money(amount, currency):
-    return f"{amount:,.2f} {currency}"
 
 
 def _plural(count, singular, plural=None):
@@ -164,13 +162,14 @@ class Digest:
     breach_count: int
     major_count: int
     overdue_count: int
-    credits: list  # [(currency, "1,234.00 USD")]
+    credits: list  # [(currency, "USD 1,234.00")]
     renewals: list  # [{"reference", "vendor", "url", "notice_deadline", "end_date", "auto_renew", "days_left"}]
     breaches_url: str
     site_url: str
     more_contracts: int = 0  # contracts left out of the e-mail (beyond LIMIT)
     more_contracts_lines: int = 0  # their breaches and overdue replacements
     more_contracts_url: str = ""
+    credits_total: MoneyTotal | None = None  # the week's credits in the reporting currency too
 
     @property
     def subject(self):
@@ -199,7 +198,8 @@ def build_digest(user, week, all_vendors=False, today=None, limit=LIMIT):
     """The digest for ``user`` and ISO ``week`` (``2026-W47``), or None when there is nothing to report.
 
     Three queries whatever the number of breaches: the week's breaches, the open overdue
-    replacements, the renewals due. Everything the templates need is evaluated here.
+    replacements, the renewals due; a fourth for the exchange rates when credits are in a currency
+    other than the reporting one. Everything the templates need is evaluated here.
     """
     week_start, week_end = periods.parse_iso_week(week)
     today = today or timezone.localdate()
@@ -284,6 +284,9 @@ def build_digest(user, week, all_vendors=False, today=None, limit=LIMIT):
         major_count=sum(1 for b in new_breaches if b.severity == Severity.MAJOR),
         overdue_count=len(overdue),
         credits=[(currency, format_money(amount, currency)) for currency, amount in sorted(credits.items())],
+        credits_total=money_total(
+            (b.contract.currency, b.period_end, b.service_credit) for b in new_breaches if b.service_credit
+        ),
         renewals=[
             {
                 "reference": contract.reference,

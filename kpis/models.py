@@ -334,6 +334,20 @@ class BreachQuerySet(models.QuerySet):
     def for_list(self):
         return self.select_related("contract__vendor", "contract__owner", "sla__kpi")
 
+    def credit_by_month(self):
+        """``(currency, month, service credit)`` per contract currency and month of ``period_end``: one
+        aggregate query, the rows ``contracts.exchange.money_total`` converts (rule 2, "Currencies")."""
+        from django.db.models import Sum
+        from django.db.models.functions import TruncMonth
+
+        return (
+            self.order_by()
+            .annotate(credit_month=TruncMonth("period_end"))
+            .values_list("contract__currency", "credit_month")
+            .annotate(amount=Sum("service_credit"))
+            .filter(amount__gt=0)
+        )
+
 
 class Breach(models.Model):
     kind = models.CharField(max_length=20, choices=BreachKind)

@@ -1,6 +1,6 @@
 import django_tables2 as tables
-from django.utils.html import format_html
 
+from common.money import format_money
 from common.tables import DateColumn, DateTimeColumn
 from common.templatetags.ui import badge
 
@@ -85,7 +85,7 @@ class BreachTable(tables.Table):
     def render_service_credit(self, value, record):
         if not value:
             return "—"
-        return format_html("{} {}", record.contract.currency, f"{value:,.2f}")
+        return format_money(value, record.contract.currency)
 
     def value_service_credit(self, value):
         return value

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from common.queries import subquery_count
 from contracts.choices import ObligationState, ServiceType
+from contracts.exchange import RateBook
 from contracts.models import Contract, ReplacementObligation, StaffMember
 from kpis.choices import BreachKind, BreachStatus, Frequency, Severity
 from kpis.models import Breach, Measurement
@@ -263,6 +264,7 @@ def _scorecard_from_summary(source, group, periods, months_per_period, row):
             r["missing_reports"] += item["n_missing"]
             if item["n_credit"]:
                 r["credits"][item[currency_path]] += item["n_credit"]
+                r["credit_months"].append((item[currency_path], month, item["n_credit"]))
         counts = staff[(key, label, bucket)]
         if month == bucket:
             counts[0] += item["n_start"]
@@ -303,6 +305,7 @@ def vendor_scorecard(filters):
                 "major": 0,
                 "missing_reports": 0,
                 "credits": defaultdict(Decimal),
+                "credit_months": [],  # (currency, month, amount): converted to the reporting currency below
                 "departures": 0,
                 "start_headcount": 0,
                 "end_headcount": 0,
@@ -335,8 +338,8 @@ def vendor_scorecard(filters):
         breaches = (
             Breach.objects.filter(filters.contract_q("contract__"), period_end__gte=first, period_end__lte=last)
             .exclude(status__in=NOT_A_BREACH)
-            .annotate(bucket=trunc("period_end"))
-            .values(id_path, label_path, "bucket", "contract__currency")
+            .annotate(bucket=trunc("period_end"), month=TruncMonth("period_end"))
+            .values(id_path, label_path, "bucket", "month", "contract__currency")
             .annotate(
                 minor=Count("pk", filter=Q(kind=BreachKind.PERFORMANCE, severity=Severity.MINOR)),
                 major=Count("pk", filter=Q(kind=BreachKind.PERFORMANCE, severity=Severity.MAJOR)),
@@ -352,6 +355,7 @@ def vendor_scorecard(filters):
             r["missing_reports"] += item["missing"]
             if item["credit"]:
                 r["credits"][item["contract__currency"]] += item["credit"]
+                r["credit_months"].append((item["contract__currency"], item["month"], item["credit"]))
 
         # 4. attrition (rule 6, per period)
         id_path, label_path = _group_paths(group, "contract__")
@@ -384,6 +388,7 @@ def vendor_scorecard(filters):
         r["on_time"], r["late"], r["overdue"] = item["on_time"], item["late"], item["overdue"]
 
     labels = {start: label for start, _, label in periods}
+    rates = RateBook(pair[:2] for r in rows.values() for pair in r["credit_months"])  # one query for every row
     result = []
     for r in rows.values():
         r["period"] = labels.get(r["period_start"], str(r["period_start"]))
@@ -395,6 +400,8 @@ def vendor_scorecard(filters):
         monthly = None if r["attrition"] is None else r["attrition"] / months_per_period
         r["score"] = overall_score(r["compliance"], r["reporting"], r["replacements_on_time"], monthly)
         r["credits"] = {currency: money(amount) for currency, amount in sorted(r["credits"].items())}
+        credit_months = r.pop("credit_months")
+        r["credits_reporting"] = rates.total(credit_months) if credit_months else None
         result.append(r)
     # rank within each period, best score first (no score: last)
     result.sort(key=lambda r: (-r["period_start"].toordinal(), r["score"] is None, -(r["score"] or 0), r["name"]))
@@ -526,22 +533,38 @@ def service_credits(filters, limit=None):
     owed = (
         Breach.objects.filter(filters.contract_q("contract__"), period_end__gte=q_first, period_end__lte=q_last)
         .exclude(status__in=NO_CREDIT_OWED)
-        .values("contract__vendor_id", "contract__vendor__name", "contract__currency")
-        .annotate(owed=Sum("service_credit"), breaches=Count("pk", filter=Q(service_credit__gt=0)))
+        .annotate(month=TruncMonth("period_end"))
+        .values("contract__vendor_id", "contract__vendor__name", "contract__currency", "month")
+        .annotate(owed=Sum("service_credit"), n_breaches=Count("pk", filter=Q(service_credit__gt=0)))
         .filter(owed__gt=0)
-        .order_by("contract__vendor__name", "contract__currency")
+        .order_by("contract__vendor__name", "contract__currency", "month")
     )
-    owed = [
-        {
-            "vendor_id": o["contract__vendor_id"],
-            "vendor": o["contract__vendor__name"],
-            "currency": o["contract__currency"],
-            "owed": money(o["owed"]),
-            "breaches": o["breaches"],
-        }
-        for o in owed
-    ]
+    owed = _owed_rows(owed, "contract__vendor_id", "contract__vendor__name", "contract__currency")
     return _credit_totals(result, None, owed, q_first)
+
+
+def _owed_rows(months, vendor_path, vendor_name, currency_path):
+    """What each vendor owes per currency, from rows per vendor, currency and month (in that order); each
+    keeps its ``months`` ``[(currency, month, amount)]`` for the conversion to the reporting currency."""
+    owed = {}
+    for o in months:
+        row = owed.setdefault(
+            (o[vendor_path], o[currency_path]),
+            {
+                "vendor_id": o[vendor_path],
+                "vendor": o[vendor_name],
+                "currency": o[currency_path],
+                "owed": ZERO,
+                "breaches": 0,
+                "months": [],
+            },
+        )
+        row["owed"] += o["owed"]
+        row["breaches"] += o["n_breaches"]
+        row["months"].append((o[currency_path], o["month"], o["owed"]))
+    for row in owed.values():
+        row["owed"] = money(row["owed"])
+    return list(owed.values())
 
 
 def _currency_totals(amounts):
@@ -568,12 +591,24 @@ def _credit_totals(rows, totals, owed, q_first, row_count=None, by_month=None):
         for r in rows:
             by_month[(r["month"], r["currency"])] += r["earned"]
         by_month = dict(by_month)
+    # In the reporting currency, each month at its rate: every (currency, month) of the page in one query.
+    earned_months = [(currency, month, amount) for (month, currency), amount in by_month.items()]
+    owed_months = [m for o in owed for m in o["months"]]
+    pairs = [(currency, month) for currency, month, _ in [*earned_months, *owed_months]]
+    rates = RateBook(pairs + [(r["currency"], r["month"]) for r in rows])
+    for r in rows:
+        r["earned_reporting"] = rates.convert(r["currency"], r["month"], r["earned"])
+    for total in totals:
+        total["earned_reporting"] = rates.total(m for m in earned_months if m[0] == total["currency"])
+    for o in owed:
+        o["owed_reporting"] = rates.total(o.pop("months"))
     return {
         "rows": rows,
         "row_count": len(rows) if row_count is None else row_count,
         "totals": totals,
         "by_month": by_month,
         "owed_this_quarter": owed,
+        "total_reporting": rates.total(earned_months),
         "quarter": f"{q_first.year} Q{(q_first.month - 1) // 3 + 1}",
     }
 
@@ -612,20 +647,16 @@ def _service_credits_from_summary(filters, source, first, last, q_first, q_last,
         by_month = {(m["month"], m["currency"]): money(m["n_earned"]) for m in months}
         row_count = sum(m["n_rows"] for m in months)
     vendor_path, vendor_name, currency_path = _summary_paths("vendor", prefix)
-    owed = [
-        {
-            "vendor_id": o[vendor_path],
-            "vendor": o[vendor_name],
-            "currency": o[currency_path],
-            "owed": money(o["owed"]),
-            "breaches": o["n_breaches"],
-        }
-        for o in queryset.filter(month__gte=q_first, month__lte=q_last)
-        .values(vendor_path, vendor_name, currency_path)
+    owed = _owed_rows(
+        queryset.filter(month__gte=q_first, month__lte=q_last)
+        .values(vendor_path, vendor_name, currency_path, "month")
         .annotate(owed=Sum("credit"), n_breaches=Sum("credited_breaches"))
         .filter(owed__gt=0)
-        .order_by(vendor_name, currency_path)
-    ]
+        .order_by(vendor_name, currency_path, "month"),
+        vendor_path,
+        vendor_name,
+        currency_path,
+    )
     return _credit_totals(rows, totals, owed, q_first, row_count, by_month)
 
 
@@ -803,6 +834,9 @@ def sourcing_mix(filters):
         .order_by()
     )
     groups = list(groups)
+    # Fees in the reporting currency at the rate of the range's last month (one query, none in one currency).
+    rate_month = month_start(filters.end)
+    rates = RateBook((item["currency"], rate_month) for item in groups)
     result = {}
     for dimension, (title, path) in SOURCING_DIMENSIONS.items():
         sums = {}
@@ -830,9 +864,26 @@ def sourcing_mix(filters):
                     "savings_percent": percent(savings, total["baseline"]),
                     "contracted": total["contracted"],
                     "headcount": total["n"],
+                    "monthly_fee_reporting": rates.convert(currency, rate_month, money(total["fee"])),
+                    "baseline_reporting": rates.convert(currency, rate_month, money(total["baseline"])),
+                    "savings_reporting": rates.convert(currency, rate_month, savings),
                 }
             )
-        result[dimension] = {"title": title, "rows": rows}
+        total = None
+        if rows:  # every currency together: in the reporting currency only
+            total = {
+                "key": None,
+                "name": "All",
+                "currency": "",
+                "contracts": sum(r["contracts"] for r in rows),
+                "contracted": sum(r["contracted"] for r in rows),
+                "headcount": sum(r["headcount"] for r in rows),
+                **{
+                    f"{key}_reporting": rates.total((r["currency"], rate_month, r[key]) for r in rows)
+                    for key in ("monthly_fee", "baseline", "savings")
+                },
+            }
+        result[dimension] = {"title": title, "rows": rows, "total": total, "rate_month": rate_month}
     return result
 
 
@@ -879,6 +930,9 @@ def renewals(filters):
             "currency",
         )
     )
+    contracts = list(contracts)
+    this_month = month_start(today)  # fees in the reporting currency at this month's rate
+    rates = RateBook((c["currency"], this_month) for c in contracts)
     rows = []
     for c in contracts:
         days = (c["notice_deadline"] - today).days
@@ -897,6 +951,7 @@ def renewals(filters):
                 "auto_renew": c["auto_renew"],
                 "monthly_fee": c["monthly_fee"],
                 "currency": c["currency"],
+                "monthly_fee_reporting": rates.convert(c["currency"], this_month, c["monthly_fee"]),
             }
         )
     return rows

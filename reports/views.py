@@ -7,6 +7,7 @@ import functools
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -25,13 +26,20 @@ from .templatetags.report_tags import MAX_ROWS_ON_PAGE
 
 MAX_CHART_SERIES = 8
 EXPORT_FORMATS = ("csv", "xlsx")
+RATE_NOTE = "Money in the reporting currency is converted at each month's exchange rate (admin: Exchange rates)."
 
 
 @dataclass
 class Column:
     key: str
     label: str
-    kind: str = "text"  # text | int | pct | money | date | credits | bool
+    kind: str = "text"  # text | int | pct | money | date | credits | bool | reporting
+    currency: str = "currency"  # "money": the row key holding the amount's currency
+
+
+def reporting_label(label):
+    """A reporting-currency column's heading: ``Earned (USD)``."""
+    return f"{label} ({settings.REPORTING_CURRENCY})"
 
 
 @dataclass
@@ -225,6 +233,7 @@ class ScorecardView(ReportView):
             Column("major", "Major", "int"),
             Column("missing_reports", "Missing reports", "int"),
             Column("credits", "Service credits", "credits"),
+            Column("credits_reporting", reporting_label("Service credits"), "reporting"),
             Column("attrition", "Attrition %", "pct"),
             Column("on_time", "Replaced on time", "int"),
             Column("late", "Late", "int"),
@@ -235,7 +244,7 @@ class ScorecardView(ReportView):
             f"Score = weighted average of compliance %, reporting % (received ÷ due), replacements on time % and "
             f"retention (100 − 5 × monthly attrition %); weights {weights}, rescaled over the parts with data. "
             "Breaches count by the month their period ends; withdrawn breaches are left out, waived ones owe no "
-            "credit. " + ("Click a vendor to see its contracts." if filters.group != "contract" else "")
+            f"credit. {RATE_NOTE} " + ("Click a vendor to see its contracts." if filters.group != "contract" else "")
         )
         return {"charts": [chart], "tables": [Table("Scorecard", columns, rows, "scorecard", note)]}
 
@@ -306,6 +315,7 @@ class ServiceCreditsView(ReportView):
                     Column("currency", "Currency"),
                     Column("breaches", "Major breaches", "int"),
                     Column("earned", "Earned", "money"),
+                    Column("earned_reporting", reporting_label("Earned"), "reporting"),
                     Column("cap", "Cap", "money"),
                     Column("percent_of_cap", "% of cap", "pct"),
                     Column("capped", "Capped", "bool"),
@@ -313,7 +323,7 @@ class ServiceCreditsView(ReportView):
                 ],
                 data["rows"],
                 "by_contract",
-                "Cap = monthly fee × at-risk % ÷ 100. Waived and withdrawn breaches owe nothing.",
+                f"Cap = monthly fee × at-risk % ÷ 100. Waived and withdrawn breaches owe nothing. {RATE_NOTE}",
                 total=data["row_count"],
             ),
             Table(
@@ -321,11 +331,13 @@ class ServiceCreditsView(ReportView):
                 [
                     Column("currency", "Currency"),
                     Column("earned", "Earned", "money"),
+                    Column("earned_reporting", reporting_label("Earned"), "reporting"),
                     Column("cap", "Sum of caps", "money"),
                     Column("earned_back", "Earned back", "money"),
                 ],
-                data["totals"],
+                data["totals"] + [{"currency": "All currencies", "earned_reporting": data["total_reporting"]}],
                 "totals",
+                "Currencies are never added together: the last row is their sum in the reporting currency.",
             ),
             Table(
                 f"Owed by each vendor this quarter ({data['quarter']})",
@@ -334,6 +346,7 @@ class ServiceCreditsView(ReportView):
                     Column("currency", "Currency"),
                     Column("breaches", "Breaches with credit", "int"),
                     Column("owed", "Owed", "money"),
+                    Column("owed_reporting", reporting_label("Owed"), "reporting"),
                 ],
                 data["owed_this_quarter"],
                 "owed",
@@ -445,6 +458,9 @@ class SourcingMixView(ReportView):
             Column("baseline", "In-house baseline", "money"),
             Column("savings", "Savings / month", "money"),
             Column("savings_percent", "Savings %", "pct"),
+            Column("monthly_fee_reporting", reporting_label("Monthly fee"), "reporting"),
+            Column("baseline_reporting", reporting_label("Baseline"), "reporting"),
+            Column("savings_reporting", reporting_label("Savings / month"), "reporting"),
             Column("contracted", "Contracted headcount", "int"),
             Column("headcount", "Actual headcount", "int"),
         ]
@@ -452,9 +468,10 @@ class SourcingMixView(ReportView):
             Table(
                 f"By {d['title'].lower()}",
                 columns(d["title"]),
-                d["rows"],
+                d["rows"] + ([d["total"]] if d["total"] else []),
                 slug,
-                "Active contracts overlapping the range; money per currency, never converted. "
+                "Active contracts overlapping the range; money per currency, and in the reporting currency at the "
+                f"rate of {d['rate_month']:%Y-%m} (the row All adds up every currency only there). "
                 "Actual headcount: staff on the roster at the end of the range (or today)."
                 if slug == "sourcing_model"
                 else "",
@@ -491,8 +508,12 @@ class RenewalsView(ReportView):
             Column("auto_renew", "Auto-renews", "bool"),
             Column("currency", "Currency"),
             Column("monthly_fee", "Monthly fee", "money"),
+            Column("monthly_fee_reporting", reporting_label("Monthly fee"), "reporting"),
         ]
-        note = "Active contracts not yet ended whose notice deadline (end date − notice days) falls in the range."
+        note = (
+            "Active contracts not yet ended whose notice deadline (end date − notice days) falls in the range. "
+            "Fees in the reporting currency at this month's rate."
+        )
         return {"charts": [chart], "tables": [Table("Contracts by notice deadline", columns, rows, "renewals", note)]}
 
 

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 
 from accounts import roles
 from contracts.choices import ContractStatus, EngagementModel, ServiceType
-from contracts.models import Contract, ReplacementObligation, StaffMember
+from contracts.models import Contract, ExchangeRate, ReplacementObligation, StaffMember
 from kpis.choices import Frequency
 from kpis.models import KPI, SLA, Breach, Measurement
 from kpis.periods import period_end
@@ -81,6 +81,17 @@ class ContractFactory(factory.django.DjangoModelFactory):
     contracted_headcount = 50
     replacement_days = 30
     status = ContractStatus.ACTIVE
+
+
+class ExchangeRateFactory(factory.django.DjangoModelFactory):
+    """1 ``currency`` in the reporting currency (USD unless a test changes the setting) in ``month``."""
+
+    class Meta:
+        model = ExchangeRate
+
+    currency = "EUR"
+    month = datetime.date(2026, 1, 1)
+    rate = Decimal("1.1")
 
 
 def kpi(code):

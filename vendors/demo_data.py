@@ -23,6 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -31,7 +32,7 @@ from django.utils import timezone
 from accounts import roles
 from accounts.models import Profile
 from contracts.choices import ContractStatus, EngagementModel, LeaveReason, ServiceType
-from contracts.models import Contract, ReplacementObligation, StaffMember
+from contracts.models import Contract, ExchangeRate, ReplacementObligation, StaffMember
 from kpis import periods
 from kpis.choices import Direction, Frequency, MeasurementSource
 from kpis.models import KPI, SLA, Measurement
@@ -738,6 +739,53 @@ def _recorded_at(period_end, rng_value):
     return min(moment, timezone.now())
 
 
+# Demo exchange rates: roughly what one unit was worth in US dollars, wobbling a little from month to month.
+DEMO_USD_VALUE = {
+    "USD": Decimal("1"),
+    "EUR": Decimal("1.08"),
+    "GBP": Decimal("1.27"),
+    "CAD": Decimal("0.73"),
+    "AUD": Decimal("0.66"),
+    "INR": Decimal("0.012"),
+    "PHP": Decimal("0.0175"),
+    "MXN": Decimal("0.055"),
+    "COP": Decimal("0.00025"),
+    "PLN": Decimal("0.25"),
+    "ZAR": Decimal("0.054"),
+    "CHF": Decimal("1.12"),
+    "JPY": Decimal("0.0067"),
+    "SGD": Decimal("0.74"),
+}
+
+
+def demo_exchange_rates(currencies, first_month, last_month, reporting_currency):
+    """``[(currency, month, rate)]`` to ``reporting_currency`` for every month first..last: complete, so the
+    demo's reporting-currency totals are never incomplete (none when the reporting currency has no demo value)."""
+    rows = []
+    if reporting_currency not in DEMO_USD_VALUE:
+        return rows
+    month = first_month
+    while month <= last_month:
+        wobble = 1 + Decimal((month.year * 12 + month.month) % 7 - 3) / 200  # ± 1.5 %
+        for currency in sorted(set(currencies) - {reporting_currency}):
+            rate = DEMO_USD_VALUE[currency] / DEMO_USD_VALUE[reporting_currency] * wobble
+            rows.append((currency, month, rate.quantize(Decimal("0.0000001"), ROUND_HALF_UP)))
+        month = periods.month_start(month, 1)
+    return rows
+
+
+def _ensure_exchange_rates(plans, today):
+    """A rate for each demo contract currency and month from the earliest contract start to this month."""
+    first = min(periods.month_start(plan.start_date) for plan in plans)
+    wanted = demo_exchange_rates(
+        {plan.spec.currency for plan in plans}, first, periods.month_start(today), settings.REPORTING_CURRENCY
+    )
+    have = set(ExchangeRate.objects.values_list("currency", "month"))
+    rows = [ExchangeRate(currency=c, month=m, rate=r) for c, m, r in wanted if (c, m) not in have]
+    ExchangeRate.objects.bulk_create(rows)
+    return len(rows)
+
+
 @transaction.atomic
 def load_demo_data(today=None):
     """Create the demo data set (what is missing of it). Returns a Counter of rows created per model."""
@@ -883,6 +931,7 @@ def load_demo_data(today=None):
             )
     ReplacementObligation.objects.bulk_create(obligation_rows, batch_size=500)
     created["obligations"] += len(obligation_rows)
+    created["exchange rates"] += _ensure_exchange_rates(plans, today)
     return created
 
 

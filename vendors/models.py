@@ -78,15 +78,15 @@ class VendorQuerySet(models.QuerySet):
         """The vendor scorecard over the last ``months`` calendar months, as annotations.
 
         ``measurement_count``, ``met_count``, ``compliance_percent`` (met ÷ measured × 100),
-        ``breach_count``, ``major_breach_count``, ``open_breach_count``, ``service_credits``,
+        ``breach_count``, ``major_breach_count``, ``open_breach_count``,
         ``overdue_replacements``, ``headcount`` (active staff today), ``contracted_headcount``
         (active contracts), ``departures`` and ``attrition_percent`` (departures in the window ÷
         headcount today × 100). Every figure is a correlated subquery: one query for any number
         of vendors, no row multiplication between the joins.
         """
 
-        from django.db.models import DecimalField, ExpressionWrapper, FloatField, OuterRef, Subquery, Sum
-        from django.db.models.functions import Cast, Coalesce, NullIf
+        from django.db.models import ExpressionWrapper, FloatField
+        from django.db.models.functions import Cast, NullIf
         from django.utils import timezone
 
         from contracts.models import ReplacementObligation
@@ -95,24 +95,13 @@ class VendorQuerySet(models.QuerySet):
         today = today or timezone.localdate()
         since = month_window_start(today, months)
         measured = Measurement.objects.filter(period_end__gte=since, period_end__lte=today).with_outcome()
-        breaches = Breach.objects.filter(period_end__gte=since).exclude(status="withdrawn")
-        credits = (
-            breaches.filter(contract__vendor=OuterRef("pk"))
-            .order_by()
-            .values("contract__vendor")
-            .annotate(total=Sum("service_credit"))
-            .values("total")[:1]
-        )
+        breaches = scorecard_breaches(since)
         qs = self.with_headcount(today, months).annotate(
             measurement_count=subquery_count(measured, "sla__contract__vendor"),
             met_count=subquery_count(measured.filter(met=True), "sla__contract__vendor"),
             breach_count=subquery_count(breaches, "contract__vendor"),
             major_breach_count=subquery_count(breaches.filter(severity="major"), "contract__vendor"),
             open_breach_count=subquery_count(Breach.objects.open(), "contract__vendor"),
-            service_credits=Coalesce(
-                Subquery(credits, output_field=DecimalField(max_digits=14, decimal_places=2)),
-                models.Value(0, output_field=DecimalField(max_digits=14, decimal_places=2)),
-            ),
             overdue_replacements=subquery_count(
                 ReplacementObligation.objects.overdue(today), "departed__contract__vendor"
             ),
@@ -123,6 +112,13 @@ class VendorQuerySet(models.QuerySet):
                 output_field=FloatField(),
             ),
         )
+
+
+def scorecard_breaches(since):
+    """The breaches a vendor scorecard counts: period ending since ``since``, not withdrawn."""
+    from kpis.models import Breach
+
+    return Breach.objects.filter(period_end__gte=since).exclude(status="withdrawn")
 
 
 class Vendor(models.Model):
@@ -160,6 +156,16 @@ class Vendor(models.Model):
 
     def get_absolute_url(self):
         return reverse("vendors:vendor_detail", args=[self.pk])
+
+    def service_credits(self, today=None, months=12):
+        """The scorecard window's service credits (``with_scorecard``'s breaches) as a ``MoneyTotal``: per
+        contract currency and in the reporting currency, each month at its rate. Two queries at most."""
+        from django.utils import timezone
+
+        from contracts.exchange import money_total
+
+        since = month_window_start(today or timezone.localdate(), months)
+        return money_total(scorecard_breaches(since).filter(contract__vendor=self).credit_by_month())
 
 
 class DeliveryCenter(models.Model):

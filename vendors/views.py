@@ -34,6 +34,7 @@ class VendorDetailView(ObjectDetailView):
         context.update(
             contracts=Contract.objects.filter(vendor=vendor).for_list().with_counts(),
             trend_chart=compliance_chart(trend),
+            service_credits=vendor.service_credits(),
         )
         return context
 

@@ -1,6 +1,8 @@
 from django import template
 from django.utils.html import format_html
 
+from common.money import format_money
+
 register = template.Library()
 
 _BADGES = {
@@ -54,7 +56,13 @@ def percent(value, digits=1):
 
 
 @register.filter
-def money(value, currency=""):
-    if value is None or value == "":
-        return "—"
-    return f"{currency} {value:,.2f}".strip()
+def money(value, currency):
+    """``{{ amount|money:currency }}`` → ``USD 1,234.50`` (``common.money.format_money``)."""
+    return format_money(value, currency)
+
+
+@register.inclusion_tag("common/money_total.html")
+def money_total(total, css_class="stat", empty_currency=None):
+    """A ``MoneyTotal``: one line per currency, then the reporting-currency total when something was
+    converted (marked incomplete, with the missing rates, when a month had none)."""
+    return {"total": total, "css_class": css_class, "empty_currency": empty_currency or total.reporting_currency}

@@ -19,6 +19,9 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # The organisation's own country (ISO 3166 alpha-2): decides onshore / nearshore / offshore.
 HOME_COUNTRY = env.str("HOME_COUNTRY", default="US").upper()
+# The currency totals over several contract currencies are converted to (ISO 4217), at the month's rate
+# kept in ``contracts.ExchangeRate`` (checked by ``contracts.checks``).
+REPORTING_CURRENCY = env.str("REPORTING_CURRENCY", default="USD").upper()
 # Absolute base URL used for links in e-mails.
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
 

@@ -14,6 +14,7 @@ from reports.summaries import refresh_summaries
 from tests.factories import (
     BreachFactory,
     ContractFactory,
+    ExchangeRateFactory,
     MeasurementFactory,
     SLAFactory,
     StaffMemberFactory,
@@ -88,9 +89,7 @@ def test_manager_sees_own_contracts_by_default(client, owner, world):
     assert ctx["missing"][0]["late"] is True  # due 5 Nov
     assert [o.departed.full_name for o in ctx["overdue"]] == ["Gone Person"]
     assert [c.reference for c in ctx["renewals"]] == ["MINE-1"]  # notice by 2026-12-05
-    assert ctx["credits"] == [
-        {"currency": "USD", "service_credit": Decimal("2000.00"), "credit_earned_back": Decimal("0.00"), "breaches": 1}
-    ]
+    assert ctx["credits"].by_currency == (("USD", Decimal("2000.00")),)
     assert ctx["quarter_label"] == "2026 Q4"
     assert ctx["compliance_percent"] == 50.0
     assert ctx["compliance_chart"]["data"]["labels"] == ["Sep 2026", "Oct 2026"]
@@ -103,7 +102,7 @@ def test_switch_to_all_contracts(client, owner, world):
     client.force_login(owner)
     response = client.get(reverse("dashboard:home"), {"scope": "all"})
     assert {b.contract.reference for b in response.context["open_breaches"]} == {"MINE-1", "THEIRS-1"}
-    assert response.context["credits"][0]["service_credit"] == Decimal("2500.00")
+    assert response.context["credits"].by_currency == (("USD", Decimal("2500.00")),)
 
 
 @pytest.mark.parametrize("who", ["viewer", "admin_user"])
@@ -183,6 +182,34 @@ def test_summaries_show_the_same_figures_as_the_live_tables(client, owner, world
     assert _figures(summarised) == _figures(live)
     assert _figures(live)["at_risk"]  # the comparison covers rows, not just empty lists
     assert 'data-testid="summary-as-of"' in summarised.text
+
+
+@pytest.mark.parametrize("summarised", [False, True], ids=["live", "summaries"])
+def test_quarter_credits_per_currency_and_in_the_reporting_currency(client, owner, world, summarised):
+    """USD 2 500 (world, October) and EUR 1 000 in October and in November: EUR never added to USD as it is;
+    the reporting total converts each month at its own rate and says which month has none."""
+    euro = SLAFactory(contract=ContractFactory(owner=owner, currency="EUR", reference="EUR-1"))
+    for month_end in (datetime.date(2026, 10, 31), datetime.date(2026, 11, 15)):
+        BreachFactory(
+            sla=euro,
+            period_start=month_end.replace(day=1),
+            period_end=month_end,
+            service_credit=Decimal("1000"),
+        )
+    ExchangeRateFactory(currency="EUR", month=datetime.date(2026, 10, 1), rate=Decimal("1.10"))
+    if summarised:
+        refresh_summaries()
+    client.force_login(owner)
+    response = client.get(reverse("dashboard:home"), {"scope": "all"})
+    credits = response.context["credits"]
+    assert credits.by_currency == (("EUR", Decimal("2000.00")), ("USD", Decimal("2500.00")))
+    text = response.text.replace("\u00a0", " ")
+    assert "EUR 2,000.00" in text and "USD 2,500.00" in text
+    assert "USD 3,600.00 in total, <strong>incomplete</strong>: no rate for EUR 2026-11" in text
+
+    ExchangeRateFactory(currency="EUR", month=datetime.date(2026, 11, 1), rate=Decimal("1.20"))
+    text = client.get(reverse("dashboard:home"), {"scope": "all"}).text.replace("\u00a0", " ")
+    assert "= USD 4,800.00 in total" in text and "no rate" not in text
 
 
 def test_summary_figures_follow_a_refresh_of_one_contract(client, owner, world):

@@ -10,6 +10,7 @@ import time_machine
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Profile
@@ -19,6 +20,7 @@ from kpis.tasks import send_weekly_breach_digest
 from tests.factories import (
     BreachFactory,
     ContractFactory,
+    ExchangeRateFactory,
     ReplacementObligationFactory,
     SLAFactory,
     UserFactory,
@@ -106,6 +108,20 @@ def scenario(owner, teammate):
     return {"voice": voice, "chat": chat, "claims": claims}
 
 
+@pytest.mark.parametrize("rated", [True, False])
+def test_digest_totals_credits_in_the_reporting_currency_too(scenario, owner, rated):
+    """USD 2 000 and EUR 1 500 (October breaches): listed per currency, and in USD at October's rate."""
+    if rated:
+        ExchangeRateFactory(currency="EUR", month=D(2026, 10, 1), rate=Decimal("1.10"))
+    digest = digest_service.build_digest(owner, WEEK)
+    assert [amount.replace("\xa0", " ") for _, amount in digest.credits] == ["EUR 1,500.00", "USD 2,000.00"]
+    text = render_to_string("emails/breach_digest-body.txt", {"digest": digest}).replace("\xa0", " ")
+    if rated:
+        assert "USD 2,000.00 — in total USD 3,650.00\n" in text
+    else:
+        assert "— in total USD 2,000.00 (incomplete: no rate for EUR 2026-10)" in text
+
+
 def test_owner_gets_one_digest_with_counts_in_the_subject(scenario, owner, teammate, run_weekly):
     result = run_weekly(week=WEEK)
     assert result == {"week": WEEK, "queued": 1}
@@ -116,7 +132,7 @@ def test_owner_gets_one_digest_with_counts_in_the_subject(scenario, owner, teamm
     assert message.alternatives[0][1] == "text/html"
     for body in (message.body, html):
         assert body.index("Acme BPO") < body.index("ACME-CHAT") < body.index("Globex Services")
-        assert "2,000.00 USD" in body and "1,500.00 EUR" in body
+        assert "USD\xa02,000.00" in body and "EUR\xa01,500.00" in body
         assert f"http://testserver/contracts/{scenario['voice'].pk}/" in body
         assert "http://testserver/breaches/" in body
         assert "Maria Santos" in body

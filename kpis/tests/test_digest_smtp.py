@@ -88,7 +88,7 @@ def test_digest_arrives_over_smtp_with_both_parts_and_absolute_links(smtp_server
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert "ACME-1" in text and "ACME-1" in html
-    assert "2,500.00 USD" in text and "2,500.00 USD" in html
+    assert "USD\xa02,500.00" in text and "USD\xa02,500.00" in html
     links = re.findall(r'href="([^"]+)"', html)
     assert links and all(link.startswith("http://testserver/") for link in links)
     assert any(re.fullmatch(r"http://testserver/breaches/\d+/", link) for link in links)

@@ -5,24 +5,26 @@ from html import escape
 from django import template
 from django.utils.safestring import mark_safe
 
+from common.money import format_money
+
 register = template.Library()
 
-NUMERIC = ("int", "pct", "money")
+# "money": an amount in the currency named by the row's ``Column.currency`` key; "credits": {currency:
+# amount}; "reporting": a ``common.money.MoneyTotal`` shown in the reporting currency (or what is missing).
+NUMERIC = ("int", "pct", "money", "reporting")
 # The most rows a report page shows; the CSV always has them all.
 MAX_ROWS_ON_PAGE = 500
 
 
-def _money(value):
-    return f"{value:,.2f}"
-
-
-def _text(value, kind):
-    if value is None or value == "" or (kind == "credits" and not value):
+def _text(value, kind, currency=None):
+    if value is None or value == "" or (kind in ("credits", "reporting") and not value):
         return "—"
     if kind == "pct":
         return f"{value:.1f}" if not isinstance(value, int) else str(value)
     if kind == "money":
-        return _money(value)
+        return format_money(value, currency)
+    if kind == "reporting":
+        return "—" if value.is_empty else value.reporting_text
     if kind == "int":
         return f"{value:,}"
     if kind == "date":
@@ -30,7 +32,7 @@ def _text(value, kind):
     if kind == "bool":
         return "yes" if value else "no"
     if kind == "credits":
-        return ", ".join(f"{currency} {_money(amount)}" for currency, amount in value.items())
+        return ", ".join(format_money(amount, currency) for currency, amount in value.items())
     return str(value)
 
 
@@ -47,12 +49,13 @@ def _cell_renderer(column):
     library's ``html.escape``: Django's lazy-aware ``escape`` costs several times as much per call, and a
     page has tens of thousands of cells.)"""
     key, kind = column.key, column.kind
+    currency_key = getattr(column, "currency", None)
     opening = '<td class="num">' if kind in NUMERIC else "<td>"
     plain = kind in NUMERIC or kind in ("date", "bool")  # formatted numbers and dates need no escaping
 
     def render(row):
         value = row.get(key)
-        text = _text(value, kind)
+        text = _text(value, kind, row.get(currency_key) if kind == "money" else None)
         if not plain:
             text = escape(text)
         link = row.get("_link")

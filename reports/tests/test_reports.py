@@ -200,9 +200,10 @@ def test_service_credits_csv_tables(client, admin_user, fixture):
     url = reverse("reports:service_credits")
     response = client.get(url, {"start": "2026-02", "end": "2026-03", "format": "csv", "table": "totals"})
     assert response.content.decode().splitlines() == [
-        "Currency,Earned,Sum of caps,Earned back",
-        "EUR,1000.00,10000.00,0.00",
-        "USD,10000.00,10000.00,0.00",
+        "Currency,Earned,Earned (USD),Sum of caps,Earned back",
+        "EUR,1000.00,incomplete: no rate for EUR 2026-02,10000.00,0.00",
+        "USD,10000.00,10000.00,10000.00,0.00",
+        "All currencies,,incomplete: no rate for EUR 2026-02,,",
     ]
 
 

@@ -1,12 +1,22 @@
+import datetime
 import io
+from decimal import Decimal
 
 import openpyxl
 import pytest
+import time_machine
 from django.urls import reverse
 
 from common.testing import bulk_world, csv_rows
 from contracts.models import Contract
-from tests.factories import ContractFactory, DeliveryCenterFactory, VendorFactory
+from tests.factories import (
+    BreachFactory,
+    ContractFactory,
+    DeliveryCenterFactory,
+    ExchangeRateFactory,
+    SLAFactory,
+    VendorFactory,
+)
 from vendors.models import Vendor
 
 pytestmark = pytest.mark.django_db
@@ -190,3 +200,43 @@ def test_invalid_filter_value_is_explained_not_a_crash(client, viewer):
     assert response.status_code == 200
     assert "Select a valid choice." in response.text
     assert list(response.context["table"].rows) == []
+
+
+@pytest.fixture
+def two_currency_vendor():
+    """A vendor with a USD and an EUR contract, each owing a credit for October 2026."""
+    vendor = VendorFactory(name="Twin Currency BPO")
+    for currency, credit in (("USD", "2000"), ("EUR", "1000")):
+        contract = ContractFactory(vendor=vendor, currency=currency)
+        BreachFactory(
+            sla=SLAFactory(contract=contract),
+            period_start=datetime.date(2026, 10, 1),
+            period_end=datetime.date(2026, 10, 31),
+            service_credit=Decimal(credit),
+        )
+    return vendor
+
+
+def _credits_card(response):
+    text = response.text
+    start = text.index("Service credits (12 m)")
+    return text[start : text.index("Attrition (12 m)")].replace("\u00a0", " ")
+
+
+def test_vendor_page_shows_credits_per_currency_and_in_the_reporting_currency(client, viewer, two_currency_vendor):
+    ExchangeRateFactory(currency="EUR", month=datetime.date(2026, 10, 1), rate=Decimal("1.10"))
+    login(client, viewer)
+    with time_machine.travel(datetime.datetime(2026, 11, 15, 12, tzinfo=datetime.UTC), tick=False):
+        card = _credits_card(client.get(two_currency_vendor.get_absolute_url()))
+    assert "USD 2,000.00" in card and "EUR 1,000.00" in card  # each in its own currency
+    assert "USD 3,100.00 in total" in card  # 2 000 + 1 000 × 1.10
+    assert "3,000.00" not in card  # never USD and EUR added up as they are
+
+
+def test_vendor_page_says_a_missing_rate_is_missing(client, viewer, two_currency_vendor):
+    login(client, viewer)
+    with time_machine.travel(datetime.datetime(2026, 11, 15, 12, tzinfo=datetime.UTC), tick=False):
+        card = _credits_card(client.get(two_currency_vendor.get_absolute_url()))
+    assert "USD 2,000.00" in card and "EUR 1,000.00" in card
+    assert "incomplete" in card and "no rate for EUR 2026-10" in card
+    assert "3,100.00" not in card and "3,000.00" not in card
