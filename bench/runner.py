@@ -184,7 +184,7 @@ def raw_sql_floor():
             cursor.execute(
                 f"INSERT INTO kpis_breach ({BREACH_COLUMNS}) "
                 "SELECT 'performance', severity, contract_id, sla_id, measurement_id, NULL, period_start, period_end, "
-                "expected, minimum, actual, credit, 0, now(), now(), 'open', '' FROM (" + FLOOR_SELECT + ") floor"
+                "expected, minimum, actual, credit, 0, now(), now(), 'open', '', '' FROM (" + FLOOR_SELECT + ") floor"
             )
             rows = cursor.rowcount
         into_breaches = {"seconds": round(time.perf_counter() - started, 3), "rows": rows}

@@ -21,6 +21,7 @@ import time_machine
 from django.db import connection
 from django.urls import reverse
 
+from common.money import format_money
 from contracts.models import ReplacementObligation
 from kpis import pending
 from kpis.breaches import ENGINE, detect_breaches
@@ -256,7 +257,7 @@ def test_breach_page_shows_the_history_in_plain_words(client):
     page = client.get(reverse("kpis:breach_detail", args=[breach.pk])).text
     assert "SLA engine" in page
     assert "withdrawn: figure corrected to 95.00, which meets the SLA" in page
-    assert "credit USD 2,000.00 → USD 0.00" in page
+    assert f"credit {format_money(2000, 'USD')} → {format_money(0, 'USD')}" in page
     assert 'data-testid="withdrawn-note"' in page and 'data-testid="breach-actions"' not in page
 
 
