@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from common.validators import PLAUSIBLE_DATE, plausible_date_constraint, plausible_date_error
 from contracts.choices import ServiceType
 
 from . import periods
@@ -100,8 +101,8 @@ class SLA(models.Model):
         validators=PERCENT_VALIDATORS,
         help_text="Share of the contract's at-risk amount this SLA carries (0–100).",
     )
-    effective_from = models.DateField()
-    effective_to = models.DateField(null=True, blank=True)
+    effective_from = models.DateField(validators=PLAUSIBLE_DATE)
+    effective_to = models.DateField(null=True, blank=True, validators=PLAUSIBLE_DATE)
     active = models.BooleanField(default=True)
 
     history = HistoricalRecords()
@@ -129,6 +130,9 @@ class SLA(models.Model):
                 condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
                 name="sla_effective_to_after_from",
                 violation_error_message="The SLA cannot end before it takes effect.",
+            ),
+            plausible_date_constraint(
+                "sla_dates_plausible", "effective_from", "effective_to", nullable=("effective_to",)
             ),
         ]
 
@@ -230,8 +234,8 @@ class Measurement(models.Model):
     sla = models.ForeignKey(
         SLA, on_delete=models.CASCADE, related_name="measurements", verbose_name="SLA", db_index=False
     )
-    period_start = models.DateField()
-    period_end = models.DateField()
+    period_start = models.DateField(validators=PLAUSIBLE_DATE)
+    period_end = models.DateField(validators=PLAUSIBLE_DATE)
     value = models.DecimalField(max_digits=14, decimal_places=2)
     source = models.CharField(max_length=10, choices=MeasurementSource, default=MeasurementSource.MANUAL)
     recorded_by = models.ForeignKey(
@@ -267,6 +271,7 @@ class Measurement(models.Model):
                 name="measurement_value_non_negative",
                 violation_error_message="A KPI figure cannot be negative.",
             ),
+            plausible_date_constraint("measurement_period_plausible", "period_start", "period_end"),
         ]
 
     def __str__(self):
@@ -277,7 +282,13 @@ class Measurement(models.Model):
         return periods.describe_period(self.sla.frequency, self.period_start)
 
     def _fill_period_end(self):
-        if self.period_start and self.period_end is None and self.sla_id:
+        # An implausible start (year 9999) is left to the field's validator: its period's end may not exist.
+        if (
+            self.period_start
+            and self.period_end is None
+            and self.sla_id
+            and not plausible_date_error(self.period_start)
+        ):
             self.period_end = periods.period_end(self.sla.frequency, self.period_start)
 
     def clean_fields(self, exclude=None):
@@ -286,8 +297,8 @@ class Measurement(models.Model):
 
     def clean(self):
         super().clean()
-        if not self.sla_id or not self.period_start:
-            return
+        if not self.sla_id or not self.period_start or plausible_date_error(self.period_start):
+            return  # the field's own validator has said what is wrong with the date
         sla = self.sla
         start, end = periods.period_bounds(sla.frequency, self.period_start)
         label = sla.get_frequency_display().lower()
