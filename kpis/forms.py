@@ -6,8 +6,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.forms import BootstrapForm, BootstrapModelForm
+from common.validators import plausible_date_error
 
-from . import periods
+from . import periods, recording
 from .choices import BreachStatus, MeasurementSource, Unit
 from .models import Breach, Measurement
 
@@ -23,25 +24,24 @@ def parse_period(text, default=None):
     return default
 
 
-def figure_due(sla, start, end):
-    """Whether ``sla`` and its contract are in force for some of ``start``..``end``: a figure is due."""
-    contract = sla.contract
-    return not (
-        sla.effective_from > end
-        or (sla.effective_to and sla.effective_to < start)
-        or start > contract.end_date
-        or end < contract.start_date
-    )
-
-
 class KPIEntryForm(BootstrapForm):
-    """Every SLA of one contract due in the period containing ``day``: one figure (and note) each."""
+    """Every SLA of one contract due in the period containing ``day``: one figure (and note) each.
 
-    def __init__(self, *args, contract, day, **kwargs):
+    Which periods take a figure is ``kpis.recording``'s rule, shared with the import: an SLA not in
+    force in its period is left out; one whose period has not ended is listed with the day its figure
+    can be recorded, and no field to type it in.
+    """
+
+    def __init__(self, *args, contract, day, today=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.contract = contract
         self.day = day
+        self.today = today or timezone.localdate()
         self.rows = []
+        self.day_error = plausible_date_error(day, self.today)
+        if self.day_error:
+            # No period of 9999 is worked out (a week could end in the year 10000): nothing is due.
+            return
         slas = list(contract.slas.active().select_related("kpi").order_by("kpi__name", "effective_from"))
         bounds = {sla.pk: periods.period_bounds(sla.frequency, day) for sla in slas}
         existing = {
@@ -50,8 +50,9 @@ class KPIEntryForm(BootstrapForm):
         }
         for sla in slas:
             start, end = bounds[sla.pk]
-            if not figure_due(sla, start, end):
+            if not recording.figure_due(sla, start, end):
                 continue
+            error = recording.figure_period_error(sla, start, self.today)
             current = existing.get((sla.pk, start))
             value_name, note_name = f"value_{sla.pk}", f"note_{sla.pk}"
             is_percent = sla.kpi.unit == Unit.PERCENT
@@ -63,12 +64,13 @@ class KPIEntryForm(BootstrapForm):
                     "label": periods.describe_period(sla.frequency, start),
                     "current": current,
                     "computed": sla.kpi.is_computed,
+                    "blocked": recording.as_sentence(error) if error else "",
                     "value_name": value_name,
                     "note_name": note_name,
                 }
             )
-            if sla.kpi.is_computed:
-                continue  # attrition is computed from the roster, never typed in
+            if sla.kpi.is_computed or error:
+                continue  # attrition is computed from the roster, never typed in; a running period waits
             self.fields[value_name] = forms.DecimalField(
                 required=False,
                 min_value=Decimal("0"),
@@ -91,15 +93,21 @@ class KPIEntryForm(BootstrapForm):
             field.widget.attrs["class"] = css
             field.widget.attrs["aria-label"] = name
 
+    @property
+    def has_inputs(self):
+        return any(not (row["computed"] or row["blocked"]) for row in self.rows)
+
     def bound_rows(self):
         for row in self.rows:
-            if row["computed"]:
+            if row["computed"] or row["blocked"]:
                 yield row
             else:
                 yield {**row, "value": self[row["value_name"]], "note": self[row["note_name"]]}
 
     def clean(self):
         cleaned = super().clean()
+        if self.day_error:
+            raise forms.ValidationError(recording.as_sentence(self.day_error))
         if not self.errors and not any(cleaned.get(r["value_name"]) is not None for r in self.rows):
             raise forms.ValidationError("Enter at least one figure.")
         return cleaned
@@ -110,7 +118,7 @@ class KPIEntryForm(BootstrapForm):
         each figure that changed."""
         changed = []
         for row in self.rows:
-            if row["computed"]:
+            if row["computed"] or row["blocked"]:
                 continue
             value = self.cleaned_data.get(row["value_name"])
             if value is None:
@@ -144,7 +152,10 @@ class KPIEntryForm(BootstrapForm):
 class MeasurementImportForm(BootstrapForm):
     file = forms.FileField(
         label="CSV or XLSX file",
-        help_text="Columns: contract reference, KPI code, period start (YYYY-MM-DD), value. A header row is optional.",
+        help_text=(
+            "Columns: contract reference, KPI code, period start (YYYY-MM-DD), value. A header row is optional. "
+            "CSV in UTF-8, UTF-16 or Windows-1252 / Latin-1; up to 50,000 rows."
+        ),
     )
 
     def clean_file(self):
