@@ -216,7 +216,7 @@ class MeasurementImportView(WriteFormView):
                         f"Imported: {result.created} new, {result.updated} corrected, {result.unchanged} unchanged.",
                     )
                     return redirect("contracts:measurement_import")
-        status = 400 if result is not None and result.errors else 200
+        status = 400  # the file, or a row of it, is refused: the page says why, next to the file or the row
         return render(request, self.template_name, {"form": form, "result": result}, status=status)
 
 
