@@ -14,6 +14,7 @@ in the database.
 import datetime
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
@@ -76,6 +77,12 @@ def plausible_date_constraint(name: str, *fields: str, nullable: tuple[str, ...]
     )
 
 
+def capped_text(max_length: int) -> dict:
+    """``TextField(blank=True, **capped_text(N))``: the form field's ``maxlength`` and its check (from
+    ``max_length``), and the model's own check in ``full_clean`` (a TextField has none by itself)."""
+    return {"max_length": max_length, "validators": [MaxLengthValidator(max_length)]}
+
+
 def text_length_constraint(name: str, field: str, max_length: int) -> models.CheckConstraint:
     """A CHECK that the text ``field`` holds at most ``max_length`` characters."""
     return models.CheckConstraint(
@@ -111,6 +118,30 @@ def refuse_implausible_rows(checks: dict[str, list[str]]):
             raise RuntimeError(
                 f"Rows with dates before {EARLIEST_PLAUSIBLE_DATE.isoformat()} (typos such as 0026 for 2026?) "
                 "must be corrected before this migration:\n  " + "\n  ".join(problems)
+            )
+
+    return run
+
+
+def refuse_overlong_text(checks: dict[str, dict[str, int]]):
+    """A ``RunPython`` function for a migration that adds text-length constraints: when existing rows hold
+    longer text it stops with the list of them (to shorten first) instead of a bare constraint error."""
+
+    def run(apps, schema_editor):
+        problems = []
+        for model_label, fields in checks.items():
+            model = apps.get_model(model_label)
+            for field, max_length in fields.items():
+                rows = (
+                    model.objects.annotate(_length=Length(field))
+                    .filter(_length__gt=max_length)
+                    .values_list("pk", "_length")[:20]
+                )
+                problems.extend(f"{model_label} #{pk}: {field} holds {n:,} characters" for pk, n in rows)
+        if problems:
+            raise RuntimeError(
+                "Rows with text longer than the new limits must be shortened before this migration:\n  "
+                + "\n  ".join(problems)
             )
 
     return run

@@ -11,7 +11,13 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from common.queries import subquery_count
-from common.validators import PLAUSIBLE_DATE, plausible_date_constraint
+from common.validators import (
+    LONG_TEXT_MAX_LENGTH,
+    PLAUSIBLE_DATE,
+    capped_text,
+    plausible_date_constraint,
+    text_length_constraint,
+)
 from vendors.choices import SourcingModel
 from vendors.geography import suggest_sourcing_model
 
@@ -123,7 +129,7 @@ class Contract(models.Model):
         default=0, help_text="Consecutive met periods after a major breach that earn its credit back (0: no earn-back)."
     )
     status = models.CharField(max_length=20, choices=ContractStatus, default=ContractStatus.ACTIVE)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, **capped_text(LONG_TEXT_MAX_LENGTH))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -172,6 +178,7 @@ class Contract(models.Model):
                 violation_error_message="The contracted headcount cannot be negative.",
             ),
             plausible_date_constraint("contract_dates_plausible", "start_date", "end_date"),
+            text_length_constraint("contract_notes_length", "notes", LONG_TEXT_MAX_LENGTH),
         ]
 
     def __str__(self):

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.forms import BootstrapForm, BootstrapModelForm
-from common.validators import plausible_date_error
+from common.validators import LONG_TEXT_MAX_LENGTH, SHORT_TEXT_MAX_LENGTH, plausible_date_error
 
 from . import periods, recording
 from .choices import BreachStatus, MeasurementSource, Unit
@@ -86,7 +86,10 @@ class KPIEntryForm(BootstrapForm):
                 },
             )
             self.fields[note_name] = forms.CharField(
-                required=False, label="Note", initial=current.note if current else ""
+                required=False,
+                max_length=SHORT_TEXT_MAX_LENGTH,
+                label="Note",
+                initial=current.note if current else "",
             )
         for name, field in self.fields.items():
             css = "form-control form-control-sm"
@@ -173,6 +176,7 @@ class BreachEditForm(BootstrapModelForm):
 
     reason = forms.CharField(
         required=False,
+        max_length=SHORT_TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Required to waive a breach; added to the notes.",
     )
@@ -199,6 +203,15 @@ class BreachEditForm(BootstrapModelForm):
         status, reason = cleaned.get("status"), (cleaned.get("reason") or "").strip()
         if status == BreachStatus.WAIVED and self.instance.status != BreachStatus.WAIVED and not reason:
             self.add_error("reason", "Give a reason to waive this breach.")
+        if reason:
+            notes = cleaned.get("notes", self.instance.notes) or ""
+            # The reason is appended with a stamp of about 60 characters: the notes must still fit.
+            if len(notes) + len(reason) + 80 > LONG_TEXT_MAX_LENGTH:
+                self.add_error(
+                    "reason",
+                    f"With this reason the notes would pass {LONG_TEXT_MAX_LENGTH:,} characters: "
+                    "shorten the reason or the notes.",
+                )
         return cleaned
 
     def save(self, commit=True):

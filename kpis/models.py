@@ -9,7 +9,15 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from common.validators import PLAUSIBLE_DATE, plausible_date_constraint, plausible_date_error
+from common.validators import (
+    LONG_TEXT_MAX_LENGTH,
+    PLAUSIBLE_DATE,
+    SHORT_TEXT_MAX_LENGTH,
+    capped_text,
+    plausible_date_constraint,
+    plausible_date_error,
+    text_length_constraint,
+)
 from contracts.choices import ServiceType
 
 from . import periods
@@ -32,7 +40,7 @@ class KPI(models.Model):
     name = models.CharField(max_length=100)
     unit = models.CharField(max_length=10, choices=Unit)
     direction = models.CharField(max_length=20, choices=Direction)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, **capped_text(LONG_TEXT_MAX_LENGTH))
     service_types = models.JSONField(
         default=list, blank=True, help_text=f"Service types it suits: {', '.join(ServiceType.values)}."
     )
@@ -42,6 +50,7 @@ class KPI(models.Model):
         ordering = ["name"]
         verbose_name = "KPI"
         verbose_name_plural = "KPI catalogue"
+        constraints = [text_length_constraint("kpi_description_length", "description", LONG_TEXT_MAX_LENGTH)]
 
     def __str__(self):
         return f"{self.name} ({self.get_unit_display()})"
@@ -243,7 +252,7 @@ class Measurement(models.Model):
     )
     recorded_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, **capped_text(SHORT_TEXT_MAX_LENGTH))
 
     history = HistoricalRecords()
     objects = MeasurementQuerySet.as_manager()
@@ -272,6 +281,7 @@ class Measurement(models.Model):
                 violation_error_message="A KPI figure cannot be negative.",
             ),
             plausible_date_constraint("measurement_period_plausible", "period_start", "period_end"),
+            text_length_constraint("measurement_note_length", "note", SHORT_TEXT_MAX_LENGTH),
         ]
 
     def __str__(self):
@@ -382,7 +392,7 @@ class Breach(models.Model):
     detected_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     status = models.CharField(max_length=20, choices=BreachStatus, default=BreachStatus.OPEN)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, **capped_text(LONG_TEXT_MAX_LENGTH))
 
     history = HistoricalRecords()
     objects = BreachQuerySet.as_manager()
