@@ -11,6 +11,13 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from common.queries import subquery_count
+from common.validators import (
+    LONG_TEXT_MAX_LENGTH,
+    PLAUSIBLE_DATE,
+    capped_text,
+    plausible_date_constraint,
+    text_length_constraint,
+)
 from vendors.choices import SourcingModel
 from vendors.geography import suggest_sourcing_model
 
@@ -85,8 +92,8 @@ class Contract(models.Model):
     delivery_center = models.ForeignKey(
         "vendors.DeliveryCenter", on_delete=models.PROTECT, null=True, blank=True, related_name="contracts"
     )
-    start_date = models.DateField()
-    end_date = models.DateField()
+    start_date = models.DateField(validators=PLAUSIBLE_DATE)
+    end_date = models.DateField(validators=PLAUSIBLE_DATE)
     notice_days = models.PositiveIntegerField(default=90, help_text="Days of notice needed to end or renegotiate.")
     notice_deadline = models.DateField(
         editable=False, null=True, help_text="Last day to give notice: end date − notice days (kept by save())."
@@ -122,7 +129,7 @@ class Contract(models.Model):
         default=0, help_text="Consecutive met periods after a major breach that earn its credit back (0: no earn-back)."
     )
     status = models.CharField(max_length=20, choices=ContractStatus, default=ContractStatus.ACTIVE)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, **capped_text(LONG_TEXT_MAX_LENGTH))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -170,6 +177,8 @@ class Contract(models.Model):
                 name="contract_headcount_non_negative",
                 violation_error_message="The contracted headcount cannot be negative.",
             ),
+            plausible_date_constraint("contract_dates_plausible", "start_date", "end_date"),
+            text_length_constraint("contract_notes_length", "notes", LONG_TEXT_MAX_LENGTH),
         ]
 
     def __str__(self):
@@ -254,8 +263,8 @@ class StaffMember(models.Model):
     employee_ref = models.CharField("Employee ref.", max_length=50)
     full_name = models.CharField(max_length=200)
     role = models.CharField(max_length=100, blank=True)
-    joined_on = models.DateField()
-    left_on = models.DateField(null=True, blank=True)
+    joined_on = models.DateField(validators=PLAUSIBLE_DATE)
+    left_on = models.DateField(null=True, blank=True, validators=PLAUSIBLE_DATE)
     leave_reason = models.CharField(max_length=20, choices=LeaveReason, blank=True)
 
     history = HistoricalRecords()
@@ -282,6 +291,7 @@ class StaffMember(models.Model):
                 name="staff_left_after_joined",
                 violation_error_message="The leaving date cannot be before the joining date.",
             ),
+            plausible_date_constraint("staff_dates_plausible", "joined_on", "left_on", nullable=("left_on",)),
         ]
 
     def __str__(self):
@@ -332,9 +342,9 @@ class ReplacementObligationQuerySet(models.QuerySet):
 
 class ReplacementObligation(models.Model):
     departed = models.OneToOneField(StaffMember, on_delete=models.CASCADE, related_name="replacement_obligation")
-    due_on = models.DateField()
-    candidate_provided_on = models.DateField(null=True, blank=True)
-    replacement_productive_on = models.DateField(null=True, blank=True)
+    due_on = models.DateField(validators=PLAUSIBLE_DATE)
+    candidate_provided_on = models.DateField(null=True, blank=True, validators=PLAUSIBLE_DATE)
+    replacement_productive_on = models.DateField(null=True, blank=True, validators=PLAUSIBLE_DATE)
     replacement = models.ForeignKey(
         StaffMember,
         on_delete=models.SET_NULL,
@@ -353,6 +363,15 @@ class ReplacementObligation(models.Model):
         ordering = ["due_on"]
         indexes = [
             models.Index(fields=["due_on"], name="obligation_due_on_idx"),
+        ]
+        constraints = [
+            plausible_date_constraint(
+                "obligation_dates_plausible",
+                "due_on",
+                "candidate_provided_on",
+                "replacement_productive_on",
+                nullable=("candidate_provided_on", "replacement_productive_on"),
+            ),
         ]
 
     def __str__(self):

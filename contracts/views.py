@@ -233,7 +233,7 @@ class MeasurementImportView(WriteFormView):
                     saved = f"Imported: {result.created} new, {result.updated} corrected, {result.unchanged} unchanged."
                     messages.success(request, pending.queued_message(saved) if result.figures else saved)
                     return redirect("contracts:measurement_import")
-        status = 400 if result is not None and result.errors else 200
+        status = 400  # the file, or a row of it, is refused: the page says why, next to the file or the row
         return render(request, self.template_name, {"form": form, "result": result}, status=status)
 
 

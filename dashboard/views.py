@@ -10,8 +10,8 @@ from contracts.exchange import money_total
 from contracts.models import Contract, ReplacementObligation
 from kpis import periods
 from kpis.choices import BreachKind, Severity
-from kpis.forms import figure_due
 from kpis.models import SLA, Breach, Measurement
+from kpis.recording import figure_due
 from reports.models import ContractMonth, VendorMonth
 from reports.summaries import summary_state
 from vendors.models import Vendor

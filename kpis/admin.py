@@ -14,6 +14,7 @@ from simple_history.utils import bulk_update_with_history
 
 from common.exports import person_name
 from common.money import format_money
+from common.validators import SHORT_TEXT_MAX_LENGTH
 from reports.admin_tools import (
     BigTableAdminMixin,
     CachedChoicesMixin,
@@ -341,6 +342,7 @@ class WaiveForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
         min_length=3,
+        max_length=SHORT_TEXT_MAX_LENGTH,
         help_text="Why these breaches are waived. Kept in each breach's notes and in its history.",
     )
 

@@ -5,21 +5,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.forms import BootstrapForm, BootstrapModelForm
+from common.validators import LONG_TEXT_MAX_LENGTH, SHORT_TEXT_MAX_LENGTH
 
-from . import periods
+from . import periods, recording
 from .choices import BreachStatus, Frequency, MeasurementSource, Unit
 from .models import Breach, Measurement
-
-
-def figure_due(sla, start, end):
-    """Whether ``sla`` and its contract are in force for some of ``start``..``end``: a figure is due."""
-    contract = sla.contract
-    return not (
-        sla.effective_from > end
-        or (sla.effective_to and sla.effective_to < start)
-        or start > contract.end_date
-        or end < contract.start_date
-    )
 
 
 class KPIEntryForm(BootstrapForm):
@@ -28,12 +18,17 @@ class KPIEntryForm(BootstrapForm):
 
     When the page shows one period per SLA the fields are ``value_<sla id>`` / ``note_<sla id>``; when it
     shows several (the days of a week) ``value_<sla id>_<YYYY-MM-DD>`` / ``note_…``.
+
+    Which periods take a figure is ``kpis.recording``'s rule, shared with the import: an SLA not in
+    force in its period is left out; one whose period has not ended is listed with the day its figure
+    can be recorded, and no field to type it in.
     """
 
-    def __init__(self, *args, contract, page, **kwargs):
+    def __init__(self, *args, contract, page, today=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.contract = contract
         self.page = page
+        self.today = today or timezone.localdate()
         self.rows = []
         self.groups = []
         slas = page.shown_slas
@@ -51,7 +46,7 @@ class KPIEntryForm(BootstrapForm):
         for sla in slas:
             group = {"sla": sla, "rows": []}
             for start, end in windows:
-                if not figure_due(sla, start, end):
+                if not recording.figure_due(sla, start, end):
                     continue
                 suffix = f"{sla.pk}" if page.one_period_per_sla else f"{sla.pk}_{start.isoformat()}"
                 row = self._add_row(sla, start, end, existing.get((sla.pk, start)), suffix)
@@ -66,6 +61,7 @@ class KPIEntryForm(BootstrapForm):
 
     def _add_row(self, sla, start, end, current, suffix):
         value_name, note_name = f"value_{suffix}", f"note_{suffix}"
+        error = recording.figure_period_error(sla, start, self.today)
         label = periods.describe_period(sla.frequency, start)
         row = {
             "sla": sla,
@@ -75,11 +71,12 @@ class KPIEntryForm(BootstrapForm):
             "day_label": start.strftime("%a %-d %b") if sla.frequency == Frequency.DAILY else label,
             "current": current,
             "computed": sla.kpi.is_computed,
+            "blocked": recording.as_sentence(error) if error else "",
             "value_name": value_name,
             "note_name": note_name,
         }
-        if sla.kpi.is_computed:
-            return row  # attrition is computed from the roster, never typed in
+        if sla.kpi.is_computed or error:
+            return row  # attrition is computed from the roster, never typed in; a running period waits
         is_percent = sla.kpi.unit == Unit.PERCENT
         self.fields[value_name] = forms.DecimalField(
             required=False,
@@ -99,6 +96,7 @@ class KPIEntryForm(BootstrapForm):
         )
         self.fields[note_name] = forms.CharField(
             required=False,
+            max_length=SHORT_TEXT_MAX_LENGTH,
             label="Note",
             initial=current.note if current else "",
             widget=forms.TextInput(attrs={"aria-label": f"Note, {sla.kpi.name}, {label}"}),
@@ -106,9 +104,13 @@ class KPIEntryForm(BootstrapForm):
         return row
 
     def bound_row(self, row):
-        if row["computed"]:
+        if row["computed"] or row["blocked"]:
             return row
         return {**row, "value": self[row["value_name"]], "note": self[row["note_name"]]}
+
+    @property
+    def has_inputs(self):
+        return any(not (row["computed"] or row["blocked"]) for row in self.rows)
 
     def bound_rows(self):
         for row in self.rows:
@@ -130,7 +132,7 @@ class KPIEntryForm(BootstrapForm):
         each figure that changed."""
         changed = []
         for row in self.rows:
-            if row["computed"]:
+            if row["computed"] or row["blocked"]:
                 continue
             value = self.cleaned_data.get(row["value_name"])
             if value is None:
@@ -164,7 +166,10 @@ class KPIEntryForm(BootstrapForm):
 class MeasurementImportForm(BootstrapForm):
     file = forms.FileField(
         label="CSV or XLSX file",
-        help_text="Columns: contract reference, KPI code, period start (YYYY-MM-DD), value. A header row is optional.",
+        help_text=(
+            "Columns: contract reference, KPI code, period start (YYYY-MM-DD), value. A header row is optional. "
+            "CSV in UTF-8, UTF-16 or Windows-1252 / Latin-1; up to 50,000 rows."
+        ),
     )
 
     def clean_file(self):
@@ -188,6 +193,7 @@ class BreachEditForm(BootstrapModelForm):
 
     reason = forms.CharField(
         required=False,
+        max_length=SHORT_TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Required to waive a breach; added to the notes.",
     )
@@ -218,6 +224,15 @@ class BreachEditForm(BootstrapModelForm):
         status, reason = cleaned.get("status"), (cleaned.get("reason") or "").strip()
         if status == BreachStatus.WAIVED and self.instance.status != BreachStatus.WAIVED and not reason:
             self.add_error("reason", "Give a reason to waive this breach.")
+        if reason:
+            notes = cleaned.get("notes", self.instance.notes) or ""
+            # The reason is appended with a stamp of about 60 characters: the notes must still fit.
+            if len(notes) + len(reason) + 80 > LONG_TEXT_MAX_LENGTH:
+                self.add_error(
+                    "reason",
+                    f"With this reason the notes would pass {LONG_TEXT_MAX_LENGTH:,} characters: "
+                    "shorten the reason or the notes.",
+                )
         return cleaned
 
     def save(self, commit=True):

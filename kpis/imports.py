@@ -3,11 +3,26 @@
 Columns, in order: contract reference, KPI code, period start (YYYY-MM-DD), value. A first row
 whose value column is not a number is taken as a header. Each problem is reported with the
 file's line number and the reason; when there is any problem nothing is written.
+
+Which periods take a figure is ``kpis.recording``'s rule, the one the KPI entry form applies. Values
+are held to what the form accepts: finite, at most 2 decimal places, within the column's 14 digits.
+
+Reading is bounded whatever the file claims: CSV is decoded from UTF-8 (with or without BOM), UTF-16
+(BOM, or NUL bytes that give it away) or Windows-1252 / Latin-1, and binary data is refused; an XLSX
+workbook is refused when its parts unpack to more than ``XLSX_MAX_UNPACKED_BYTES``, is read as a
+stream (the sheet's declared dimension is ignored, both ways: a sheet declaring a million rows costs
+only the rows it has, and rows past a dimension that is too small are still read), and reading stops
+at ``MAX_ROWS`` + 1 rows or after ``READ_SECONDS``.
 """
 
+import codecs
 import csv
 import datetime
 import io
+import math
+import re
+import time
+import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -16,12 +31,23 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from common.permissions import editable_contracts
+from common.validators import plausible_date_error
 
-from . import periods
+from . import periods, recording
 from .choices import MeasurementSource, Unit
 from .models import SLA, Measurement
 
 MAX_ROWS = 50_000
+MAX_ERRORS_SHOWN = 200
+READ_SECONDS = 10.0  # the most a file may take to read: well within gunicorn's 30 s worker timeout
+XLSX_MAX_UNPACKED_BYTES = 100 * 1024 * 1024  # a 50,000-row sheet unpacks to about 10 MB
+COLUMNS = 4
+CENTS = Decimal("0.01")
+MAX_VALUE = Decimal("999999999999.99")  # Measurement.value: max_digits=14, decimal_places=2
+ACCEPTED_ENCODINGS = "UTF-8, UTF-16 or Windows-1252 / Latin-1"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97–2003 .xls
 
 
 @dataclass
@@ -45,47 +71,154 @@ class ImportResult:
     def ok(self):
         return not self.errors
 
+    @property
+    def shown_errors(self):
+        """The first ``MAX_ERRORS_SHOWN`` errors: a page of 50,000 would help nobody."""
+        return self.errors[:MAX_ERRORS_SHOWN]
+
+    @property
+    def more_errors(self):
+        return max(0, len(self.errors) - MAX_ERRORS_SHOWN)
+
 
 class ImportFileError(ValueError):
     pass
 
 
-def read_rows(upload):
-    """[(line number, [cells...])] from an uploaded .csv or .xlsx file; blank lines skipped."""
+def read_rows(upload, deadline_seconds=None):
+    """[(line number, [cells...])] from an uploaded .csv or .xlsx file; blank lines skipped.
+
+    Raises ``ImportFileError`` with a message for the file field when the file cannot be read. At most
+    ``MAX_ROWS`` + 1 rows are returned: enough for ``import_measurements`` to say the file is too long.
+    """
+    deadline = time.monotonic() + (READ_SECONDS if deadline_seconds is None else deadline_seconds)
     name = (getattr(upload, "name", "") or "").lower()
-    if name.endswith(".xlsx"):
-        return _read_xlsx(upload)
-    raw = upload.read()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
+    head = upload.read(8)
+    upload.seek(0)
+    if head.startswith(_OLE2_MAGIC):
+        raise ImportFileError("This is an Excel 97–2003 (.xls) file: save it as .xlsx or CSV and upload that.")
+    if name.endswith(".xlsx") or head.startswith(_ZIP_MAGIC):
+        return _read_xlsx(upload, deadline)
+    return _read_csv(upload.read(), deadline)
+
+
+def decode_text(raw: bytes) -> str:
+    """The text of a CSV file: UTF-8 (BOM or not), UTF-16 / UTF-32 (BOM, or NUL bytes giving UTF-16
+    away), else Windows-1252, else Latin-1. Binary data raises ``ImportFileError``."""
+    for bom, encoding in (
+        (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16: its BOM starts with UTF-16 LE's
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if raw.startswith(bom):
+            try:
+                return _text_only(raw.decode(encoding))
+            except UnicodeDecodeError:
+                raise ImportFileError(f"The file starts like {encoding.upper()} text but is not: save it as CSV again.")
+    sample = raw[:4096]
+    if len(sample) >= 4 and sample.count(b"\x00") * 4 >= len(sample):
+        # ASCII text in UTF-16 without a BOM: every other byte is NUL.
+        encoding = "utf-16-le" if sample[1::2].count(0) > sample[0::2].count(0) else "utf-16-be"
+        try:
+            return _text_only(raw.decode(encoding))
+        except UnicodeDecodeError:
+            pass  # not UTF-16 after all: binary, refused below
+    for encoding in ("utf-8", "cp1252", "latin-1"):
+        try:
+            return _text_only(raw.decode(encoding))
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("Latin-1 decodes any bytes")  # pragma: no cover
+
+
+def _text_only(text: str) -> str:
+    """``text`` when it is text; control characters (NUL, C0 / C1 other than tab and line ends) mean a
+    binary file, or one in an encoding not read here."""
+    match = _CONTROL.search(text)
+    if match:
+        line = text.count("\n", 0, match.start()) + 1
+        raise ImportFileError(
+            f"This is not a text (CSV) file: line {line} holds the control character "
+            f"U+{ord(match.group()):04X}. Upload CSV text in {ACCEPTED_ENCODINGS}, or an XLSX workbook."
+        )
+    return text
+
+
+def _read_csv(raw, deadline):
+    text = decode_text(raw)
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
     rows = []
-    for number, cells in enumerate(csv.reader(io.StringIO(text), dialect), start=1):
-        if any(str(c).strip() for c in cells):
-            rows.append((number, cells))
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        for cells in reader:
+            if any(str(c).strip() for c in cells):
+                rows.append((reader.line_num, cells))
+                if len(rows) > MAX_ROWS:
+                    break
+            if time.monotonic() > deadline:
+                raise ImportFileError("The file took too long to read: split it into smaller files.")
+    except csv.Error as exc:
+        raise ImportFileError(f"Line {max(reader.line_num, 1)} cannot be read as CSV ({exc}).")
     return rows
 
 
-def _read_xlsx(upload):
+def _read_xlsx(upload, deadline):
     from openpyxl import load_workbook
 
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise ImportFileError("This is not a readable XLSX workbook (not a ZIP archive).")
+    if unpacked > XLSX_MAX_UNPACKED_BYTES:
+        raise ImportFileError(
+            f"This workbook unpacks to {unpacked / 1024 / 1024:,.0f} MB, more than "
+            f"{XLSX_MAX_UNPACKED_BYTES // 1024 // 1024} MB: it cannot hold only {MAX_ROWS:,} rows of figures. "
+            "Save the sheet with just the four columns, or as CSV."
+        )
+    upload.seek(0)
     try:
         workbook = load_workbook(upload, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several types for a damaged file
         raise ImportFileError(f"This is not a readable XLSX workbook ({exc.__class__.__name__}).")
-    sheet = workbook.worksheets[0]
     rows = []
-    for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-        cells = ["" if c is None else c for c in cells]
-        if any(str(c).strip() for c in cells):
-            rows.append((number, cells))
-    workbook.close()
+    line = 0
+    try:
+        if not workbook.worksheets:
+            raise ImportFileError("This workbook has no worksheet.")
+        sheet = workbook.worksheets[0]
+        # read_only trusts the sheet's <dimension>: a false "A1:D1000000" would pad a million empty rows
+        # (and a too small one would drop the rows past it). Every row the sheet holds is read, no other.
+        sheet.reset_dimensions()
+        for line, cells in enumerate(sheet.iter_rows(max_col=COLUMNS, values_only=True), start=1):
+            if time.monotonic() > deadline:
+                raise ImportFileError(
+                    f"The workbook took too long to read (stopped at row {line:,}): "
+                    f"keep to {MAX_ROWS:,} rows, or save it as CSV."
+                )
+            cells = ["" if c is None else c for c in cells]
+            if any(str(c).strip() for c in cells):
+                rows.append((line, cells))
+                if len(rows) > MAX_ROWS:
+                    break
+    except ImportFileError:
+        raise
+    except Exception as exc:  # a damaged sheet: bad XML, a date out of range…
+        raise ImportFileError(f"Row {line + 1:,} of the workbook cannot be read ({exc.__class__.__name__}).")
+    finally:
+        workbook.close()
     return rows
+
+
+def _show(cell, limit=40):
+    """A cell as quoted in a message: shortened when long."""
+    text = str(cell).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _parse_date(cell):
@@ -94,6 +227,8 @@ def _parse_date(cell):
     if isinstance(cell, datetime.date):
         return cell
     text = str(cell).strip()
+    if len(text) > 10:
+        return None
     for fmt in ("%Y-%m-%d", "%Y/%m/%d"):
         try:
             return datetime.datetime.strptime(text, fmt).date()
@@ -102,22 +237,60 @@ def _parse_date(cell):
     return None
 
 
-def _parse_value(cell):
-    if isinstance(cell, int | float | Decimal) and not isinstance(cell, bool):
-        return Decimal(str(cell)).quantize(Decimal("0.01"))
-    text = str(cell).strip()
-    try:
-        return Decimal(text).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        return None
+def parse_value(cell):
+    """``(value, None)`` for a figure the form would take, else ``(None, the reason)``.
+
+    Finite, within the column (at most 999,999,999,999.99) and with at most 2 decimal places: 0.004 is
+    refused, as the form refuses it, not stored as 0.00. A spreadsheet's float is read to the 15
+    significant digits Excel shows (0.1 + 0.2 is 0.3, not 0.30000000000000004).
+    """
+    if isinstance(cell, bool):
+        return None, f"“{cell}” is not a number"
+    if isinstance(cell, float):
+        if not math.isfinite(cell):
+            return None, f"“{cell}” is not a finite number"
+        value = Decimal(repr(cell))
+        if abs(value) <= MAX_VALUE and value != value.quantize(CENTS):
+            value = Decimal(format(cell, ".15g"))
+    elif isinstance(cell, int | Decimal):
+        value = Decimal(cell)
+    else:
+        text = str(cell).strip()
+        if not text:
+            return None, "the value is empty"
+        try:
+            if "_" in text:
+                raise ValueError("Decimal() reads 1_000 as 1000; a figure in a file should not")
+            value = Decimal(text)
+        except (InvalidOperation, ValueError):
+            return None, f"“{_show(text)}” is not a number"
+    if not value.is_finite():
+        return None, f"“{_show(cell)}” is not a finite number"
+    if abs(value) > MAX_VALUE:
+        return None, f"“{_show(cell)}” is too large: a figure can be at most 999,999,999,999.99"
+    if value != value.quantize(CENTS):
+        return None, f"“{_show(cell)}” has more than 2 decimal places: round it to 2"
+    return value.quantize(CENTS), None
 
 
 def _is_header(cells):
-    return len(cells) >= 4 and _parse_value(cells[3]) is None and _parse_date(cells[2]) is None
+    return len(cells) >= 4 and parse_value(cells[3])[0] is None and _parse_date(cells[2]) is None
 
 
-def import_measurements(rows, user, source=MeasurementSource.IMPORT):
+def _choose_sla(candidates, start):
+    """The SLA among ``candidates`` (same contract and KPI) in effect in the period containing ``start``;
+    when none is, the one closest before it (or the first) so the message says why."""
+    for sla in candidates:
+        period_start, period_end = periods.period_bounds(sla.frequency, start)
+        if sla.effective_from <= period_end and (sla.effective_to is None or sla.effective_to >= period_start):
+            return sla
+    before = [s for s in candidates if s.effective_from <= start]
+    return max(before, key=lambda s: s.effective_from) if before else min(candidates, key=lambda s: s.effective_from)
+
+
+def import_measurements(rows, user, source=MeasurementSource.IMPORT, today=None):
     """Validate every row, then (only when all are valid) write them in one transaction."""
+    today = today or timezone.localdate()
     result = ImportResult()
     if rows and _is_header(rows[0][1]):
         rows = rows[1:]
@@ -125,7 +298,7 @@ def import_measurements(rows, user, source=MeasurementSource.IMPORT):
         result.errors.append(RowError(1, "The file has no data rows."))
         return result
     if len(rows) > MAX_ROWS:
-        result.errors.append(RowError(rows[MAX_ROWS][0], f"More than {MAX_ROWS} rows; split the file."))
+        result.errors.append(RowError(rows[MAX_ROWS][0], f"More than {MAX_ROWS:,} rows; split the file."))
         return result
 
     references = {str(cells[0]).strip() for _, cells in rows if cells}
@@ -148,41 +321,32 @@ def import_measurements(rows, user, source=MeasurementSource.IMPORT):
         if not reference:
             problems.append("the contract reference is empty")
         elif contract is None:
-            problems.append(f"no contract with reference “{reference}”")
+            problems.append(f"no contract with reference “{_show(reference)}”")
         elif contract.pk not in writable:
             problems.append(f"you may not enter figures for contract {reference} (not yours)")
         start = _parse_date(start_cell)
         if start is None:
-            problems.append(f"“{start_cell}” is not a date (write YYYY-MM-DD)")
-        value = _parse_value(value_cell)
-        if value is None:
-            problems.append(f"“{value_cell}” is not a number")
+            problems.append(f"“{_show(start_cell)}” is not a date (write YYYY-MM-DD)")
+        elif implausible := plausible_date_error(start, today):
+            problems.append(implausible.rstrip("."))
+            start = None  # no period is worked out for year 9999 (a week of it ends in the year 10000)
+        value, value_problem = parse_value(value_cell)
+        if value_problem:
+            problems.append(value_problem)
         sla = None
         if contract is not None and contract.pk in writable:
             candidates = slas_by_contract_kpi.get((contract.pk, code), [])
             if not code:
                 problems.append("the KPI code is empty")
             elif not candidates:
-                problems.append(f"contract {reference} has no active SLA for KPI “{code}”")
+                problems.append(f"contract {reference} has no active SLA for KPI “{_show(code)}”")
             elif start is not None:
-                sla = next(
-                    (
-                        s
-                        for s in candidates
-                        if s.effective_from <= periods.period_end(s.frequency, start)
-                        and (s.effective_to is None or s.effective_to >= start)
-                    ),
-                    None,
-                )
-                if sla is None:
-                    problems.append(f"the SLA for “{code}” on {reference} is not in effect on {start:%Y-%m-%d}")
+                sla = _choose_sla(candidates, start)
+                # The rule the KPI entry form applies: the SLA's own period, in force, and over.
+                period_problem = recording.figure_period_error(sla, start, today)
+                if period_problem:
+                    problems.append(period_problem)
         if sla is not None and start is not None:
-            aligned = periods.period_start(sla.frequency, start)
-            if aligned != start:
-                problems.append(
-                    f"this SLA is reported {sla.get_frequency_display().lower()}: the period starts on "
-                    f"{aligned:%Y-%m-%d}, not {start:%Y-%m-%d}"
-                )
             if value is not None and value < 0:
                 problems.append("a KPI figure cannot be negative")
             if value is not None and sla.kpi.unit == Unit.PERCENT and value > 100:

@@ -9,6 +9,15 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from common.validators import (
+    LONG_TEXT_MAX_LENGTH,
+    PLAUSIBLE_DATE,
+    SHORT_TEXT_MAX_LENGTH,
+    capped_text,
+    plausible_date_constraint,
+    plausible_date_error,
+    text_length_constraint,
+)
 from contracts.choices import ServiceType
 
 from . import periods
@@ -31,7 +40,7 @@ class KPI(models.Model):
     name = models.CharField(max_length=100)
     unit = models.CharField(max_length=10, choices=Unit)
     direction = models.CharField(max_length=20, choices=Direction)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, **capped_text(LONG_TEXT_MAX_LENGTH))
     service_types = models.JSONField(
         default=list, blank=True, help_text=f"Service types it suits: {', '.join(ServiceType.values)}."
     )
@@ -41,6 +50,7 @@ class KPI(models.Model):
         ordering = ["name"]
         verbose_name = "KPI"
         verbose_name_plural = "KPI catalogue"
+        constraints = [text_length_constraint("kpi_description_length", "description", LONG_TEXT_MAX_LENGTH)]
 
     def __str__(self):
         return f"{self.name} ({self.get_unit_display()})"
@@ -100,8 +110,8 @@ class SLA(models.Model):
         validators=PERCENT_VALIDATORS,
         help_text="Share of the contract's at-risk amount this SLA carries (0–100).",
     )
-    effective_from = models.DateField()
-    effective_to = models.DateField(null=True, blank=True)
+    effective_from = models.DateField(validators=PLAUSIBLE_DATE)
+    effective_to = models.DateField(null=True, blank=True, validators=PLAUSIBLE_DATE)
     active = models.BooleanField(default=True)
 
     history = HistoricalRecords()
@@ -129,6 +139,9 @@ class SLA(models.Model):
                 condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
                 name="sla_effective_to_after_from",
                 violation_error_message="The SLA cannot end before it takes effect.",
+            ),
+            plausible_date_constraint(
+                "sla_dates_plausible", "effective_from", "effective_to", nullable=("effective_to",)
             ),
         ]
 
@@ -230,8 +243,8 @@ class Measurement(models.Model):
     sla = models.ForeignKey(
         SLA, on_delete=models.CASCADE, related_name="measurements", verbose_name="SLA", db_index=False
     )
-    period_start = models.DateField()
-    period_end = models.DateField()
+    period_start = models.DateField(validators=PLAUSIBLE_DATE)
+    period_end = models.DateField(validators=PLAUSIBLE_DATE)
     value = models.DecimalField(max_digits=14, decimal_places=2)
     source = models.CharField(max_length=10, choices=MeasurementSource, default=MeasurementSource.MANUAL)
     recorded_by = models.ForeignKey(
@@ -239,7 +252,7 @@ class Measurement(models.Model):
     )
     recorded_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, **capped_text(SHORT_TEXT_MAX_LENGTH))
 
     history = HistoricalRecords()
     objects = MeasurementQuerySet.as_manager()
@@ -267,6 +280,8 @@ class Measurement(models.Model):
                 name="measurement_value_non_negative",
                 violation_error_message="A KPI figure cannot be negative.",
             ),
+            plausible_date_constraint("measurement_period_plausible", "period_start", "period_end"),
+            text_length_constraint("measurement_note_length", "note", SHORT_TEXT_MAX_LENGTH),
         ]
 
     def __str__(self):
@@ -277,7 +292,13 @@ class Measurement(models.Model):
         return periods.describe_period(self.sla.frequency, self.period_start)
 
     def _fill_period_end(self):
-        if self.period_start and self.period_end is None and self.sla_id:
+        # An implausible start (year 9999) is left to the field's validator: its period's end may not exist.
+        if (
+            self.period_start
+            and self.period_end is None
+            and self.sla_id
+            and not plausible_date_error(self.period_start)
+        ):
             self.period_end = periods.period_end(self.sla.frequency, self.period_start)
 
     def clean_fields(self, exclude=None):
@@ -286,8 +307,8 @@ class Measurement(models.Model):
 
     def clean(self):
         super().clean()
-        if not self.sla_id or not self.period_start:
-            return
+        if not self.sla_id or not self.period_start or plausible_date_error(self.period_start):
+            return  # the field's own validator has said what is wrong with the date
         sla = self.sla
         start, end = periods.period_bounds(sla.frequency, self.period_start)
         label = sla.get_frequency_display().lower()
@@ -387,7 +408,7 @@ class Breach(models.Model):
     status = models.CharField(max_length=20, choices=BreachStatus, default=BreachStatus.OPEN)
     # The status a person last gave a breach the engine withdrew: it comes back with it if it holds again.
     status_before_withdrawal = models.CharField(max_length=20, choices=BreachStatus, blank=True)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, **capped_text(LONG_TEXT_MAX_LENGTH))
 
     # The engine writes history rows set-based (kpis.history); only the ids and dates are indexed there.
     history = HistoricalRecords(no_db_index=["contract", "sla", "measurement", "obligation"])

@@ -5,6 +5,8 @@ import datetime
 import re
 from collections.abc import Iterator
 
+from common.validators import EARLIEST_PLAUSIBLE_DATE, PLAUSIBLE_YEARS_AHEAD
+
 from .choices import Frequency
 
 ONE_DAY = datetime.timedelta(days=1)
@@ -108,8 +110,8 @@ def month_window_start(today: datetime.date, months: int) -> datetime.date:
 # Order from the finest to the coarsest frequency: a page may show a finer frequency than its period
 # (the seven days of a week), never a coarser one.
 FREQUENCY_ORDER = (Frequency.DAILY, Frequency.WEEKLY, Frequency.MONTHLY, Frequency.QUARTERLY)
-FIRST_YEAR = 2000  # periods before this year are never shown (nor recorded)
-YEARS_AHEAD = 10  # nor periods more than this many years after today
+FIRST_YEAR = EARLIEST_PLAUSIBLE_DATE.year  # periods before this year are never shown (nor recorded)
+YEARS_AHEAD = PLAUSIBLE_YEARS_AHEAD  # nor periods more than this many years after today
 
 _PERIOD_FORMS = (
     (Frequency.MONTHLY, re.compile(r"^(\d{4})-(\d{1,2})$")),

@@ -7,6 +7,7 @@ from django_countries.fields import CountryField
 
 from common.fields import HttpsURLField
 from common.queries import subquery_count
+from common.validators import LONG_TEXT_MAX_LENGTH, capped_text, text_length_constraint
 from kpis.periods import month_window_start
 
 from .choices import RiskTier, VendorStatus
@@ -130,7 +131,7 @@ class Vendor(models.Model):
     status = models.CharField(max_length=20, choices=VendorStatus, default=VendorStatus.ACTIVE)
     risk_tier = models.CharField(max_length=20, choices=RiskTier, default=RiskTier.MEDIUM)
     certifications = models.ManyToManyField(Certification, blank=True, related_name="vendors")
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, **capped_text(LONG_TEXT_MAX_LENGTH))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -149,6 +150,7 @@ class Vendor(models.Model):
                 name="vendor_name_unique",
                 violation_error_message="A vendor with this name already exists.",
             ),
+            text_length_constraint("vendor_notes_length", "notes", LONG_TEXT_MAX_LENGTH),
         ]
 
     def __str__(self):

@@ -243,26 +243,31 @@ def test_no_earn_back_when_the_contract_has_none():
 
 
 # --- rule 3: missing reports ------------------------------------------------------------------------
+# Each missing report is major with the SLA's credit, 2,000.00 (100,000 × 10 % × 20 %); June's cap is
+# 10,000.00. Fourteen or nineteen daily reports would owe 28,000 / 38,000: capped, shared equally, the
+# cents left by rounding going to the earliest period (every credit is the same size).
+CAPPED_14 = [Decimal("714.36")] + [Decimal("714.28")] * 13  # 14 × 714.28 = 9,999.92 → +8 cents
+CAPPED_19 = [Decimal("526.42")] + [Decimal("526.31")] * 18  # 19 × 526.31 = 9,999.89 → +11 cents
+
+
 @pytest.mark.parametrize(
-    ("frequency", "grace", "expected_starts"),
+    ("frequency", "grace", "expected_starts", "expected_credits"),
     [
         # today = Sat 2026-06-20. Contract and SLA from 2026-06-01.
-        ("daily", 5, [D(2026, 6, d) for d in range(1, 15)]),  # 14 June ended 6 days ago; 15 June only 5
-        ("daily", 0, [D(2026, 6, d) for d in range(1, 20)]),  # yesterday ended 1 day ago > 0
-        ("weekly", 5, [D(2026, 6, 1), D(2026, 6, 8)]),  # W23 (→7 Jun) and W24 (→14 Jun); W25 ends 21 Jun
-        ("weekly", 6, [D(2026, 6, 1)]),  # W24 ended exactly 6 days ago: still in grace
-        ("monthly", 5, []),  # June has not ended
+        ("daily", 5, [D(2026, 6, d) for d in range(1, 15)], CAPPED_14),  # 14 June ended 6 days ago; 15 June only 5
+        ("daily", 0, [D(2026, 6, d) for d in range(1, 20)], CAPPED_19),  # yesterday ended 1 day ago > 0
+        ("weekly", 5, [D(2026, 6, 1), D(2026, 6, 8)], [Decimal("2000.00")] * 2),  # W23, W24; W25 ends 21 Jun
+        ("weekly", 6, [D(2026, 6, 1)], [Decimal("2000.00")]),  # W24 ended exactly 6 days ago: still in grace
+        ("monthly", 5, [], []),  # June has not ended
     ],
 )
-def test_missing_reports_across_frequencies_and_grace(frequency, grace, expected_starts):
+def test_missing_reports_across_frequencies_and_grace(frequency, grace, expected_starts, expected_credits):
     sla = make_sla(frequency=frequency, start_date=D(2026, 6, 1), reporting_grace_days=grace)
     detect_breaches()
     missing = Breach.objects.filter(sla=sla, kind="missing_report").order_by("period_start")
     assert [b.period_start for b in missing] == expected_starts
-    assert all(b.severity == "major" and b.service_credit == Decimal("2000.00") for b in missing) or frequency in (
-        "daily",
-        "weekly",
-    )
+    assert [b.severity for b in missing] == ["major"] * len(expected_starts)
+    assert [b.service_credit for b in missing] == expected_credits
 
 
 def test_missing_monthly_and_quarterly_reports_within_the_contract_and_sla_dates():

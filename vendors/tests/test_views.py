@@ -163,17 +163,35 @@ def test_vendor_list_exports_filtered_rows_to_csv_and_xlsx(client, viewer):
     assert [c.value for c in sheet["A"]][1:] == ["Alpha", "Beta"]
 
 
+@time_machine.travel(datetime.datetime(2026, 6, 15, 9, 0, tzinfo=datetime.UTC), tick=False)
 def test_vendor_scorecard_figures(client, viewer, owner):
+    """On 15 Jun 2026 the 12-month window starts 1 Jul 2025: the January figure (70 against 80 / 75, a
+    major miss with a 20.00 credit) and the replacement due 31 Mar 2026 both fall in it."""
     bulk_world(1, owner)
     vendor = Vendor.objects.get()
     login(client, viewer)
     response = client.get(vendor.get_absolute_url())
     scored = response.context["object"]
-    assert scored.measurement_count in (0, 1)  # the measurement is dated Jan 2026: inside 12 months until 2027
-    assert scored.open_breach_count == 2
+    assert (scored.measurement_count, scored.met_count, scored.compliance_percent) == (1, 0, 0.0)
+    assert (scored.breach_count, scored.major_breach_count, scored.open_breach_count) == (2, 2, 2)
+    assert scored.service_credits == Decimal("20.00")
     assert scored.overdue_replacements == 1
     assert scored.headcount == 1
     assert scored.contracted_headcount == 5
+    assert scored.departures == 1
+
+
+@time_machine.travel(datetime.datetime(2027, 3, 1, 9, 0, tzinfo=datetime.UTC), tick=False)
+def test_vendor_scorecard_leaves_out_what_is_older_than_twelve_months(client, viewer, owner):
+    """On 1 Mar 2027 the window starts 1 Apr 2026: the January figure and its breach are out of it, the
+    replacement (due 31 Mar 2026) too, though it is still overdue and its breach still open."""
+    bulk_world(1, owner)
+    login(client, viewer)
+    scored = client.get(Vendor.objects.get().get_absolute_url()).context["object"]
+    assert (scored.measurement_count, scored.compliance_percent) == (0, None)
+    assert (scored.breach_count, scored.open_breach_count) == (0, 2)
+    assert scored.service_credits == Decimal("0")
+    assert scored.overdue_replacements == 1
 
 
 @pytest.mark.parametrize("rows", [5, 500])
