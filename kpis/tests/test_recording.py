@@ -136,11 +136,14 @@ def test_entry_form_shows_a_running_period_without_a_field(client, owner, contra
     daily = SLAFactory(contract=contract, kpi=kpi("csat"), frequency="daily")
     client.force_login(owner)
     url = reverse("contracts:kpi_entry", args=[contract.pk])
-    days = client.get(url, {"period": "2026-W48", "frequency": "daily"})  # 23–29 Nov have ended, 30 Nov runs
-    assert [r["blocked"] for r in days.context["rows"]] == [""] * 6 + [
-        "30 Nov 2026 has not ended yet: its figure can be recorded from 2026-12-01."
-    ]
+    days = client.get(url, {"period": "2026-W48", "frequency": "daily"})  # 23–29 Nov: every day has ended
+    assert [r["blocked"] for r in days.context["rows"]] == [""] * 7
     assert f"value_{daily.pk}_2026-11-29" in days.context["form"].fields
+    running = client.get(url, {"period": "2026-W49", "frequency": "daily"})  # from Mon 30 Nov, today
+    assert running.context["rows"][0]["blocked"] == (
+        "2026-11-30 has not ended yet: its figure can be recorded from 2026-12-01."
+    )
+    assert not running.context["form"].fields
     response = client.get(url, {"period": "2026-11"})
     assert [r["blocked"] for r in response.context["rows"]] == [
         "Nov 2026 has not ended yet: its figure can be recorded from 2026-12-01.",
