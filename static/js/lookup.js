@@ -23,10 +23,13 @@
       plugins: select.dataset.filterUrl ? [] : ["clear_button"],
       shouldLoad: function () { return true; },
       load: function (query, callback) {
+        var self = this;
         var url = select.dataset.lookupUrl + "?q=" + encodeURIComponent(query);
         fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
           .then(function (response) { return response.json(); })
           .then(function (data) {
+            // Offer this search's rows only (the chosen row is kept), not every row fetched so far.
+            self.clearOptions();
             callback(data.results.map(function (row) { return { id: String(row.id), text: row.text }; }));
           })
           .catch(function () { callback(); });
@@ -45,11 +48,11 @@
 
   function searchableSettings(select) {
     return {
-      plugins: select.multiple ? ["remove_button", "checkbox_options"] : [],
+      plugins: select.multiple ? ["remove_button", "checkbox_options"] : ["clear_button"],
       maxOptions: null,
       hidePlaceholder: true,
-      placeholder: select.multiple ? "Any — type to choose" : undefined,
-      allowEmptyOption: !select.multiple,
+      placeholder: "Any — type to search…",
+      allowEmptyOption: false,
     };
   }
 
