@@ -65,3 +65,20 @@ def test_no_inline_scripts_in_templates():
         if re.search(r"\son(click|change|submit|load|input)=", path.read_text()):
             offenders.append(f"{path.relative_to(TEMPLATES)}: inline event handler")
     assert not offenders, offenders
+
+
+def test_readme_names_port_every_demo_login_and_links_the_design_in_the_repo():
+    from vendors.demo_data import DEMO_USERS
+
+    root = TEMPLATES.parent
+    readme = (root / "README.md").read_text()
+    assert "make run PORT=8001" in readme and "| `PORT` |" in readme
+    for username, password, *_rest in DEMO_USERS:
+        assert f"`{username}` | `{password}`" in readme, username
+    links = re.findall(r"\]\(([^)#]+)\)", readme)
+    assert "docs/DESIGN.md" in links
+    for link in links:
+        if not link.startswith("http"):
+            assert (root / link).is_file(), link
+    assert "../shared" not in readme
+    assert (root / "docs/DESIGN.md").read_text().startswith("# Outsourcing vendor & SLA tracker")
