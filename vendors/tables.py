@@ -8,7 +8,8 @@ from .models import DeliveryCenter, Vendor
 
 class VendorTable(tables.Table):
     """Columns for reading: the name on one line and given the room; the contact's e-mail a short line under
-    their name. E-mail and website as columns of their own stay in the exports (and on the detail page)."""
+    their name (not on a phone, where rows stay one line high). E-mail and website as columns of their own
+    stay in the exports (and on the detail page)."""
 
     name = tables.Column(linkify=True, attrs={"td": {"class": "nowrap col-name"}, "th": {"class": "col-name"}})
     country = tables.Column()
@@ -32,7 +33,7 @@ class VendorTable(tables.Table):
         if not record.contact_email:
             return value or "—"
         return format_html(
-            '{}<a class="d-block small text-truncate" href="mailto:{}" title="{}">{}</a>',
+            '{}<a class="d-none d-md-block small text-truncate" href="mailto:{}" title="{}">{}</a>',
             value,
             record.contact_email,
             record.contact_email,
