@@ -16,23 +16,44 @@ def compliance_trend(measurements, today, months=12):
     return list(measurements.filter(period_end__gte=since, period_end__lte=today).compliance_by_month())
 
 
+# The colour bands of the compliance bars, best first: (lowest % in the band, colour, legend label).
+COMPLIANCE_BANDS = (
+    (95, GREEN, "95% or more met"),
+    (80, AMBER, "80–95% met"),
+    (0, RED, "Under 80% met"),
+)
+
+
+def compliance_band(pct):
+    """The index in ``COMPLIANCE_BANDS`` of a compliance %."""
+    return next(i for i, (floor, _, _) in enumerate(COMPLIANCE_BANDS) if pct >= floor)
+
+
 def compliance_chart(rows):
-    """Bar chart of monthly compliance % from ``Measurement.objects.compliance_by_month()`` rows."""
-    labels, values, colours = [], [], []
+    """Bar chart of monthly compliance % from ``Measurement.objects.compliance_by_month()`` rows.
+
+    One dataset per colour band (a month's bar sits in the dataset of its band, the others hold null for
+    it), so Chart.js's own legend explains the colours; ``grouped: false`` keeps each bar full width."""
+    labels = []
+    series = [[] for _ in COMPLIANCE_BANDS]
     for row in rows:
         labels.append(row["month"].strftime("%b %Y"))
         pct = round(row["met_total"] * 100.0 / row["total"], 1) if row["total"] else None
-        values.append(pct)
-        colours.append(GREEN if pct is not None and pct >= 95 else AMBER if pct is not None and pct >= 80 else RED)
+        band = None if pct is None else compliance_band(pct)
+        for index, values in enumerate(series):
+            values.append(pct if index == band else None)
     return {
         "type": "bar",
         "data": {
             "labels": labels,
-            "datasets": [{"label": "SLAs met (%)", "data": values, "backgroundColor": colours}],
+            "datasets": [
+                {"label": label, "data": values, "backgroundColor": colour, "grouped": False}
+                for (_, colour, label), values in zip(COMPLIANCE_BANDS, series, strict=True)
+            ],
         },
         "options": {
-            "scales": {"y": {"min": 0, "max": 100}},
-            "plugins": {"legend": {"display": False}},
+            "scales": {"y": {"min": 0, "max": 100, "title": {"display": True, "text": "SLAs met (%)"}}},
+            "plugins": {"legend": {"display": True, "position": "bottom", "labels": {"boxWidth": 12}}},
         },
     }
 
@@ -71,7 +92,7 @@ def measurement_chart(sla, measurements):
                     "borderColor": BLUE,
                     "pointBackgroundColor": colours,
                     "pointRadius": 5,
-                    "tension": 0.2,
+                    "tension": 0,  # straight segments: a smoothed curve dips below the real points
                 },
                 level("Expected", sla.expected, GREEN, [6, 4]),
                 level("Minimum", sla.minimum, RED, [2, 3]),

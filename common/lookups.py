@@ -1,8 +1,9 @@
 """Type-ahead lookups for foreign-key filters over big tables (thousands of contracts or vendors).
 
 ``LookupSelect`` renders only the chosen option, so a filter form costs one small query instead of
-rendering every row as an ``<option>``; ``static/js/lookup.js`` adds a search box that fills the
-select from ``LookupView`` as the user types. Without JavaScript the free-text search still works.
+rendering every row as an ``<option>``; ``static/js/lookup.js`` turns it into a Tom Select (vendored in
+``static/vendor/tom-select``) that loads matching rows from ``LookupView`` as the user types. Without
+JavaScript the select still submits the chosen row and the free-text search still works.
 """
 
 from django import forms

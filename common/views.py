@@ -10,8 +10,13 @@ anything is read from the request body or saved.
 import itertools
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.staticfiles import finders
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, View
 from django.views.generic.detail import SingleObjectTemplateResponseMixin
 from django.views.generic.edit import ModelFormMixin
@@ -21,6 +26,17 @@ from django_tables2.export import ExportMixin
 
 from . import permissions
 from .exports import csv_response, xlsx_response
+
+
+@login_not_required
+@require_safe
+@cache_control(public=True, max_age=7 * 24 * 3600)
+def favicon(request):
+    """``/favicon.ico`` (asked for by browsers on every page, the admin's too): the icon in ``static/``."""
+    path = finders.find("favicon.ico")
+    if path is None:
+        raise Http404
+    return FileResponse(open(path, "rb"), content_type="image/x-icon")  # noqa: SIM115 (closed by the response)
 
 
 class ParentMixin:

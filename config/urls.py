@@ -1,8 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from common.views import favicon
+
 urlpatterns = [
     # Reports live under the admin site's URL space but are plain views guarded for admins.
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -1,7 +1,7 @@
 import django_filters
 from django import forms
 
-from common.filtersets import BaseFilterSet
+from common.filtersets import BaseFilterSet, yes_no_filter
 from contracts.filtersets import contract_filter, vendor_filter
 
 from .choices import BreachKind, BreachStatus, Severity
@@ -28,7 +28,7 @@ class BreachFilterSet(BaseFilterSet):
         label="Period starts on or before",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    mine = django_filters.BooleanFilter(method="filter_mine", label="My contracts only")
+    mine = yes_no_filter("filter_mine", "My contracts only")
 
     class Meta:
         model = Breach

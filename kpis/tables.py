@@ -14,8 +14,10 @@ class BreachTable(tables.Table):
     kind = tables.Column()
     severity = tables.Column()
     vendor = tables.Column(accessor="contract__vendor", order_by="contract__vendor__name", linkify=True)
-    contract = tables.Column(linkify=True, order_by="contract__reference")
-    sla = tables.Column(accessor="sla__kpi__name", verbose_name="KPI", order_by="sla__kpi__name")
+    contract = tables.Column(linkify=True, order_by="contract__reference", attrs={"td": {"class": "nowrap"}})
+    sla = tables.Column(
+        accessor="sla__kpi__name", verbose_name="KPI", order_by="sla__kpi__name", attrs={"td": {"class": "nowrap"}}
+    )
     expected = tables.Column(attrs={"td": {"class": "text-end"}})
     minimum = tables.Column(attrs={"td": {"class": "text-end"}}, visible=False)
     actual = tables.Column(attrs={"td": {"class": "text-end"}})

@@ -1,5 +1,6 @@
 from common.views import ObjectDetailView, ObjectEditView, ObjectListView
 
+from .credits import credit_totals
 from .filtersets import BreachFilterSet
 from .forms import BreachEditForm
 from .history import breach_history
@@ -13,6 +14,13 @@ class BreachListView(ObjectListView):
     filterset_class = BreachFilterSet
     table_class = BreachTable
     title = "Breaches"
+    template_name = "kpis/breach_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # Service credits of every filtered row (not just this page), per currency: one aggregate query.
+        context["credit_totals"] = credit_totals(self.object_list)
+        return context
 
 
 class BreachDetailView(ObjectDetailView):

@@ -398,18 +398,26 @@ def vendor_scorecard(filters):
         r["replacements_on_time"] = percent(r["on_time"], due)
         r["attrition"] = attrition_percent(r["departures"], r["start_headcount"], r["end_headcount"])
         monthly = None if r["attrition"] is None else r["attrition"] / months_per_period
-        r["score"] = overall_score(r["compliance"], r["reporting"], r["replacements_on_time"], monthly)
+        # No SLA figure due in the period (nothing measured, no report missing): no score, whatever the staffing
+        # parts say — retention alone would make an unmeasured quarter score 100.
+        r["score"] = (
+            overall_score(r["compliance"], r["reporting"], r["replacements_on_time"], monthly)
+            if r["reporting"] is not None
+            else None
+        )
         r["credits"] = {currency: money(amount) for currency, amount in sorted(r["credits"].items())}
         credit_months = r.pop("credit_months")
         r["credits_reporting"] = rates.total(credit_months) if credit_months else None
         result.append(r)
-    # rank within each period, best score first (no score: last)
+    # rank within each period (newest period first), best score first; no score: last, unranked
     result.sort(key=lambda r: (-r["period_start"].toordinal(), r["score"] is None, -(r["score"] or 0), r["name"]))
-    rank, previous_period = 0, None
+    ranks = defaultdict(int)  # period → rows ranked so far
     for r in result:
-        rank = 1 if r["period_start"] != previous_period else rank + 1
-        previous_period = r["period_start"]
-        r["rank"] = rank if r["score"] is not None else None
+        if r["score"] is None:
+            r["rank"] = None
+        else:
+            ranks[r["period_start"]] += 1
+            r["rank"] = ranks[r["period_start"]]
     return result
 
 

@@ -320,3 +320,127 @@ def test_a_missing_weekly_report_is_entered_from_its_breach(live_server, browser
     shot(page, "24-kpi-entry-bad-period-phone")
     assert not [e for e in console_errors if "400" not in e], console_errors
     context.close()
+
+
+@pytest.fixture
+def breach_world(users):
+    """Two vendors with open and withdrawn breaches in two currencies, and a dozen more vendors to search."""
+    from decimal import Decimal
+
+    from tests.factories import BreachFactory, ContractFactory, SLAFactory, VendorFactory
+
+    manager, _ = users
+    for i in range(12):
+        VendorFactory(name=f"Filler Vendor {i:02d}")
+    andes = VendorFactory(
+        name="Andes Contact Co",
+        country="CO",
+        contact_name="Lucía Gómez",
+        contact_email="lucia.gomez@andes-contact-company.example.com",
+        website="https://andes-contact-company.example.com",
+    )
+    baltic = VendorFactory(name="Baltic Shared Services Centre Sp. z o.o.", country="PL")
+    contracts = {
+        "andes": ContractFactory(vendor=andes, reference="AN-001", owner=manager, currency="USD"),
+        "baltic": ContractFactory(vendor=baltic, reference="BA-001", currency="EUR"),
+    }
+    made = {}
+    for key, contract in contracts.items():
+        sla = SLAFactory(contract=contract)
+        for month, status, credit in ((1, "open", "1500.00"), (2, "withdrawn", "0.00"), (3, "acknowledged", "250.50")):
+            made[(key, status)] = BreachFactory(
+                sla=sla,
+                contract=contract,
+                status=status,
+                service_credit=Decimal(credit),
+                period_start=datetime.date(2026, month, 1),
+                period_end=datetime.date(2026, month, 28),
+            )
+    return made
+
+
+def test_breach_list_filters_with_checkboxes_and_a_tom_select_lookup(live_server, browser, breach_world):
+    from playwright.sync_api import expect
+
+    base = live_server.url
+    andes_withdrawn = breach_world[("andes", "withdrawn")]
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    console_errors = []
+    page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
+    log_in(page, base, "maria", "pw-m")
+
+    page.goto(f"{base}/breaches/")
+    expect(page.locator("table tbody tr")).to_have_count(6)
+    expect(page.get_by_test_id("credit-total-EUR")).to_have_text("1750.50 EUR")
+    expect(page.get_by_test_id("credit-total-USD")).to_have_text("1750.50 USD")
+    page.get_by_role("button", name="Show / hide").click()
+    form = page.locator("#filter-form")
+    expect(form.get_by_label("Withdrawn")).to_be_visible()  # every status fits, no Ctrl-click list
+    expect(form.get_by_text("Unknown")).to_have_count(0)
+
+    # Withdrawn ticked, then the vendor typed into the Tom Select lookup and chosen from its suggestions.
+    form.get_by_label("Withdrawn").check()
+    page.locator("#id_vendor-ts-control").click()
+    page.locator("#id_vendor-ts-control").press_sequentially("and", delay=50)
+    suggestion = page.locator(".ts-dropdown .option", has_text="Andes Contact Co")
+    expect(suggestion).to_be_visible()
+    expect(page.locator(".ts-dropdown .option", has_text="Filler Vendor")).to_have_count(0)
+    suggestion.click()
+    shot(page, "20-breach-filters-chosen")
+    form.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**/breaches/?*")
+    assert "status=withdrawn" in page.url and f"vendor={andes_withdrawn.contract.vendor_id}" in page.url
+    rows = page.locator("table tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("AN-001")
+    expect(rows.first).to_contain_text("Withdrawn")
+    # The page comes back with the choices made: the box ticked, the vendor shown in the lookup.
+    expect(form.get_by_label("Withdrawn")).to_be_checked()
+    expect(page.locator("#id_vendor + .ts-wrapper .item")).to_have_text("Andes Contact Co")
+    expect(page.get_by_test_id("credit-total-USD")).to_have_text("0.00 USD")
+
+    # Two statuses and "my contracts only" (a plain yes/no box): Maria owns the Andes contract.
+    page.goto(f"{base}/breaches/")
+    page.get_by_role("button", name="Show / hide").click()
+    form.get_by_label("Open", exact=True).check()
+    form.get_by_label("Acknowledged").check()
+    form.get_by_label("My contracts only").check()
+    form.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**/breaches/?*")
+    expect(rows).to_have_count(2)
+    for i in range(2):
+        expect(rows.nth(i)).to_contain_text("AN-001")
+    expect(page.get_by_test_id("credit-total-USD")).to_have_text("1750.50 USD")
+    expect(page.get_by_test_id("credit-total-EUR")).to_have_count(0)
+
+    # Screenshots: the breach list and the vendor list on a laptop and on a phone.
+    page.goto(f"{base}/breaches/?status=open&status=acknowledged&status=withdrawn")
+    shot(page, "21-breach-list-laptop")
+    page.goto(f"{base}/vendors/")
+    shot(page, "22-vendor-list-laptop")
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.goto(f"{base}/breaches/?status=open&status=acknowledged&status=withdrawn")
+    shot(page, "23-breach-list-phone")
+    # On a phone the rows stay one line high and the table scrolls sideways under a sticky first column.
+    first_row = page.locator("table tbody tr").first
+    assert first_row.bounding_box()["height"] < 60
+    page.goto(f"{base}/vendors/")
+    shot(page, "24-vendor-list-phone")
+    name_cell = page.locator("table tbody tr td").first
+    assert page.locator("table tbody tr").first.bounding_box()["height"] < 70
+    page.locator(".table-container").first.evaluate("box => box.scrollLeft = 400")
+    assert name_cell.bounding_box()["x"] < 40  # still in view after scrolling
+    shot(page, "25-vendor-list-phone-scrolled")
+    page.goto(f"{base}/vendors/?status=active")
+    expect(page.get_by_role("button", name="Apply")).to_be_visible()  # the filters are open when one is on
+    page.locator("#id_country-ts-control").click()
+    page.locator("#id_country-ts-control").press_sequentially("colom")
+    page.locator(".ts-dropdown .option", has_text="Colombia").click()
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**country=CO**")
+    expect(page.locator("table tbody tr")).to_have_count(1)
+    expect(page.locator("table tbody tr").first).to_contain_text("Andes Contact Co")
+    shot(page, "26-vendor-filters-phone")
+    assert not console_errors, console_errors
+    context.close()

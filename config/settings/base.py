@@ -114,6 +114,15 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+# ISO dates in the admin and the app alike. Django 5 always localizes, so the formats of the active language
+# come from its locale module: ours (config/formats/en/formats.py) before Django's. The settings below are
+# the same values for any language without a module of its own.
+FORMAT_MODULE_PATH = ["config.formats"]
+DATE_FORMAT = "Y-m-d"
+DATETIME_FORMAT = "Y-m-d H:i"
+TIME_FORMAT = "H:i"
+SHORT_DATE_FORMAT = "Y-m-d"
+SHORT_DATETIME_FORMAT = "Y-m-d H:i"
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "staticfiles"

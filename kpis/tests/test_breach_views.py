@@ -1,5 +1,7 @@
 import datetime
 import io
+import re
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -172,3 +174,109 @@ def test_breach_export_xlsx(client, viewer, breach_mix):
     assert rows[1][header.index("Kind")] == "Missing report"
     assert rows[1][header.index("Period")] == datetime.datetime(2026, 6, 1)  # date cells, not text
     assert rows[1][header.index("Period end")] == datetime.datetime(2026, 6, 30)
+
+
+# --- filter controls ----------------------------------------------------------------------------
+def test_my_contracts_is_a_yes_no_checkbox_not_unknown(client, owner, breach_mix):
+    client.force_login(owner)
+    html = client.get(reverse("kpis:breach_list")).content.decode()
+    assert re.search(r'<input type="checkbox" name="mine"[^>]*id="id_mine"', html)
+    assert "Unknown" not in html
+    # Ticked: the browser sends "on"; the older link form "true" still works; unticked: every breach.
+    for value in ("on", "true"):
+        response = client.get(reverse("kpis:breach_list"), {"mine": value})
+        assert [row.record.pk for row in response.context["table"].rows] == [breach_mix[0].pk]
+        assert re.search(r'<input type="checkbox" name="mine"[^>]*checked', response.content.decode())
+    response = client.get(reverse("kpis:breach_list"), {"mine": "false"})
+    assert len(response.context["table"].rows) == 2
+
+
+def test_status_severity_and_kind_are_checkboxes_with_every_choice(client, viewer):
+    client.force_login(viewer)
+    html = client.get(reverse("kpis:breach_list")).content.decode()
+    for name, values in (
+        ("status", ["open", "acknowledged", "waived", "resolved", "withdrawn"]),
+        ("severity", ["minor", "major"]),
+        ("kind", ["performance", "missing_report", "replacement"]),
+    ):
+        assert re.findall(rf'<input type="checkbox" name="{name}" value="([^"]+)"', html) == values
+    assert (
+        '<select name="status"' not in html and "multiple" not in html.split('id="filter-form"')[1].split("</form>")[0]
+    )
+
+
+def test_several_statuses_including_withdrawn(client, viewer, contract):
+    sla = SLAFactory(contract=contract)
+    made = {
+        status: BreachFactory(
+            sla=sla,
+            contract=contract,
+            status=status,
+            period_start=datetime.date(2026, month, 1),
+            period_end=datetime.date(2026, month, 28),
+        )
+        for month, status in ((1, "open"), (2, "waived"), (3, "withdrawn"))
+    }
+    client.force_login(viewer)
+    response = client.get(reverse("kpis:breach_list"), {"status": ["withdrawn", "waived"]})
+    assert {row.record.pk for row in response.context["table"].rows} == {made["withdrawn"].pk, made["waived"].pk}
+    html = response.content.decode()
+    assert re.search(r'<input type="checkbox" name="status" value="withdrawn"[^>]*checked', html)
+    assert not re.search(r'<input type="checkbox" name="status" value="open"[^>]*checked', html)
+
+
+def test_lookups_stay_type_ahead_selects_for_tom_select(client, viewer):
+    client.force_login(viewer)
+    html = client.get(reverse("kpis:breach_list")).content.decode()
+    assert re.search(r'<select name="vendor" [^>]*data-lookup-url="/vendors/lookup/"', html)
+    assert re.search(r'<select name="contract" [^>]*data-lookup-url="/contracts/lookup/"', html)
+    assert "vendor/tom-select/js/tom-select.complete.min.js" in html
+    assert "vendor/tom-select/css/tom-select.bootstrap5.min.css" in html
+
+
+# --- service-credit totals of the filtered rows -------------------------------------------------
+def test_credit_totals_per_currency_of_the_filtered_rows(client, viewer, django_assert_max_num_queries):
+    usd = ContractFactory(currency="USD", reference="USD-1")
+    eur = ContractFactory(currency="EUR", reference="EUR-1")
+    slas = {usd: SLAFactory(contract=usd), eur: SLAFactory(contract=eur)}
+    for month, (contract, credit, status) in enumerate(
+        (
+            (usd, "1000.50", "open"),
+            (usd, "250.25", "acknowledged"),
+            (eur, "700.00", "open"),
+            (eur, "99.99", "resolved"),
+        ),
+        start=1,
+    ):
+        BreachFactory(
+            sla=slas[contract],
+            contract=contract,
+            service_credit=credit,
+            status=status,
+            period_start=datetime.date(2026, month, 1),
+            period_end=datetime.date(2026, month, 28),
+        )
+    client.force_login(viewer)
+    response = client.get(reverse("kpis:breach_list"))
+    totals = {t["currency"]: t["service_credit"] for t in response.context["credit_totals"]}
+    assert totals == {"EUR": Decimal("799.99"), "USD": Decimal("1250.75")}  # never added across currencies
+    html = response.content.decode()
+    assert re.search(r'data-testid="credit-total-EUR">\s*799\.99 EUR<', html)
+    assert re.search(r'data-testid="credit-total-USD">\s*1250\.75 USD<', html)
+    # Filtered: only the rows the filters keep, every page of them (per_page 1 shows one row).
+    with django_assert_max_num_queries(11):
+        response = client.get(reverse("kpis:breach_list"), {"status": "open", "per_page": 1})
+    totals = {t["currency"]: t["service_credit"] for t in response.context["credit_totals"]}
+    assert totals == {"EUR": Decimal("700.00"), "USD": Decimal("1000.50")}
+    response = client.get(reverse("kpis:breach_list"), {"contract": eur.pk})
+    assert [t["currency"] for t in response.context["credit_totals"]] == ["EUR"]
+
+
+@pytest.mark.parametrize("rows", [5, 200])
+def test_credit_totals_cost_one_query_whatever_the_rows(client, viewer, owner, django_assert_max_num_queries, rows):
+    bulk_world(rows, owner)
+    client.force_login(viewer)
+    with django_assert_max_num_queries(11):
+        response = client.get(reverse("kpis:breach_list"), {"status": ["open", "withdrawn"]})
+    assert response.status_code == 200
+    assert len(response.context["credit_totals"]) == 1

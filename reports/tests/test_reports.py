@@ -225,3 +225,40 @@ def test_report_query_count_does_not_grow_with_rows(client, admin_user, db, name
     large = _count_queries(client, url, params)
     assert small == large
     assert large <= 15
+
+
+@pytest.mark.parametrize("from_summary", [False, True])
+def test_scorecard_ranks_within_each_period(fixture, from_summary):
+    """Grouped by contract per quarter: CA and CB share 2026 Q1 and are ranked 1 and 2 in it, not each 1."""
+    if from_summary:
+        from reports.summaries import refresh_summaries
+
+        refresh_summaries(today=TODAY)
+    rows = queries.vendor_scorecard(_filters(FEB, MARCH, period="quarter", group="contract", use_summary=from_summary))
+    assert [(r["name"], r["period"], r["rank"]) for r in rows] == [("CB", "2026 Q1", 1), ("CA", "2026 Q1", 2)]
+    assert rows[0]["score"] > rows[1]["score"]
+
+
+@pytest.mark.parametrize("from_summary", [False, True])
+def test_scorecard_period_with_nothing_measured_has_no_score(fixture, from_summary):
+    """Contract CA has staff in February but no figure due: no score (shown "—") and no rank, never 100."""
+    if from_summary:
+        from reports.summaries import refresh_summaries
+
+        refresh_summaries(today=TODAY)
+    rows = queries.vendor_scorecard(_filters(FEB, MARCH, group="contract", use_summary=from_summary))
+    february = {r["name"]: r for r in rows if r["period"] == "Feb 2026"}
+    ca = february["CA"]
+    assert (ca["measured"], ca["missing_reports"], ca["start_headcount"]) == (0, 0, 10)
+    assert ca["score"] is None and ca["rank"] is None
+    assert february["CB"]["rank"] == 1  # the scored row ranks first, the unscored one comes last
+    assert [r["name"] for r in rows if r["period"] == "Feb 2026"] == ["CB", "CA"]
+
+
+def test_scorecard_page_shows_a_dash_for_no_score(client, admin_user, fixture):
+    client.force_login(admin_user)
+    response = client.get(reverse("reports:scorecard"), {"start": "2026-02", "end": "2026-02", "group": "contract"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    row = next(r for r in html.split("<tr") if ">CA<" in r)
+    assert "100.0" not in row and "—" in row

@@ -1,62 +1,74 @@
-// Type-ahead for <select data-lookup-url>: a search box above the select fetches matching rows
-// (JSON from common.lookups.LookupView) and offers them as the select's options. With
-// data-filter-url (an admin list filter), choosing a row goes to that URL, its "__ID__" replaced
-// by the row's id. Safe to load more than once on a page.
+// Tom Select (static/vendor/tom-select) on the filter forms, loaded after it. Safe to load more than once.
+//
+// <select data-lookup-url>: a type-ahead whose options come from common.lookups.LookupView as the user
+// types (?q=text → {"results": [{"id", "text"}]}). The page renders only the chosen row, so without
+// JavaScript the select still submits it and the free-text search still works. With data-filter-url (an
+// admin list filter), choosing a row goes to that URL, its "__ID__" replaced by the row's id.
+//
+// <select data-searchable>: a long choice list (single or multiple) that filters as the user types.
 (function () {
-  function enhance(select) {
-    if (select.dataset.enhanced) { return; }
-    select.dataset.enhanced = "1";
-    var box = document.createElement("input");
-    box.type = "search";
-    box.className = "form-control form-control-sm mb-1";
-    box.style.maxWidth = "100%";
-    box.placeholder = "Type to search…";
-    box.setAttribute("aria-label", select.getAttribute("aria-label") ||
-      "Search " + (select.labels[0] ? select.labels[0].textContent : ""));
-    select.parentNode.insertBefore(box, select);
-    var timer = null;
-    var loaded = false;
-    function search() {
-        loaded = true;
-        var url = select.dataset.lookupUrl + "?q=" + encodeURIComponent(box.value);
+  function lookupSettings(select) {
+    var blank = select.querySelector('option[value=""]');
+    return {
+      valueField: "id",
+      labelField: "text",
+      searchField: [],
+      // The server already matched the text (reference or title, name, username…): keep its order and rows.
+      score: function () { return function () { return 1; }; },
+      placeholder: blank ? blank.textContent.replace(/^-+$/, "") || "Type to search…" : "Type to search…",
+      allowEmptyOption: false,
+      preload: "focus",
+      loadThrottle: 200,
+      maxOptions: null,
+      plugins: select.dataset.filterUrl ? [] : ["clear_button"],
+      shouldLoad: function () { return true; },
+      load: function (query, callback) {
+        var self = this;
+        var url = select.dataset.lookupUrl + "?q=" + encodeURIComponent(query);
         fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
           .then(function (response) { return response.json(); })
           .then(function (data) {
-            var keep = select.value;
-            var current = select.selectedIndex > 0 ? select.options[select.selectedIndex] : null;
-            var blank = select.options[0];
-            select.innerHTML = "";
-            select.appendChild(blank);
-            data.results.forEach(function (row) {
-              var option = new Option(row.text, row.id, false, String(row.id) === keep);
-              select.appendChild(option);
-            });
-            // Never drop the row already chosen, even when this search did not find it.
-            if (current && !Array.prototype.some.call(select.options, function (o) { return o.value === keep; })) {
-              select.appendChild(current);
-              select.value = keep;
-            }
-            // A lone match is chosen for the form; a list filter waits for the user's own choice.
-            if (data.results.length === 1 && box.value && !select.dataset.filterUrl) {
-              select.value = String(data.results[0].id);
-            }
-          });
-    }
-    box.addEventListener("input", function () {
-      clearTimeout(timer);
-      timer = setTimeout(search, 200);
-    });
-    // The first rows, fetched once when the user first reaches for the list.
-    ["focus", "mousedown"].forEach(function (event) {
-      select.addEventListener(event, function () { if (!loaded) { search(); } });
-    });
-    if (select.dataset.filterUrl) {
-      select.addEventListener("change", function () {
-        if (select.value) {
-          window.location.href = select.dataset.filterUrl.replace("__ID__", encodeURIComponent(select.value));
+            // Offer this search's rows only (the chosen row is kept), not every row fetched so far.
+            self.clearOptions();
+            callback(data.results.map(function (row) { return { id: String(row.id), text: row.text }; }));
+          })
+          .catch(function () { callback(); });
+      },
+      render: {
+        no_results: function () { return '<div class="no-results">No matches</div>'; },
+        loading: function () { return '<div class="spinner-border spinner-border-sm m-2" role="status"></div>'; },
+      },
+      onChange: function (value) {
+        if (value && select.dataset.filterUrl) {
+          window.location.href = select.dataset.filterUrl.replace("__ID__", encodeURIComponent(value));
         }
-      });
-    }
+      },
+    };
   }
-  document.querySelectorAll("select[data-lookup-url]").forEach(enhance);
+
+  function searchableSettings(select) {
+    return {
+      plugins: select.multiple ? ["remove_button", "checkbox_options"] : ["clear_button"],
+      maxOptions: null,
+      hidePlaceholder: true,
+      placeholder: "Any — type to search…",
+      allowEmptyOption: false,
+    };
+  }
+
+  function enhance(select, settings) {
+    if (select.tomselect || typeof TomSelect === "undefined") { return; }
+    new TomSelect(select, settings(select));
+  }
+
+  function enhanceAll() {
+    document.querySelectorAll("select[data-lookup-url]").forEach(function (s) { enhance(s, lookupSettings); });
+    document.querySelectorAll("select[data-searchable]").forEach(function (s) { enhance(s, searchableSettings); });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", enhanceAll);
+  } else {
+    enhanceAll();
+  }
 })();

@@ -1,5 +1,6 @@
 import datetime
 import io
+import re
 from decimal import Decimal
 
 import openpyxl
@@ -259,3 +260,51 @@ def test_vendor_page_says_a_missing_rate_is_missing(client, viewer, two_currency
     assert "USD 2,000.00" in card and "EUR 1,000.00" in card
     assert "incomplete" in card and "no rate for EUR 2026-10" in card
     assert "3,100.00" not in card and "3,000.00" not in card
+
+
+def test_vendor_list_columns_for_reading(client, viewer):
+    """The name gets the room on one line; the e-mail is a short line under the contact, the website is on
+    the detail page; both stay in the exports."""
+    VendorFactory(
+        name="Sierra Madre Customer Care Philippines",
+        contact_name="Ana Reyes",
+        contact_email="ana.reyes@sierramadre-customer-care.example.com",
+        website="https://sierramadre-customer-care.example.com",
+    )
+    login(client, viewer)
+    html = client.get(reverse("vendors:vendor_list")).content.decode()
+    headers = re.findall(r"<th[^>]*>\s*(?:<a[^>]*>)?\s*([^<]+?)\s*<", html.split("<thead")[1].split("</thead>")[0])
+    assert headers == ["Name", "Country", "Status", "Risk", "Contracts", "Centres", "Contact"]
+    assert re.search(
+        r'<td class="col-name nowrap"><a href="/vendors/\d+/">Sierra Madre Customer Care Philippines', html
+    )
+    assert 'href="mailto:ana.reyes@sierramadre-customer-care.example.com"' in html
+    assert "https://sierramadre-customer-care.example.com" not in html
+    rows = csv_rows(client.get(reverse("vendors:vendor_list"), {"_export": "csv"}))
+    assert {"E-mail", "Website", "Contact"} <= set(rows[0])
+    assert rows[1][rows[0].index("Contact")] == "Ana Reyes"
+    assert rows[1][rows[0].index("Website")] == "https://sierramadre-customer-care.example.com"
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"status": ["prospect", "offboarded"]}, {"Prospect Inc", "Gone Ltd"}),
+        ({"risk_tier": ["low"]}, {"Prospect Inc"}),
+    ],
+)
+def test_vendor_multi_choice_filters_are_checkboxes(client, viewer, params, expected):
+    VendorFactory(name="Prospect Inc", status="prospect", risk_tier="low")
+    VendorFactory(name="Gone Ltd", status="offboarded", risk_tier="high")
+    VendorFactory(name="Active Co", status="active", risk_tier="high")
+    login(client, viewer)
+    response = client.get(reverse("vendors:vendor_list"), params)
+    assert {row.record.name for row in response.context["table"].rows} == expected
+    html = response.content.decode()
+    assert re.findall(r'<input type="checkbox" name="status" value="([^"]+)"', html) == [
+        "prospect",
+        "active",
+        "on_hold",
+        "offboarded",
+    ]
+    assert re.search(r'<select name="country"[^>]*data-searchable', html)  # 250 countries: a search box
