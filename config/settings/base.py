@@ -12,7 +12,8 @@ if (BASE_DIR / ".env").exists():
 DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "data")))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
-SECRET_KEY = env("SECRET_KEY")
+# local.py and test.py set a default; production.py refuses to start without one.
+SECRET_KEY = env.str("SECRET_KEY", default="")
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -121,7 +122,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_CONFIG = env.email_url_config(env.str("EMAIL_URL", default="") or "consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="SLA Tracker <sla-tracker@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -141,15 +142,21 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
     for _sub in ("queue", "control", "processed"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
-else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_TASK_IGNORE_RESULT = True
-CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=None)
+# Tasks are acknowledged late (after they finish), so a task whose worker dies is delivered again.
+# Time limits: the longest job (a full breach check on the large benchmark, bench/RESULTS.md) takes
+# seconds; ten minutes is ample, and no task may set a longer one (tests/test_celery_config.py).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = 30 * 60
-CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
+CELERY_TASK_TIME_LIMIT = 10 * 60
+CELERY_TASK_SOFT_TIME_LIMIT = 8 * 60
+# Redis hands an unacknowledged message to another worker only after the visibility timeout (kombu's
+# default: an hour). Just above the longest time limit: a running task has been killed by then, so a
+# check lost with its worker runs again within minutes and a live one is never delivered twice.
+if not CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 2 * 60}
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
