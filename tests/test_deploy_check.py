@@ -84,7 +84,10 @@ def test_production_reads_email_and_site_url_from_the_environment(tmp_path):
 def test_servers_and_celery_default_to_production_settings(tmp_path, module):
     """Without DJANGO_SETTINGS_MODULE, gunicorn / uvicorn / celery load production settings, which refuse
     to run without their secrets; manage.py (development) stays on local settings."""
-    code = f"import {module}; from django.conf import settings; settings.DEBUG; import os; print(os.environ['DJANGO_SETTINGS_MODULE'])"
+    code = (
+        f"import os, {module}; from django.conf import settings; settings.DEBUG; "
+        "print(os.environ['DJANGO_SETTINGS_MODULE'])"
+    )
     result = run(tmp_path, ["-c", code], DJANGO_SETTINGS_MODULE=None, SECRET_KEY=None)
     assert result.returncode != 0
     assert "config.settings.production" in result.stderr and "SECRET_KEY (" in result.stderr
