@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from health.views import health
+
 urlpatterns = [
     # Reports live under the admin site's URL space but are plain views guarded for admins.
     path("admin/reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("health/", health, name="health"),
     path("vendors/", include("vendors.urls")),
     path("contracts/", include("contracts.urls")),
     path("staff/", include("contracts.staff_urls")),

@@ -46,6 +46,7 @@ LOCAL_APPS = [
     "kpis",
     "dashboard",
     "reports",
+    "health",
     "bench",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
@@ -187,7 +188,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kpis.tasks.send_weekly_breach_digest",
         "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
     },
+    "beat-heartbeat": {  # /health/ reports how long ago beat last ticked
+        "task": "health.tasks.beat_heartbeat",
+        "schedule": 60.0,
+        "options": {"expires": 50},  # a tick queued while no worker ran says nothing about beat now
+    },
 }
+
+# /health/: how stale a heartbeat may be before the check fails (seconds), and the broker's connect timeout.
+# The full breach check runs hourly at :05 and may take up to its 10-minute limit.
+HEALTH_BREACH_CHECK_MAX_AGE_SECONDS = env.int("HEALTH_BREACH_CHECK_MAX_AGE_SECONDS", default=2 * 60 * 60)
+HEALTH_BEAT_MAX_AGE_SECONDS = env.int("HEALTH_BEAT_MAX_AGE_SECONDS", default=5 * 60)
+HEALTH_BROKER_TIMEOUT_SECONDS = env.float("HEALTH_BROKER_TIMEOUT_SECONDS", default=2.0)
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 DJANGO_TABLES2_TABLE_ATTRS = {"class": "table table-sm table-hover align-middle"}
