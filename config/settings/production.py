@@ -20,6 +20,9 @@ if _missing:
     )
 
 DEBUG = False
+# Structured logs: JSON lines with the request id, and one line per request.
+LOGGING["handlers"]["console"]["formatter"] = env.str("LOG_FORMAT", default="json")  # noqa: F405
+LOGGING["loggers"]["sla.requests"]["level"] = env.str("LOG_REQUESTS_LEVEL", default="INFO")  # noqa: F405
 SECRET_KEY = env.str("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 EMAIL_CONFIG = env.email_url("EMAIL_URL")
