@@ -21,3 +21,19 @@ def lockout_response(request, original_response=None, credentials=None):
     return render(
         request, "registration/locked_out.html", {"lockout_minutes": minutes}, status=settings.AXES_HTTP_RESPONSE_CODE
     )
+
+
+class PermissionsPolicyMiddleware:
+    """Sends ``Permissions-Policy`` from ``settings.PERMISSIONS_POLICY`` (feature -> allowed origins)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.header = ", ".join(
+            f"{feature}=({' '.join(origins)})" for feature, origins in settings.PERMISSIONS_POLICY.items()
+        )
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.header:
+            response.headers.setdefault("Permissions-Policy", self.header)
+        return response
