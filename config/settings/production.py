@@ -7,7 +7,7 @@ from .base import env
 
 # No defaults here: a production process that would fall back to a demo value refuses to start instead.
 REQUIRED_ENVIRONMENT = {
-    "SECRET_KEY": "a long random string (e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))')",
+    "SECRET_KEY": "a long random string (e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))')",  # nosec B105  # the help text for a missing SECRET_KEY, not a password
     "ALLOWED_HOSTS": "the host names the site is served on, comma separated",
     "EMAIL_URL": "where e-mail goes, e.g. smtp+tls://user:password@mail.example.com:587",
     "SITE_URL": "the absolute base URL used in e-mail links, e.g. https://sla.example.com",
