@@ -282,7 +282,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "sla.requests": {"level": env.str("LOG_REQUESTS_LEVEL", default="WARNING")},
-        "axes.apps": {"level": "WARNING"},  # not its version banner in every command's output
+        "axes": {"level": "WARNING"},  # lockouts and failed sign-ins, not a line per successful one
     },
 }
 # The worker logs through LOGGING above (JSON in production) instead of replacing the root handlers.
