@@ -6,6 +6,6 @@ class HealthConfig(AppConfig):
     verbose_name = "Health checks"
 
     def ready(self):
-        from . import heartbeats
+        from . import heartbeats, tasks  # noqa: F401  (tasks: the beat task is registered wherever Django runs)
 
         heartbeats.connect_signals()
