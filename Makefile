@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint format venv demo-data bench-small clean
+.PHONY: run test audit lint format venv demo-data bench-small clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ run: demo-data
 
 test: venv
 	bash scripts/run_tests.sh
+
+# bandit on our code and pip-audit on the installed packages (scripts/security_audit.py says what fails).
+audit: venv
+	$(BIN)/python scripts/security_audit.py
 
 lint: venv
 	$(BIN)/ruff check .

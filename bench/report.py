@@ -148,7 +148,9 @@ def render(runs):
                 "",
             ]
         tp = r.get("throughput")
-        if tp:
+        if tp and "skipped" in tp:
+            lines += ["### 6. Contract list under concurrent load (wrk)", "", f"Skipped: {tp['skipped']}.", ""]
+        elif tp:
             lines += [
                 "### 6. Contract list under concurrent load (gunicorn, 2 workers, wrk on loopback)",
                 "",
@@ -156,6 +158,25 @@ def render(runs):
                 f"{tp['seconds']} s; p50 {tp.get('p50')}, p99 {tp.get('p99')}; non-2xx: {tp.get('non_2xx', 0)}",
                 "",
             ]
+        load = r.get("load")
+        if load and "levels" in load:
+            pages = ", ".join(f"{name} (`{url}`)" for name, url in load["pages"].items())
+            lines += [
+                f"### 7. Mixed pages under concurrent load (gunicorn, {load['workers']} workers, logged-in clients "
+                "on loopback)",
+                "",
+                f"Each client asks in turn for: {pages}. Target: no errors.",
+                "",
+                "| clients | seconds | requests | requests/s | p50 ms | p99 ms | errors |",
+                "|---|---|---|---|---|---|---|",
+            ]
+            for level in load["levels"].values():
+                lines.append(
+                    f"| {level['clients']} | {level['seconds']} | {level['requests']} | "
+                    f"{level.get('requests_per_second', '—')} | {level.get('p50_ms', '—')} | "
+                    f"{level.get('p99_ms', '—')} | {level['errors']}: {_ok(level['errors'] == 0)} |"
+                )
+            lines.append("")
         if errors:
             lines += ["### Steps that failed in the last run", ""]
             lines += [f"- {step}: {error}" for step, error in errors.items()]

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from common.views import favicon
+from health.views import health
 
 urlpatterns = [
     # Reports live under the admin site's URL space but are plain views guarded for admins.
@@ -9,6 +10,7 @@ urlpatterns = [
     path("admin/reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("health/", health, name="health"),
     path("vendors/", include("vendors.urls")),
     path("contracts/", include("contracts.urls")),
     path("staff/", include("contracts.staff_urls")),

@@ -89,7 +89,7 @@ def record_attrition_measurements(first: datetime.date, now=None, contract_ids=N
             value = excluded.value, period_end = excluded.period_end, updated_at = excluded.updated_at
         WHERE {M}.source = '{MeasurementSource.COMPUTED}'
           AND ({M}.value <> excluded.value OR {M}.period_end <> excluded.period_end)
-    """
+    """  # nosec B608  # table names from model _meta, dates from sql.date_literal, choices constants; values bound
     return sql.execute(statement, [now, now, *scope_params])
 
 

@@ -18,7 +18,7 @@ from .signals import breaches_checked
 
 logger = logging.getLogger(__name__)
 
-JOB_LIMITS = {"acks_late": True, "soft_time_limit": 20 * 60, "time_limit": 25 * 60}
+JOB_LIMITS = {"acks_late": True, "soft_time_limit": 8 * 60, "time_limit": 10 * 60}
 
 
 @shared_task(name="kpis.tasks.detect_breaches", **JOB_LIMITS)
@@ -84,7 +84,7 @@ def send_weekly_breach_digest(week=None):
     time_limit=180,
     autoretry_for=(smtplib.SMTPException, OSError),
     retry_backoff=30,
-    retry_backoff_max=30 * 60,
+    retry_backoff_max=10 * 60,
     retry_jitter=True,
     max_retries=8,
 )

@@ -9,7 +9,7 @@ from . import summaries
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="reports.tasks.refresh_summaries", acks_late=True, soft_time_limit=10 * 60, time_limit=15 * 60)
+@shared_task(name="reports.tasks.refresh_summaries", acks_late=True, soft_time_limit=8 * 60, time_limit=10 * 60)
 def refresh_summaries(contract_ids=None):
     """Rebuild the summaries of ``contract_ids`` (a list of ids), or all of them (None)."""
     result = summaries.refresh_summaries(contract_ids)

@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT=${PORT:-8000}
+# wsgi.py, asgi.py and config/celery.py default to production settings; the demo runs on the local ones.
+export DJANGO_SETTINGS_MODULE=config.settings.local
 BIN=.venv/bin
 mkdir -p data/logs
 

@@ -12,8 +12,11 @@ from bench.management.commands.run_bench import STEPS
 def test_bench_harness_runs_end_to_end_on_a_tiny_data_set(tmp_path, settings):
     settings.DATA_DIR = tmp_path
     call_command("seed_scale", "--preset", "tiny")
-    steps = [step for step in STEPS if step != "throughput"]  # throughput needs gunicorn and wrk
-    call_command("run_bench", "--preset", "smoke", "--repeat", "1", "--out", str(tmp_path), "--only", *steps)
+    steps = [step for step in STEPS if step != "throughput"]  # throughput needs wrk
+    call_command(
+        "run_bench", "--preset", "smoke", "--repeat", "1", "--out", str(tmp_path), "--only", *steps,
+        "--load-seconds", "1", "--load-clients", "2", "3",
+    )  # fmt: skip
     results = json.loads((tmp_path / "results" / "smoke.json").read_text())
     for step in steps:
         assert "error" not in results[step], results[step]
@@ -25,4 +28,28 @@ def test_bench_harness_runs_end_to_end_on_a_tiny_data_set(tmp_path, settings):
     assert all(page["queries"] > 0 for page in results["pages"].values()), results["pages"]
     assert results["digest"]["result"]["emails"] == results["digest"]["result"]["recipients"] > 0
     assert 0 < results["digest"]["result"]["largest_html_bytes"] < 100_000
-    assert "### 1. detect_breaches" in (tmp_path / "RESULTS.md").read_text()
+    load = results["load"]["levels"]
+    assert set(load) == {"2", "3"}
+    assert all(level["requests"] > 0 and level["errors"] == 0 for level in load.values()), load
+    assert all(level["p50_ms"] <= level["p99_ms"] for level in load.values())
+    text = (tmp_path / "RESULTS.md").read_text()
+    assert "### 1. detect_breaches" in text and "### 7. Mixed pages under concurrent load" in text
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_load_step_fails_on_any_error(tmp_path, settings, monkeypatch):
+    """A page that does not answer 200 under load makes the step (and so the run) fail."""
+    from django.core.management.base import CommandError
+
+    from bench import load
+
+    settings.DATA_DIR = tmp_path
+    monkeypatch.setitem(load.PAGES, "missing page", "/no-such-page/")  # 404 for every client
+    with pytest.raises(CommandError, match="These steps failed: load"):
+        call_command(
+            "run_bench", "--preset", "smoke", "--out", str(tmp_path), "--only", "load",
+            "--load-seconds", "0.5", "--load-clients", "2",
+        )  # fmt: skip
+    results = json.loads((tmp_path / "results" / "smoke.json").read_text())
+    assert "failed requests" in results["load"]["error"]
+    assert results["load"]["levels"]["2"]["error_examples"][0].startswith("/no-such-page/: HTTP 404")

@@ -41,10 +41,11 @@ def test_prints_the_demo_logins(seeded):
         assert username in seeded and password in seeded
 
 
-def test_demo_users_can_log_in_with_their_roles(seeded):
-    assert authenticate(username="admin", password="demo-admin-2026").is_superuser
-    manager = authenticate(username="manager", password="demo-manager-2026")
-    viewer = authenticate(username="viewer", password="demo-viewer-2026")
+def test_demo_users_can_log_in_with_their_roles(seeded, rf):
+    request = rf.post("/accounts/login/")  # the login throttle (django-axes) authenticates a request
+    assert authenticate(request, username="admin", password="demo-admin-2026").is_superuser
+    manager = authenticate(request, username="manager", password="demo-manager-2026")
+    viewer = authenticate(request, username="viewer", password="demo-viewer-2026")
     assert roles.is_manager(manager) and roles.role_name(viewer) == "viewer"
     assert roles.is_manager(get_user_model().objects.get(username="priya"))
     assert all(get_user_model().objects.values_list("email", flat=True))

@@ -2,7 +2,7 @@ import json
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from bench import runner
 from bench.report import write_results
@@ -16,6 +16,7 @@ STEPS = [
     "pages",
     "digest",
     "throughput",
+    "load",
 ]
 
 
@@ -27,14 +28,22 @@ class Command(BaseCommand):
         parser.add_argument("--only", nargs="+", choices=STEPS, help="Run only these steps.")
         parser.add_argument("--repeat", type=int, help="Requests per page for latency (20 large, else 10).")
         parser.add_argument(
-            "--load-seconds", type=int, help="How long the throughput step drives the server (15 s large, else 5 s)."
+            "--load-seconds",
+            type=float,
+            help="How long the throughput step and each level of the load step drive the server "
+            "(load: 60 s large, else 5 s; throughput: 15 s large, else 5 s).",
+        )
+        parser.add_argument(
+            "--load-clients", type=int, nargs="+", default=[8, 32], help="Concurrent clients of the load step."
         )
         parser.add_argument("--out", default=str(Path(settings.BASE_DIR) / "bench"))
         parser.add_argument("--command-line", default="", help="The command that produced this run, for the record.")
 
-    def handle(self, *args, preset, only, repeat, load_seconds, out, command_line, **options):
+    def handle(self, *args, preset, only, repeat, load_seconds, load_clients, out, command_line, **options):
         large = preset == "large"  # the quick presets measure less, to stay under a minute
         repeat = repeat or (20 if large else 10)
+        self.load_clients = load_clients
+        self.load_level_seconds = load_seconds or (60 if large else 5)
         load_seconds = load_seconds or (15 if large else 5)
         results = {
             "preset": preset,
@@ -52,6 +61,9 @@ class Command(BaseCommand):
         results["counts_after"] = runner.table_counts()
         path = write_results(results, Path(out))
         self.stdout.write(self.style.SUCCESS(f"Wrote {path}"))
+        failed = [step for step in only or STEPS if "error" in results[step]]
+        if failed:
+            raise CommandError(f"These steps failed: {', '.join(failed)} (see {path})")
 
     def run_step(self, step, results, repeat, load_seconds):
         if step == "raw_sql_floor":
@@ -63,7 +75,11 @@ class Command(BaseCommand):
         if step == "pages":
             return runner.bench_pages(repeat=repeat)
         if step == "throughput":
-            return runner.bench_throughput(seconds=load_seconds)
+            return runner.bench_throughput(seconds=max(1, round(load_seconds)))
+        if step == "load":
+            from bench.load import bench_load
+
+            return bench_load(runner._database_url(), seconds=self.load_level_seconds, concurrency=self.load_clients)
         return {
             "detect_cold": runner.detect_cold,
             "detect_incremental": runner.detect_incremental,

@@ -1,0 +1,168 @@
+"""Load step: gunicorn (2 workers) driven by N concurrent logged-in clients over loopback.
+
+Each client is a thread with its own session, asking for a mix of pages (contract list, breach list,
+dashboard) one after another for a fixed time, each request on a new connection (gunicorn's sync workers do
+not keep connections alive) with a 30 s timeout. Reported per level of concurrency: requests/s, p50/p99
+latency, errors (any non-200 answer or failed request). Traffic goes to 127.0.0.1 only and stops by itself.
+"""
+
+import http.client
+import os
+import socket
+import statistics
+import subprocess  # nosec B404  # starts this virtualenv's gunicorn, fixed argument list
+import sys
+import threading
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+
+ROOT = Path(settings.BASE_DIR)
+PAGES = {
+    "contract list": "/contracts/?service_type=front_office",
+    "breach list": "/breaches/",
+    "dashboard": "/",
+}
+REQUEST_TIMEOUT = 30
+MAX_REQUESTS_PER_CLIENT = 100_000  # a bound besides the clock
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def session_cookie(user):
+    session = SessionStore()
+    session["_auth_user_id"] = str(user.pk)
+    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_hash"] = user.get_session_auth_hash()
+    session.create()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
+def get(port, path, cookie=None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+    try:
+        connection.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def start_gunicorn(port, database_url, log_path):
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DEBUG": "False",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    }
+    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    log = open(log_path, "w")  # noqa: SIM115  (closed in stop_gunicorn)
+    process = subprocess.Popen(  # nosec B603  # this virtualenv's gunicorn, fixed options, loopback only
+        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    process.log = log
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            if get(port, "/health/?only=database") == 200:
+                return process
+        except OSError:
+            pass
+        time.sleep(0.2)
+    stop_gunicorn(process)
+    raise RuntimeError(f"gunicorn did not start; its log:\n{Path(log_path).read_text()[-2000:]}")
+
+
+def stop_gunicorn(process):
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    process.log.close()
+
+
+def client(port, cookie, offset, deadline, out):
+    paths = list(PAGES.values())
+    latencies, errors = [], []
+    for n in range(offset, offset + MAX_REQUESTS_PER_CLIENT):
+        if time.monotonic() >= deadline:
+            break
+        path = paths[n % len(paths)]
+        started = time.perf_counter()
+        try:
+            status = get(port, path, cookie)
+            if status != 200:
+                errors.append(f"{path}: HTTP {status}")
+        except Exception as error:  # counted and reported: the step fails on any error
+            errors.append(f"{path}: {type(error).__name__}: {error}")
+        latencies.append((time.perf_counter() - started) * 1000)
+    out[offset] = (latencies, errors)
+
+
+def drive(port, cookies, seconds):
+    results = {}
+    deadline = time.monotonic() + seconds
+    started = time.perf_counter()
+    threads = [
+        threading.Thread(target=client, args=(port, cookie, offset, deadline, results))
+        for offset, cookie in enumerate(cookies)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + REQUEST_TIMEOUT + 10)
+    elapsed = time.perf_counter() - started
+    latencies = sorted(ms for lat, _ in results.values() for ms in lat)
+    errors = [error for _, errs in results.values() for error in errs]
+    if not latencies:
+        return {"clients": len(cookies), "seconds": round(elapsed, 1), "requests": 0, "errors": len(errors)}
+    return {
+        "clients": len(cookies),
+        "seconds": round(elapsed, 1),
+        "requests": len(latencies),
+        "requests_per_second": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(statistics.median(latencies), 1),
+        "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 1),
+        "errors": len(errors),
+        "error_examples": sorted(set(errors))[:5],
+    }
+
+
+def bench_load(database_url, seconds=60, concurrency=(8, 32), log_dir=None):
+    """Figures per concurrency level; ``error`` is set (the step fails) when any request failed."""
+    user = get_user_model().objects.filter(is_superuser=True).first()
+    if user is None:
+        user = get_user_model().objects.create_superuser("bench_admin", "bench@example.com", "bench-admin")
+    port = free_port()
+    log_path = Path(log_dir or settings.DATA_DIR) / "bench-load-gunicorn.log"
+    server = start_gunicorn(port, database_url, log_path)
+    try:
+        for path in PAGES.values():  # warm both workers' caches and connections
+            get(port, path, session_cookie(user))
+        figures = {"workers": 2, "pages": PAGES, "levels": {}}
+        for clients in concurrency:
+            cookies = [session_cookie(user) for _ in range(clients)]
+            figures["levels"][str(clients)] = drive(port, cookies, seconds)
+    finally:
+        stop_gunicorn(server)
+    failed = {level: f["errors"] for level, f in figures["levels"].items() if f["errors"] or not f["requests"]}
+    if failed:
+        figures["error"] = f"failed requests (or none made) at these concurrency levels: {failed}"
+    return figures
