@@ -87,7 +87,7 @@ def in_list(column_sql: str, ids):
     # caps the number of parameters per statement). Planners handle both far better than 20k literals.
     if is_postgresql():
         return f"{column_sql} = ANY(%s)", [ids]
-    return f"{column_sql} IN (SELECT value FROM json_each(%s))", [json.dumps(ids)]
+    return f"{column_sql} IN (SELECT value FROM json_each(%s))", [json.dumps(ids)]  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
 
 
 def pairs_select(pairs):
@@ -116,7 +116,7 @@ def probe(outer_sql, table, alias, condition, unique=False):
     if not is_postgresql():
         return f"{outer_sql} JOIN {table} {alias} ON {condition}"
     limit = "LIMIT 1" if unique else "OFFSET 0"  # either keeps the subquery from being flattened into a join
-    return f"{outer_sql} CROSS JOIN LATERAL (SELECT * FROM {table} {alias} WHERE {condition} {limit}) {alias}"
+    return f"{outer_sql} CROSS JOIN LATERAL (SELECT * FROM {table} {alias} WHERE {condition} {limit}) {alias}"  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
 
 
 def adapt_datetime(value):
@@ -284,14 +284,14 @@ def execute_with_history(statement, params, table, history_table, columns, histo
         wrapped = f"""
             WITH written AS ({statement} RETURNING {table}.*)
             INSERT INTO {history_table} ({history_columns})
-            SELECT {column_list}, %s, %s, %s, NULL FROM written"""
+            SELECT {column_list}, %s, %s, %s, NULL FROM written"""  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
         return execute(wrapped, [*params, *history_params, history_type])
     with connection.cursor() as cursor:
         cursor.execute(f"{statement} RETURNING id", list(params))
         ids = [row[0] for row in cursor.fetchall()]
     # Run even for no ids: the job makes the same statements whatever the data.
     execute(
-        f"INSERT INTO {history_table} ({history_columns}) "
+        f"INSERT INTO {history_table} ({history_columns}) "  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
         f"SELECT {column_list}, %s, %s, %s, NULL FROM {table} WHERE id IN (SELECT value FROM json_each(%s))",
         [*history_params, history_type, json.dumps(ids)],
     )

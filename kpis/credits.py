@@ -138,7 +138,7 @@ def credited_ctes():
             FROM settled
             UNION ALL
             SELECT {FACT_COLUMNS}, 0, 0 FROM raw WHERE raw_cents = 0
-        )"""
+        )"""  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
 
 
 def credit_totals(breaches=None):

@@ -1,9 +1,7 @@
 """Security checks that CI runs (``make audit``, from ``.ci/run``): bandit on our code, pip-audit on the
 installed packages.
 
-* bandit: every finding is fixed or marked ``# nosec BXXX  # why it is safe``. ``.bandit-baseline.json``
-  holds the findings of the breach-engine files that are being rewritten elsewhere (their SQL is built from
-  table names and code fragments, values bound): they are reported again as soon as they change.
+* bandit: every finding is fixed or marked ``# nosec BXXX  # why it is safe``.
 * pip-audit: a known vulnerability fails. When the vulnerability database cannot be reached (this machine
   reaches package indexes only), that is said loudly and does not fail the run by itself: it is not a clean
   audit, and the output says so.
@@ -32,7 +30,7 @@ def banner(lines):
 
 def run_bandit():
     result = subprocess.run(  # nosec B603  # fixed argument list, no shell
-        [str(BIN / "bandit"), "-c", "pyproject.toml", "-r", ".", "-q", "-b", ".bandit-baseline.json"],
+        [str(BIN / "bandit"), "-c", "pyproject.toml", "-r", ".", "-q"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -126,4 +126,4 @@ def test_the_login_pages_and_errors_carry_them_too(client):
 def test_the_contract_form_script_is_a_static_file(client, owner, contract):
     client.force_login(owner)
     found = scripts(client.get(f"/contracts/{contract.pk}/edit/").content.decode())
-    assert "/static/js/contract_edit.js" in found.external and not found.blocked
+    assert "/static/js/contract_form.js" in found.external and not found.blocked
