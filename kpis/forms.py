@@ -243,6 +243,8 @@ class BreachEditForm(BootstrapModelForm):
             stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M")
             line = f"[{stamp} {who} → {breach.get_status_display().lower()}] {reason}"
             breach.notes = f"{breach.notes.rstrip()}\n{line}".strip()
+        status_label = breach.get_status_display().lower()
+        breach._change_reason = (f"{status_label}: {reason}" if reason else status_label)[:100]
         if commit:
             # Only what a person owns: the engine may have changed the facts since this form was read.
             breach.save(update_fields=["status", "notes", "updated_at"])

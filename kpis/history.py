@@ -104,8 +104,10 @@ def breach_history(breach, limit=200):
             event = _engine_event(record, previous)
         elif previous is None:
             event = "recorded"
+        elif record.history_change_reason:
+            event = record.history_change_reason
         else:
-            event = record.history_change_reason or "changed"
+            event = "status changed" if record.status != previous.status else "notes edited"
         entries.append(
             HistoryEntry(
                 when=record.history_date,

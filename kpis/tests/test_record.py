@@ -304,6 +304,8 @@ def test_waiving_one_of_three_capped_breaches_re_shares_the_cap_at_once(client):
         reverse("kpis:breach_edit", args=[breaches[0].pk]), {"status": "waived", "reason": "Outage on our side"}
     )
     assert response.status_code == 302
+    waived = breach_history(breaches[0])[0]
+    assert (waived.who, waived.event) == (contract.owner.get_full_name(), "waived: Outage on our side")
     assert _owed("figure") == [(None, breaches[0].sla_id, MARCH)]
     pending.run_pending_checks()
     credits = [b.service_credit for b in Breach.objects.filter(pk__in=[b.pk for b in breaches]).order_by("sla_id")]
