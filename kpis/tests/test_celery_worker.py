@@ -120,3 +120,29 @@ def test_worker_runs_the_checks_and_records_breaches(worker):
     breach = Breach.objects.get(kind="performance")
     assert (breach.measurement_id, breach.severity, breach.service_credit) == (figure.pk, "major", Decimal("2000.00"))
     assert Breach.objects.get(kind="replacement").status == "open"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_worker_runs_the_checks_owed_after_a_change(worker):
+    """A figure saved writes its check to the outbox in its own transaction; the worker's
+    ``run_pending_checks`` (queued after commit, or by the every-minute sweep) records the breach and
+    empties the outbox; the report summaries of the contract follow."""
+    from config.celery import app
+    from kpis.models import PendingCheck
+    from kpis.tasks import run_pending_checks
+    from reports.models import ContractMonth
+
+    queue, process, log = worker
+    contract = ContractFactory(start_date=datetime.date(2026, 1, 1))
+    sla = SLAFactory(contract=contract, effective_from=contract.start_date)
+    PendingCheck.objects.all().delete()
+    Measurement.objects.create(sla=sla, period_start=contract.start_date, value=Decimal("60"))
+    assert list(PendingCheck.objects.values_list("kind", "sla_id")) == [("figure", sla.pk)]
+
+    with app.connection_for_write(BROKER_URL) as broker:
+        run_pending_checks.apply_async(queue=queue, connection=broker)
+
+    wait_for(lambda: Breach.objects.filter(kind="performance").exists(), process, log)
+    wait_for(lambda: not PendingCheck.objects.exists(), process, log)
+    assert Breach.objects.get(kind="performance").service_credit == Decimal("2000.00")
+    wait_for(lambda: ContractMonth.objects.filter(contract=contract, breaches__gt=0).exists(), process, log)
