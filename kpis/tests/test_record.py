@@ -243,8 +243,9 @@ def test_replacement_breaches_are_in_the_history_and_withdrawn_whatever_their_st
     assert events[-1].startswith("recorded")
 
 
-@pytestmark_db
-def test_breach_page_shows_the_history_in_plain_words(client):
+@pytest.fixture
+def withdrawn_breach(db):
+    """A major breach whose figure was corrected to meet the SLA."""
     sla = make_sla()
     fill_months(sla, skip=[MARCH])
     figure = record(sla, MARCH, "60")
@@ -252,8 +253,12 @@ def test_breach_page_shows_the_history_in_plain_words(client):
     figure.value = Decimal("95")
     figure.save()
     detect_breaches()
-    breach = performance(sla)
-    client.force_login(sla.contract.owner)
+    return performance(sla)
+
+
+def test_breach_page_shows_the_history_in_plain_words(client, withdrawn_breach):
+    breach = withdrawn_breach
+    client.force_login(breach.contract.owner)
     page = client.get(reverse("kpis:breach_detail", args=[breach.pk])).text
     assert "SLA engine" in page
     assert "withdrawn: figure corrected to 95.00, which meets the SLA" in page
@@ -261,17 +266,9 @@ def test_breach_page_shows_the_history_in_plain_words(client):
     assert 'data-testid="withdrawn-note"' in page and 'data-testid="breach-actions"' not in page
 
 
-@pytestmark_db
-def test_a_withdrawn_breach_status_cannot_be_changed_by_a_person(client):
-    sla = make_sla()
-    fill_months(sla, skip=[MARCH])
-    figure = record(sla, MARCH, "60")
-    detect_breaches()
-    figure.value = Decimal("95")
-    figure.save()
-    detect_breaches()
-    breach = performance(sla)
-    client.force_login(sla.contract.owner)
+def test_a_withdrawn_breach_status_cannot_be_changed_by_a_person(client, withdrawn_breach):
+    breach = withdrawn_breach
+    client.force_login(breach.contract.owner)
     client.post(reverse("kpis:breach_edit", args=[breach.pk]), {"status": "acknowledged", "notes": "x"})
     breach.refresh_from_db()
     assert (breach.status, breach.notes) == ("withdrawn", "x")
