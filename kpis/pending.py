@@ -24,6 +24,13 @@ from .replacements import check_replacement_obligations
 logger = logging.getLogger(__name__)
 _last_publish = threading.local()
 RUN_PENDING_CHECKS = "kpis.tasks.run_pending_checks"
+# A page waits at most about this long on a broker that accepts the connection and never answers.
+PUBLISH_TIMEOUT = 1
+PUBLISH_TRANSPORT_OPTIONS = {
+    "socket_timeout": PUBLISH_TIMEOUT,
+    "socket_connect_timeout": PUBLISH_TIMEOUT,
+    "max_retries": 0,
+}
 
 FIGURE, CONTRACT, STAFFING = PendingCheck.Kind.FIGURE, PendingCheck.Kind.CONTRACT, PendingCheck.Kind.STAFFING
 
@@ -67,8 +74,12 @@ def publish():
     """Queue ``run_pending_checks`` now; False (logged) when the broker did not take it in time — the
     sweep runs the rows within a minute of the broker's return. Never raises, never waits long
     (``CELERY_BROKER_*`` timeouts)."""
+    options = {**(current_app.conf.broker_transport_options or {}), **PUBLISH_TRANSPORT_OPTIONS}
     try:
-        current_app.send_task(RUN_PENDING_CHECKS, retry=False)  # by name: the rules never import their tasks
+        # A connection of its own with short timeouts (the worker's keep the settings' longer ones); the
+        # task by name: the rules never import their tasks.
+        with current_app.connection_for_write(connect_timeout=PUBLISH_TIMEOUT, transport_options=options) as conn:
+            current_app.send_task(RUN_PENDING_CHECKS, retry=False, connection=conn)
     except Exception:
         logger.warning("Could not queue the pending breach checks; the sweep will run them.", exc_info=True)
         _last_publish.queued = False
