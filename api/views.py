@@ -139,7 +139,7 @@ class MeasurementViewSet(ApiViewMixin, mixins.CreateModelMixin, viewsets.ReadOnl
             )
         if checked.errors:
             raise BulkValidationError(
-                {str(error.key): [error.message] for error in checked.errors},
+                {str(error.line): [error.message] for error in checked.errors},
                 f"{len(checked.errors):,} of {len(figures):,} figures cannot be recorded; nothing was written.",
             )
         vendor_key = permissions.is_vendor_key(user)
