@@ -36,7 +36,9 @@ def other_vendor(db):
 
 @pytest.fixture
 def contract(owner, vendor):
-    return ContractFactory(owner=owner, vendor=vendor, reference="CX-1", start_date=D(2025, 1, 1), end_date=D(2028, 3, 31))
+    return ContractFactory(
+        owner=owner, vendor=vendor, reference="CX-1", start_date=D(2025, 1, 1), end_date=D(2028, 3, 31)
+    )
 
 
 @pytest.fixture
