@@ -5,6 +5,7 @@ validation failure (field → messages, or, for a bulk push, item index → mess
 ``handler500`` (:func:`page_not_found`, :func:`server_error`), which answer JSON under ``/api/`` only.
 """
 
+from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -36,6 +37,14 @@ def page_not_found(request, exception):
     if is_api_request(request):
         return JsonResponse({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
     return defaults.page_not_found(request, exception)
+
+
+@login_not_required
+def api_not_found(request, *args, **kwargs):
+    """The last URL under ``/api/``: what matches nothing is a JSON 404 (with ``DEBUG`` on too, where
+    Django would show its technical page instead of ``handler404``)."""
+    detail = "Not found." if request.path.endswith("/") else "Not found. API URLs end with a slash."
+    return JsonResponse({"detail": detail}, status=status.HTTP_404_NOT_FOUND)
 
 
 def server_error(request):

@@ -1,7 +1,7 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import errors, views
 
 app_name = "api"
 
@@ -18,4 +18,5 @@ urlpatterns = [
     path("v1/", include(router.urls)),
     path("schema/", views.SchemaView.as_view(), name="schema"),
     path("docs/", views.SwaggerView.as_view(url_name="api:schema"), name="docs"),
+    re_path(r"", errors.api_not_found),  # last: nothing under /api/ answers an HTML page
 ]

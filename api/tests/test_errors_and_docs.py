@@ -70,3 +70,10 @@ def test_docs_are_served_without_inline_scripts_or_cdn(client):
     assert init_script
     script = client.get(init_script[0].replace("&amp;", "&"))
     assert script.status_code == 200 and "SwaggerUIBundle" in script.content.decode()
+
+
+def test_not_found_is_json_with_debug_on_too(vendor_client, settings):
+    settings.DEBUG = True
+    response = vendor_client.get("/api/v1/nope")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found. API URLs end with a slash."}
