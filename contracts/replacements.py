@@ -28,6 +28,20 @@ def create_missing_obligations(now=None, contract_ids=None):
     return sql.execute(statement, [now, now, *params])
 
 
+def ensure_obligation(staff_member):
+    """A departure creates its replacement obligation at once (the hourly job is the safety net)."""
+    if not staff_member.left_on:
+        return None
+    due_on = ReplacementObligation.due_date_for(staff_member)
+    obligation, created = ReplacementObligation.objects.get_or_create(
+        departed=staff_member, defaults={"due_on": due_on}
+    )
+    if not created and obligation.due_on != due_on and not obligation.is_fulfilled:
+        obligation.due_on = due_on
+        obligation.save(update_fields=["due_on", "updated_at"])
+    return obligation
+
+
 def overdue_obligations(today=None, contracts=None):
     """Open overdue obligations (not fulfilled, past due) with what a list needs, for the digest/dashboard."""
     queryset = ReplacementObligation.objects.overdue(today).select_related("departed__contract__vendor")

@@ -16,6 +16,7 @@ from kpis.models import SLA, Measurement
 from .filtersets import CONTRACT_OWNERS, ContractFilterSet, StaffMemberFilterSet
 from .forms import ContractForm, DepartureForm, ObligationForm, SLAForm, StaffMemberForm
 from .models import Contract, ReplacementObligation, StaffMember
+from .replacements import ensure_obligation
 from .tables import ContractTable, StaffMemberTable
 
 # --- contracts ----------------------------------------------------------------------------
@@ -274,20 +275,6 @@ class StaffDetailView(ObjectDetailView):
             fulfilment_field=self.object.contract.replacement_fulfilment_field(),
         )
         return context
-
-
-def ensure_obligation(staff_member):
-    """A departure creates its replacement obligation at once (the hourly job is the safety net)."""
-    if not staff_member.left_on:
-        return None
-    due_on = ReplacementObligation.due_date_for(staff_member)
-    obligation, created = ReplacementObligation.objects.get_or_create(
-        departed=staff_member, defaults={"due_on": due_on}
-    )
-    if not created and obligation.due_on != due_on and not obligation.is_fulfilled:
-        obligation.due_on = due_on
-        obligation.save(update_fields=["due_on", "updated_at"])
-    return obligation
 
 
 class StaffEditView(ObjectEditView):

@@ -31,7 +31,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from common.permissions import editable_contracts
-from common.validators import plausible_date_error
+from common.validators import SHORT_TEXT_MAX_LENGTH, plausible_date_error
 
 from . import periods, recording
 from .choices import MeasurementSource, Unit
@@ -288,9 +288,28 @@ def _choose_sla(candidates, start):
     return max(before, key=lambda s: s.effective_from) if before else min(candidates, key=lambda s: s.effective_from)
 
 
+@dataclass
+class FigureRow:
+    """One figure to record, as it came in: ``key`` names it in messages (a file's line number, an API
+    item's index); ``note`` None leaves an existing figure's note as it is."""
+
+    key: int
+    reference: object
+    code: object
+    period_start: object
+    value: object
+    note: object = None
+
+
+@dataclass
+class CheckedFigures:
+    parsed: list = field(default_factory=list)  # (key, sla, start, end, value, note) of each valid row
+    errors: list = field(default_factory=list)  # RowError for each invalid row
+    forbidden: list = field(default_factory=list)  # keys of rows for a contract the caller may not write
+
+
 def import_measurements(rows, user, source=MeasurementSource.IMPORT, today=None):
-    """Validate every row, then (only when all are valid) write them in one transaction."""
-    today = today or timezone.localdate()
+    """Validate every row of a file, then (only when all are valid) write them in one transaction."""
     result = ImportResult()
     if rows and _is_header(rows[0][1]):
         rows = rows[1:]
@@ -300,22 +319,38 @@ def import_measurements(rows, user, source=MeasurementSource.IMPORT, today=None)
     if len(rows) > MAX_ROWS:
         result.errors.append(RowError(rows[MAX_ROWS][0], f"More than {MAX_ROWS:,} rows; split the file."))
         return result
+    figures = []
+    for line, cells in rows:
+        cells = list(cells) + [""] * (COLUMNS - len(cells))
+        figures.append(FigureRow(line, *cells[:COLUMNS]))
+    references = {str(f.reference).strip() for f in figures}
+    writable = set(editable_contracts(user).filter(reference__in=references).values_list("pk", flat=True))
+    checked = check_figures(figures, lambda contract: contract.pk in writable, today=today, refer_to="line")
+    if checked.errors:
+        result.errors = checked.errors
+        return result
+    return write_figures(checked.parsed, user=user, source=source)
 
-    references = {str(cells[0]).strip() for _, cells in rows if cells}
+
+def check_figures(figures, may_record, today=None, refer_to="line"):
+    """Validate every ``FigureRow``: the one rule for what may be recorded (the KPI entry form's, through
+    ``kpis.recording``), with values held to what the form takes. ``may_record(contract)`` is the
+    caller's permission; ``refer_to`` names a key in "already on line 3" ("line", "item")."""
     from contracts.models import Contract
 
+    today = today or timezone.localdate()
+    checked = CheckedFigures()
+    references = {str(f.reference).strip() for f in figures}
     contracts = {c.reference: c for c in Contract.objects.filter(reference__in=references)}
-    writable = set(editable_contracts(user).filter(reference__in=references).values_list("pk", flat=True))
+    writable = {c.pk for c in contracts.values() if may_record(c)}
     slas_by_contract_kpi = {}
     for sla in SLA.objects.filter(contract__in=contracts.values(), active=True).select_related("kpi", "contract"):
         slas_by_contract_kpi.setdefault((sla.contract_id, sla.kpi.code), []).append(sla)
 
-    parsed = []  # (line, sla, start, end, value)
     seen = {}
-    for line, cells in rows:
-        cells = list(cells) + [""] * (4 - len(cells))
-        reference, code, start_cell, value_cell = (cells[0], cells[1], cells[2], cells[3])
-        reference, code = str(reference).strip(), str(code).strip()
+    for figure in figures:
+        reference, code = str(figure.reference).strip(), str(figure.code).strip()
+        start_cell, value_cell, note = figure.period_start, figure.value, figure.note
         problems = []
         contract = contracts.get(reference)
         if not reference:
@@ -324,6 +359,7 @@ def import_measurements(rows, user, source=MeasurementSource.IMPORT, today=None)
             problems.append(f"no contract with reference “{_show(reference)}”")
         elif contract.pk not in writable:
             problems.append(f"you may not enter figures for contract {reference} (not yours)")
+            checked.forbidden.append(figure.key)
         start = _parse_date(start_cell)
         if start is None:
             problems.append(f"“{_show(start_cell)}” is not a date (write YYYY-MM-DD)")
@@ -333,6 +369,8 @@ def import_measurements(rows, user, source=MeasurementSource.IMPORT, today=None)
         value, value_problem = parse_value(value_cell)
         if value_problem:
             problems.append(value_problem)
+        if note is not None and len(str(note)) > SHORT_TEXT_MAX_LENGTH:
+            problems.append(f"the note is longer than {SHORT_TEXT_MAX_LENGTH:,} characters")
         sla = None
         if contract is not None and contract.pk in writable:
             candidates = slas_by_contract_kpi.get((contract.pk, code), [])
@@ -355,17 +393,22 @@ def import_measurements(rows, user, source=MeasurementSource.IMPORT, today=None)
                 problems.append(f"{sla.kpi.name} is computed from the roster, not imported")
             key = (sla.pk, start)
             if key in seen:
-                problems.append(f"the same SLA and period is already on line {seen[key]}")
+                problems.append(f"the same SLA and period is already on {refer_to} {seen[key]}")
             else:
-                seen[key] = line
+                seen[key] = figure.key
         if problems:
-            result.errors.append(RowError(line, "; ".join(problems) + "."))
+            checked.errors.append(RowError(figure.key, "; ".join(problems) + "."))
         else:
-            parsed.append((line, sla, start, periods.period_end(sla.frequency, start), value))
+            end = periods.period_end(sla.frequency, start)
+            checked.parsed.append((figure.key, sla, start, end, value, None if note is None else str(note)))
+    return checked
 
-    if result.errors:
-        return result
 
+def write_figures(parsed, user, source, change_reason=None):
+    """Write checked figures (``CheckedFigures.parsed``) in one transaction: new ones created, changed ones
+    corrected, the same ones left alone; each with its history row. Returns an ``ImportResult`` whose
+    ``figures`` are those written (for the breach check the caller requests)."""
+    result = ImportResult()
     with transaction.atomic():
         existing = {
             (m.sla_id, m.period_start): m
@@ -375,7 +418,7 @@ def import_measurements(rows, user, source=MeasurementSource.IMPORT, today=None)
         }
         now = timezone.now()
         new, corrected = [], []
-        for _line, sla, start, end, value in parsed:
+        for _key, sla, start, end, value, note in parsed:
             current = existing.get((sla.pk, start))
             if current is None:
                 new.append(
@@ -387,10 +430,13 @@ def import_measurements(rows, user, source=MeasurementSource.IMPORT, today=None)
                         source=source,
                         recorded_by=user,
                         recorded_at=now,
+                        note=note or "",
                     )
                 )
-            elif current.value != value:
+            elif current.value != value or (note is not None and current.note != note):
                 current.value, current.source, current.recorded_by, current.recorded_at = value, source, user, now
+                if note is not None:
+                    current.note = note
                 current.updated_at = now  # auto_now is the ORM's save(); a bulk update sets it here
                 corrected.append(current)
                 result.updated += 1
@@ -400,14 +446,17 @@ def import_measurements(rows, user, source=MeasurementSource.IMPORT, today=None)
             result.figures.add((sla.pk, start))
         # In batches, each with its history rows, whatever the number of figures.
         if new:
-            bulk_create_with_history(new, Measurement, batch_size=1000, default_user=user)
+            bulk_create_with_history(
+                new, Measurement, batch_size=1000, default_user=user, default_change_reason=change_reason
+            )
             result.created = len(new)
         if corrected:
             bulk_update_with_history(
                 corrected,
                 Measurement,
-                ["value", "source", "recorded_by", "recorded_at", "updated_at"],
+                ["value", "source", "recorded_by", "recorded_at", "updated_at", "note"],
                 batch_size=1000,
                 default_user=user,
+                default_change_reason=change_reason,
             )
     return result
