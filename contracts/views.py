@@ -5,10 +5,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 
-from common.charts import measurement_chart
 from common.lookups import LookupView
 from common.views import ObjectDetailView, ObjectEditView, ObjectListView, WriteFormView
 from kpis import entry, imports, pending, periods
+from kpis.charts import measurement_chart
 from kpis.choices import OPEN_STATUSES, BreachKind
 from kpis.forms import KPIEntryForm, MeasurementImportForm
 from kpis.models import SLA, Measurement

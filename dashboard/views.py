@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from accounts import roles
-from common.charts import compliance_chart, compliance_trend
+from common.charts import compliance_chart
 from contracts.exchange import money_total
 from contracts.models import Contract, ReplacementObligation
 from kpis import periods
@@ -144,7 +144,7 @@ class DashboardView(TemplateView):
             "missing": missing[:LIST_LIMIT],
             "missing_count": len(missing),
             "credits": credits,
-            "trend": compliance_trend(Measurement.objects.filter(sla__contract__in=contracts), today),
+            "trend": Measurement.objects.filter(sla__contract__in=contracts).recent_compliance_by_month(today),
         }
 
     def summary_figures(self, contracts, scope, today):

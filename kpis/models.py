@@ -237,6 +237,12 @@ class MeasurementQuerySet(models.QuerySet):
             .order_by("month")
         )
 
+    def recent_compliance_by_month(self, today, months=12):
+        """``compliance_by_month()`` rows of the figures whose period ended in the last ``months`` calendar
+        months up to ``today`` (the compliance bars of the vendor page and the dashboard)."""
+        since = periods.month_window_start(today, months)
+        return list(self.filter(period_end__gte=since, period_end__lte=today).compliance_by_month())
+
 
 class Measurement(models.Model):
     # No separate index: the unique (sla, period_start) constraint leads with sla.

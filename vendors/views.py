@@ -1,6 +1,6 @@
 from django.utils import timezone
 
-from common.charts import compliance_chart, compliance_trend
+from common.charts import compliance_chart
 from common.lookups import LookupView
 from common.views import ObjectDetailView, ObjectEditView, ObjectListView
 from contracts.models import Contract
@@ -30,7 +30,9 @@ class VendorDetailView(ObjectDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         vendor = self.object
-        trend = compliance_trend(Measurement.objects.filter(sla__contract__vendor=vendor), timezone.localdate())
+        trend = Measurement.objects.filter(sla__contract__vendor=vendor).recent_compliance_by_month(
+            timezone.localdate()
+        )
         context.update(
             contracts=Contract.objects.filter(vendor=vendor).for_list().with_counts(),
             trend_chart=compliance_chart(trend),

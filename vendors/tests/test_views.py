@@ -8,8 +8,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from common.testing import bulk_world, csv_rows
 from contracts.models import Contract
+from tests.builders import bulk_world, csv_rows
 from tests.factories import (
     BreachFactory,
     ContractFactory,
