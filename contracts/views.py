@@ -10,6 +10,7 @@ from common.views import ObjectDetailView, ObjectEditView, ObjectListView, Write
 from kpis import entry, imports, pending, periods
 from kpis.charts import measurement_chart
 from kpis.choices import OPEN_STATUSES, BreachKind
+from kpis.figures import contracts_with_counts
 from kpis.forms import KPIEntryForm, MeasurementImportForm
 from kpis.models import SLA, Measurement
 
@@ -23,7 +24,7 @@ from .tables import ContractTable, StaffMemberTable
 
 class ContractListView(ObjectListView):
     model = Contract
-    queryset = Contract.objects.for_list().with_counts()
+    queryset = contracts_with_counts(Contract.objects.for_list())
     filterset_class = ContractFilterSet
     table_class = ContractTable
     add_url_name = "contracts:contract_add"
@@ -34,7 +35,7 @@ class ContractDetailView(ObjectDetailView):
     template_name = "contracts/contract_detail.html"
 
     def get_queryset(self):
-        return Contract.objects.for_list().with_counts()
+        return contracts_with_counts(Contract.objects.for_list())
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

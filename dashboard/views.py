@@ -10,6 +10,7 @@ from contracts.exchange import money_total
 from contracts.models import Contract, ReplacementObligation
 from kpis import periods
 from kpis.choices import BreachKind, Severity
+from kpis.figures import vendors_with_headcount
 from kpis.models import SLA, Breach, Measurement
 from kpis.recording import figure_due
 from reports.models import ContractMonth, VendorMonth
@@ -74,7 +75,7 @@ class DashboardView(TemplateView):
             Breach.objects.open() if scope == "all" else Breach.objects.open().filter(contract__in=contracts)
         )
         vendors_in_scope = Vendor.objects.filter(pk__in=contracts.values("vendor"))
-        vendors = list(vendors_in_scope.with_headcount(today).order_by("name")[:LIST_LIMIT])
+        vendors = list(vendors_with_headcount(vendors_in_scope, today).order_by("name")[:LIST_LIMIT])
         for vendor in vendors:
             vendor.gap = vendor.headcount - vendor.contracted_headcount
         q_start, _ = periods.period_bounds("quarterly", today)
