@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.db.models import Sum
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 
@@ -14,6 +15,7 @@ from kpis.figures import contracts_with_counts
 from kpis.forms import KPIEntryForm, MeasurementImportForm
 from kpis.models import SLA, Measurement
 
+from . import replacements
 from .filtersets import CONTRACT_OWNERS, ContractFilterSet, StaffMemberFilterSet
 from .forms import ContractForm, DepartureForm, ObligationForm, SLAForm, StaffMemberForm
 from .models import Contract, ReplacementObligation, StaffMember
@@ -102,7 +104,7 @@ class ContractEditView(ObjectEditView):
         return initial
 
     def get_cancel_url(self):
-        return self.object.get_absolute_url() if self.object else "/contracts/"
+        return self.object.get_absolute_url() if self.object else reverse("contracts:contract_list")
 
 
 # --- SLAs ---------------------------------------------------------------------------------
@@ -277,20 +279,6 @@ class StaffDetailView(ObjectDetailView):
         return context
 
 
-def ensure_obligation(staff_member):
-    """A departure creates its replacement obligation at once (the hourly job is the safety net)."""
-    if not staff_member.left_on:
-        return None
-    due_on = ReplacementObligation.due_date_for(staff_member)
-    obligation, created = ReplacementObligation.objects.get_or_create(
-        departed=staff_member, defaults={"due_on": due_on}
-    )
-    if not created and obligation.due_on != due_on and not obligation.is_fulfilled:
-        obligation.due_on = due_on
-        obligation.save(update_fields=["due_on", "updated_at"])
-    return obligation
-
-
 class StaffEditView(ObjectEditView):
     model = StaffMember
     form_class = StaffMemberForm
@@ -312,11 +300,11 @@ class StaffEditView(ObjectEditView):
         return initial
 
     def get_cancel_url(self):
-        return self.object.get_absolute_url() if self.object else "/staff/"
+        return self.object.get_absolute_url() if self.object else reverse("staff:staff_list")
 
     def save_form(self, form):
         staff_member = form.save()
-        ensure_obligation(staff_member)
+        replacements.ensure_obligation(staff_member)
         return staff_member
 
 
