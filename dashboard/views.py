@@ -12,7 +12,7 @@ from kpis import periods
 from kpis.choices import BreachKind, Severity
 from kpis.figures import vendors_with_headcount
 from kpis.models import SLA, Breach, Measurement
-from kpis.recording import figure_due
+from kpis.recording import report_owed
 from reports.models import ContractMonth, VendorMonth
 from reports.summaries import summary_state
 from vendors.models import Vendor
@@ -28,7 +28,7 @@ def missing_reports(slas, today):
     due = []
     for sla in slas:
         start, end = periods.period_bounds(sla.frequency, periods.period_start(sla.frequency, today) - periods.ONE_DAY)
-        if figure_due(sla, start, end):
+        if report_owed(sla, start, end):  # the engine's rule 3, so the list and the breaches agree
             due.append((sla, start, end, end + datetime.timedelta(days=sla.contract.reporting_grace_days)))
     if not due:
         return []

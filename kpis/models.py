@@ -479,9 +479,12 @@ class Breach(models.Model):
 
 
 class DigestDelivery(models.Model):
-    """One row per recipient and ISO week: claimed before sending so a digest never goes out twice."""
+    """One row per recipient and ISO week: claimed before sending so a digest never goes out twice.
+    Born ``pending`` (planned, never tried); ``sending`` once a worker has claimed it; then ``sent`` or
+    ``failed`` (tried again by the next run)."""
 
     class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
@@ -489,7 +492,7 @@ class DigestDelivery(models.Model):
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_deliveries")
     week = models.CharField(max_length=8, help_text="ISO week, e.g. 2026-W47.")
     all_vendors = models.BooleanField(default=False)
-    status = models.CharField(max_length=10, choices=Status, default=Status.SENDING)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
     subject = models.CharField(max_length=255, blank=True)
     breach_count = models.PositiveIntegerField(default=0)
     claimed_at = models.DateTimeField(default=timezone.now)
