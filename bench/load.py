@@ -19,12 +19,15 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
+from django.urls import reverse_lazy
+from django.utils.text import format_lazy
 
 ROOT = Path(settings.BASE_DIR)
+# Reversed when first used (URLs are not loaded when this module is imported).
 PAGES = {
-    "contract list": "/contracts/?service_type=front_office",
-    "breach list": "/breaches/",
-    "dashboard": "/",
+    "contract list": format_lazy("{}?service_type=front_office", reverse_lazy("contracts:contract_list")),
+    "breach list": reverse_lazy("kpis:breach_list"),
+    "dashboard": reverse_lazy("dashboard:home"),
 }
 REQUEST_TIMEOUT = 30
 MAX_REQUESTS_PER_CLIENT = 100_000  # a bound besides the clock
@@ -99,7 +102,7 @@ def stop_gunicorn(process):
 
 
 def client(port, cookie, offset, deadline, out):
-    paths = list(PAGES.values())
+    paths = [str(path) for path in PAGES.values()]
     latencies, errors = [], []
     for n in range(offset, offset + MAX_REQUESTS_PER_CLIENT):
         if time.monotonic() >= deadline:
@@ -155,8 +158,8 @@ def bench_load(database_url, seconds=60, concurrency=(8, 32), log_dir=None):
     server = start_gunicorn(port, database_url, log_path)
     try:
         for path in PAGES.values():  # warm both workers' caches and connections
-            get(port, path, session_cookie(user))
-        figures = {"workers": 2, "pages": PAGES, "levels": {}}
+            get(port, str(path), session_cookie(user))
+        figures = {"workers": 2, "pages": {name: str(path) for name, path in PAGES.items()}, "levels": {}}
         for clients in concurrency:
             cookies = [session_cookie(user) for _ in range(clients)]
             figures["levels"][str(clients)] = drive(port, cookies, seconds)

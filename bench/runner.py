@@ -224,11 +224,12 @@ def bench_pages(repeat=20):
     client.force_login(user)
     vendor = Vendor.objects.order_by("pk").first()
     pages = {
-        "dashboard": "/",
-        "vendor list": "/vendors/",
-        "contract list (2 filters)": "/contracts/?service_type=front_office&engagement_model=bpo",
-        "breach list": "/breaches/",
-        "vendor detail": f"/vendors/{vendor.pk}/",
+        "dashboard": reverse("dashboard:home"),
+        "vendor list": reverse("vendors:vendor_list"),
+        "contract list (2 filters)": reverse("contracts:contract_list")
+        + "?service_type=front_office&engagement_model=bpo",
+        "breach list": reverse("kpis:breach_list"),
+        "vendor detail": vendor.get_absolute_url(),
     }
     for model, _model_admin in admin.site._registry.items():
         opts = model._meta

@@ -22,7 +22,7 @@ from django.views.generic.detail import SingleObjectTemplateResponseMixin
 from django.views.generic.edit import ModelFormMixin
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
-from django_tables2.export import ExportMixin
+from django_tables2.export import ExportMixin as TableExportMixin
 
 from . import permissions
 from .exports import csv_response, xlsx_response
@@ -69,7 +69,7 @@ class WriteAccessMixin(ParentMixin):
             raise PermissionDenied("You may not change this.")
 
 
-class ObjectListView(ExportMixin, SingleTableMixin, FilterView):
+class ObjectListView(TableExportMixin, SingleTableMixin, FilterView):
     """A sortable, paginated django-tables2 table over a django-filter filterset, with exports.
 
     ``?_export=csv`` streams the filtered rows (a StreamingHttpResponse over ``.iterator()``);

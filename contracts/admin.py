@@ -10,18 +10,18 @@ from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import bulk_update_with_history
 
-from common.exports import person_name
-from common.money import format_money
-from kpis.choices import OPEN_STATUSES
-from kpis.models import SLA, Breach
-from reports.admin_tools import (
+from common.admin_tools import (
+    AdminExportMixin,
     BigTableAdminMixin,
     CachedChoicesMixin,
-    ExportMixin,
     VendorLookupFilter,
     count_of,
     limited_formset,
 )
+from common.exports import person_name
+from common.money import format_money
+from kpis.choices import OPEN_STATUSES
+from kpis.models import SLA, Breach
 
 from .choices import EngagementModel, ObligationState
 from .models import Contract, ExchangeRate, ReplacementObligation, StaffMember
@@ -168,7 +168,7 @@ class StaffMemberInline(admin.TabularInline):
 
 # --- admins ----------------------------------------------------------------------------------
 @admin.register(Contract)
-class ContractAdmin(ExportMixin, SimpleHistoryAdmin):
+class ContractAdmin(AdminExportMixin, SimpleHistoryAdmin):
     list_display = (
         "reference",
         "title",
@@ -323,7 +323,7 @@ class ContractAdmin(ExportMixin, SimpleHistoryAdmin):
 
 
 @admin.register(StaffMember)
-class StaffMemberAdmin(BigTableAdminMixin, ExportMixin, SimpleHistoryAdmin):
+class StaffMemberAdmin(BigTableAdminMixin, AdminExportMixin, SimpleHistoryAdmin):
     list_display = ("full_name", "employee_ref", "role", "contract", "vendor", "joined_on", "left_on", "leave_reason")
     list_filter = (
         StaffStatusFilter,
@@ -352,7 +352,7 @@ class StaffMemberAdmin(BigTableAdminMixin, ExportMixin, SimpleHistoryAdmin):
 
 
 @admin.register(ReplacementObligation)
-class ReplacementObligationAdmin(ExportMixin, SimpleHistoryAdmin):
+class ReplacementObligationAdmin(AdminExportMixin, SimpleHistoryAdmin):
     list_display = (
         "departed_name",
         "contract",

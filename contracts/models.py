@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from common.queries import subquery_count
 from common.validators import (
     LONG_TEXT_MAX_LENGTH,
     PLAUSIBLE_DATE,
@@ -54,17 +53,6 @@ class ContractQuerySet(models.QuerySet):
         """Contracts whose end date falls between today and today + ``days``."""
         today = today or _today()
         return self.filter(end_date__gte=today, end_date__lte=today + datetime.timedelta(days=days))
-
-    def with_counts(self, today=None):
-        """``sla_count``, ``open_breach_count``, ``headcount`` (active staff today), as subqueries."""
-        from kpis.models import SLA, Breach
-
-        today = today or _today()
-        return self.annotate(
-            sla_count=subquery_count(SLA.objects.active(), "contract"),
-            open_breach_count=subquery_count(Breach.objects.open(), "contract"),
-            headcount=subquery_count(StaffMember.objects.active_on(today), "contract"),
-        )
 
     def for_list(self):
         return self.select_related("vendor", "owner", "delivery_center")

@@ -10,6 +10,21 @@ from common import sql
 from .models import Contract, ReplacementObligation, StaffMember
 
 
+def ensure_obligation(staff_member):
+    """A recorded departure creates (or re-dates, while unfulfilled) its replacement obligation at once; the
+    hourly ``create_missing_obligations`` is the safety net."""
+    if not staff_member.left_on:
+        return None
+    due_on = ReplacementObligation.due_date_for(staff_member)
+    obligation, created = ReplacementObligation.objects.get_or_create(
+        departed=staff_member, defaults={"due_on": due_on}
+    )
+    if not created and obligation.due_on != due_on and not obligation.is_fulfilled:
+        obligation.due_on = due_on
+        obligation.save(update_fields=["due_on", "updated_at"])
+    return obligation
+
+
 def create_missing_obligations(now=None, contract_ids=None):
     """One obligation per departed staff member of an active contract (of ``contract_ids`` only, when
     given), ``due_on`` = ``left_on`` + the contract's ``replacement_days``. An existing obligation is
@@ -26,20 +41,6 @@ def create_missing_obligations(now=None, contract_ids=None):
         ON CONFLICT (departed_id) DO NOTHING
     """  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
     return sql.execute(statement, [now, now, *params])
-
-
-def ensure_obligation(staff_member):
-    """A departure creates its replacement obligation at once (the hourly job is the safety net)."""
-    if not staff_member.left_on:
-        return None
-    due_on = ReplacementObligation.due_date_for(staff_member)
-    obligation, created = ReplacementObligation.objects.get_or_create(
-        departed=staff_member, defaults={"due_on": due_on}
-    )
-    if not created and obligation.due_on != due_on and not obligation.is_fulfilled:
-        obligation.due_on = due_on
-        obligation.save(update_fields=["due_on", "updated_at"])
-    return obligation
 
 
 def overdue_obligations(today=None, contracts=None):

@@ -2,21 +2,23 @@ from django.contrib import messages
 from django.db import transaction
 from django.db.models import Sum
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 
-from common.charts import measurement_chart
 from common.lookups import LookupView
 from common.views import ObjectDetailView, ObjectEditView, ObjectListView, WriteFormView
 from kpis import entry, imports, pending, periods
+from kpis.charts import measurement_chart
 from kpis.choices import OPEN_STATUSES, BreachKind
+from kpis.figures import contracts_with_counts
 from kpis.forms import KPIEntryForm, MeasurementImportForm
 from kpis.models import SLA, Measurement
 
+from . import replacements
 from .filtersets import CONTRACT_OWNERS, ContractFilterSet, StaffMemberFilterSet
 from .forms import ContractForm, DepartureForm, ObligationForm, SLAForm, StaffMemberForm
 from .models import Contract, ReplacementObligation, StaffMember
-from .replacements import ensure_obligation
 from .tables import ContractTable, StaffMemberTable
 
 # --- contracts ----------------------------------------------------------------------------
@@ -24,7 +26,7 @@ from .tables import ContractTable, StaffMemberTable
 
 class ContractListView(ObjectListView):
     model = Contract
-    queryset = Contract.objects.for_list().with_counts()
+    queryset = contracts_with_counts(Contract.objects.for_list())
     filterset_class = ContractFilterSet
     table_class = ContractTable
     add_url_name = "contracts:contract_add"
@@ -35,7 +37,7 @@ class ContractDetailView(ObjectDetailView):
     template_name = "contracts/contract_detail.html"
 
     def get_queryset(self):
-        return Contract.objects.for_list().with_counts()
+        return contracts_with_counts(Contract.objects.for_list())
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -102,7 +104,7 @@ class ContractEditView(ObjectEditView):
         return initial
 
     def get_cancel_url(self):
-        return self.object.get_absolute_url() if self.object else "/contracts/"
+        return self.object.get_absolute_url() if self.object else reverse("contracts:contract_list")
 
 
 # --- SLAs ---------------------------------------------------------------------------------
@@ -298,11 +300,11 @@ class StaffEditView(ObjectEditView):
         return initial
 
     def get_cancel_url(self):
-        return self.object.get_absolute_url() if self.object else "/staff/"
+        return self.object.get_absolute_url() if self.object else reverse("staff:staff_list")
 
     def save_form(self, form):
         staff_member = form.save()
-        ensure_obligation(staff_member)
+        replacements.ensure_obligation(staff_member)
         return staff_member
 
 

@@ -5,13 +5,14 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from accounts import roles
-from common.charts import compliance_chart, compliance_trend
+from common.charts import compliance_chart
 from contracts.exchange import money_total
 from contracts.models import Contract, ReplacementObligation
 from kpis import periods
 from kpis.choices import BreachKind, Severity
+from kpis.figures import vendors_with_headcount
 from kpis.models import SLA, Breach, Measurement
-from kpis.recording import figure_due
+from kpis.recording import report_owed
 from reports.models import ContractMonth, VendorMonth
 from reports.summaries import summary_state
 from vendors.models import Vendor
@@ -27,7 +28,7 @@ def missing_reports(slas, today):
     due = []
     for sla in slas:
         start, end = periods.period_bounds(sla.frequency, periods.period_start(sla.frequency, today) - periods.ONE_DAY)
-        if figure_due(sla, start, end):
+        if report_owed(sla, start, end):  # the engine's rule 3, so the list and the breaches agree
             due.append((sla, start, end, end + datetime.timedelta(days=sla.contract.reporting_grace_days)))
     if not due:
         return []
@@ -74,7 +75,7 @@ class DashboardView(TemplateView):
             Breach.objects.open() if scope == "all" else Breach.objects.open().filter(contract__in=contracts)
         )
         vendors_in_scope = Vendor.objects.filter(pk__in=contracts.values("vendor"))
-        vendors = list(vendors_in_scope.with_headcount(today).order_by("name")[:LIST_LIMIT])
+        vendors = list(vendors_with_headcount(vendors_in_scope, today).order_by("name")[:LIST_LIMIT])
         for vendor in vendors:
             vendor.gap = vendor.headcount - vendor.contracted_headcount
         q_start, _ = periods.period_bounds("quarterly", today)
@@ -144,7 +145,7 @@ class DashboardView(TemplateView):
             "missing": missing[:LIST_LIMIT],
             "missing_count": len(missing),
             "credits": credits,
-            "trend": compliance_trend(Measurement.objects.filter(sla__contract__in=contracts), today),
+            "trend": Measurement.objects.filter(sla__contract__in=contracts).recent_compliance_by_month(today),
         }
 
     def summary_figures(self, contracts, scope, today):

@@ -12,17 +12,17 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import bulk_update_with_history
 
-from common.exports import person_name
-from common.money import format_money
-from common.validators import SHORT_TEXT_MAX_LENGTH
-from reports.admin_tools import (
+from common.admin_tools import (
+    AdminExportMixin,
     BigTableAdminMixin,
     CachedChoicesMixin,
-    ExportMixin,
     VendorLookupFilter,
     count_of,
     limited_formset,
 )
+from common.exports import person_name
+from common.money import format_money
+from common.validators import SHORT_TEXT_MAX_LENGTH
 
 from . import pending, periods
 from .choices import OPEN_STATUSES, BreachStatus, Frequency, Severity
@@ -120,7 +120,7 @@ class CreditFilter(admin.SimpleListFilter):
 
 # --- KPI catalogue ---------------------------------------------------------------------------
 @admin.register(KPI)
-class KPIAdmin(ExportMixin, admin.ModelAdmin):
+class KPIAdmin(AdminExportMixin, admin.ModelAdmin):
     list_display = ("name", "code", "unit", "direction", "is_computed", "sla_count")
     list_filter = ("unit", "direction", "is_computed")
     search_fields = ("name", "code", "description")
@@ -151,7 +151,7 @@ class MeasurementInline(admin.TabularInline):
 
 
 @admin.register(SLA)
-class SLAAdmin(ExportMixin, CachedChoicesMixin, SimpleHistoryAdmin):
+class SLAAdmin(AdminExportMixin, CachedChoicesMixin, SimpleHistoryAdmin):
     list_display = (
         "__str__",
         "vendor",
@@ -258,7 +258,7 @@ class SLAAdmin(ExportMixin, CachedChoicesMixin, SimpleHistoryAdmin):
 
 # --- measurements ----------------------------------------------------------------------------
 @admin.register(Measurement)
-class MeasurementAdmin(BigTableAdminMixin, ExportMixin, SimpleHistoryAdmin):
+class MeasurementAdmin(BigTableAdminMixin, AdminExportMixin, SimpleHistoryAdmin):
     list_display = (
         "contract_reference",
         "kpi_name",
@@ -348,7 +348,7 @@ class WaiveForm(forms.Form):
 
 
 @admin.register(Breach)
-class BreachAdmin(BigTableAdminMixin, ExportMixin, SimpleHistoryAdmin):
+class BreachAdmin(BigTableAdminMixin, AdminExportMixin, SimpleHistoryAdmin):
     list_display = (
         "contract_reference",
         "subject",
@@ -541,7 +541,7 @@ class BreachAdmin(BigTableAdminMixin, ExportMixin, SimpleHistoryAdmin):
 
 
 @admin.register(DigestDelivery)
-class DigestDeliveryAdmin(ExportMixin, admin.ModelAdmin):
+class DigestDeliveryAdmin(AdminExportMixin, admin.ModelAdmin):
     list_display = ("week", "recipient", "all_vendors", "status", "breach_count", "attempts", "sent_at")
     list_filter = ("status", "all_vendors", "week")
     list_select_related = ("recipient",)

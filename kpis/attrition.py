@@ -16,7 +16,9 @@ through the same breach rules (``kpis.breaches.detect_breaches``) for those SLAs
 """
 
 import datetime
+import functools
 import re
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
 
@@ -45,14 +47,16 @@ def parse_month(month=None, today=None) -> datetime.date:
     return datetime.date(int(match.group(1)), int(match.group(2)), 1)
 
 
+@functools.lru_cache(maxsize=8192)  # small integers that repeat across thousands of vendor-months
 def attrition_percent(departures: int, start_headcount: int, end_headcount: int):
-    """The formula for one contract-month, in Python (for tests, reports and the admin)."""
-    from decimal import ROUND_HALF_UP, Decimal
-
-    if start_headcount + end_headcount == 0:
+    """Rule 6 for one contract-month (or a group's): departures ÷ average of start and end headcount × 100,
+    to 2 decimals half-up, as departures × 200 ÷ (start + end) — the same number, one Decimal division.
+    None when both headcounts are 0. The one Python definition (reports, tests, demo data); the engine's
+    SQL in ``record_attrition_measurements`` computes the same."""
+    both = start_headcount + end_headcount
+    if not both:
         return None
-    value = Decimal(departures) * 200 / Decimal(start_headcount + end_headcount)
-    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return (Decimal(departures * 200) / both).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def record_attrition_measurements(first: datetime.date, now=None, contract_ids=None):

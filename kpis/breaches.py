@@ -5,13 +5,13 @@ when figures change. It runs a fixed handful of set-based SQL statements, whatev
 and measurements — no Python loop over rows — and works on PostgreSQL and SQLite alike (see
 ``common.sql``):
 
-1. ``_cal``: the reporting calendar (every period of each frequency in use, up to today): a temporary
+1. ``_calendar``: the reporting calendar (every period of each frequency in use, up to today): a temporary
    table for a scoped check, inline in the whole-table run (so PostgreSQL may use parallel workers).
 2. ``_scope``: the SLA periods to evaluate — none (evaluate all), every period of some contracts
    (``sla_ids``: the credit cap and earn-back span a contract's SLAs), or some changed ``figures``;
    then ``_months``, the contract-months (and earn-back windows) those figures bear on, and
    ``_scope_breaches``, the breaches already recorded for the scope.
-3. ``_cand``: every performance and missing-report breach that holds in scope, with its facts and its
+3. ``_candidates``: every performance and missing-report breach that holds in scope, with its facts and its
    credit (``kpis.credits``), and the id of the breach already recorded for it, if any.
 4. Breaches in scope that no longer hold are withdrawn (credit 0); recorded ones whose facts or credit
    changed are updated; new ones are inserted. Each row is written at most once, and only when
@@ -78,15 +78,12 @@ def write_breach_rows(statement, params, history_type, now):
     )
 
 
-def _tables():
-    return {
-        "B": Breach._meta.db_table,
-        "M": Measurement._meta.db_table,
-        "S": SLA._meta.db_table,
-        "K": KPI._meta.db_table,
-        "C": SLA._meta.get_field("contract").related_model._meta.db_table,
-    }
-
+# The tables the engine's SQL reads and writes.
+BREACHES = Breach._meta.db_table
+MEASUREMENTS = Measurement._meta.db_table
+SLAS = SLA._meta.db_table
+KPIS = KPI._meta.db_table
+CONTRACTS = SLA._meta.get_field("contract").related_model._meta.db_table
 
 KINDS = ((BreachKind.PERFORMANCE, "performance"), (BreachKind.MISSING_REPORT, "missing_reports"))
 CALENDAR_AHEAD_DAYS = 366
@@ -95,7 +92,7 @@ BULK_LOAD_MIN_ROWS = 100_000
 
 # --- 1. the reporting calendar ---------------------------------------------------------------------
 def calendar_select(today):
-    """``_cal(frequency, period_start, period_end, days_ago, ordinal)``: every reporting period of each
+    """``_calendar(frequency, period_start, period_end, days_ago, ordinal)``: every reporting period of each
     frequency in use, from the earliest SLA start (or figure) up to the period containing ``today`` (or
     the latest figure, if one was recorded ahead, up to a year on).
 
@@ -140,16 +137,15 @@ def slas_scope_select(sla_ids=None, contract_ids=None):
     """Every period of every SLA of ``contract_ids``, or of the contracts that own ``sla_ids`` (the cap and
     earn-back span all of a contract's SLAs). The calendar holds every figure's period, so every
     breach's too."""
-    t = _tables()
     if contract_ids is not None:
         contracts, params = sql.in_list("s.contract_id", contract_ids)
     else:
         ids, params = sql.in_list("id", sla_ids)
-        contracts = f"s.contract_id IN (SELECT contract_id FROM {t['S']} WHERE {ids})"  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
+        contracts = f"s.contract_id IN (SELECT contract_id FROM {SLAS} WHERE {ids})"  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
     return (
         f"""
-        WITH slas AS (SELECT s.id, s.frequency FROM {t["S"]} s WHERE {contracts})
-        SELECT slas.id AS sla_id, cal.period_start FROM slas JOIN _cal cal ON cal.frequency = slas.frequency""",  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
+        WITH slas AS (SELECT s.id, s.frequency FROM {SLAS} s WHERE {contracts})
+        SELECT slas.id AS sla_id, cal.period_start FROM slas JOIN _calendar cal ON cal.frequency = slas.frequency""",  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
         params,
     )
 
@@ -167,7 +163,7 @@ def scope_rows(table, alias, whole_slas, unique=False):
 def scope_breaches_select(whole_slas):
     """``_scope_breaches``: the breaches already recorded in the scope (the candidate build and the
     withdrawals both read them)."""
-    return "SELECT e.* " + scope_rows(_tables()["B"], "e", whole_slas)
+    return "SELECT e.* " + scope_rows(BREACHES, "e", whole_slas)
 
 
 def figures_scope_select(figures):
@@ -179,24 +175,21 @@ def figures_scope_select(figures):
 def months_select():
     """The contract-months of the changed figures and of the earn-back window before each (a breach N
     periods earlier may earn its credit back, or lose it, because of this figure)."""
-    t = _tables()
     return f"""
         SELECT DISTINCT s.contract_id, {sql.month_first("before.period_end")} AS month_first,
                {sql.month_last("before.period_end")} AS month_last
         FROM _scope f
-        JOIN {t["S"]} s ON s.id = f.sla_id
-        JOIN {t["C"]} c ON c.id = s.contract_id
-        JOIN _cal cal ON cal.frequency = s.frequency AND cal.period_start = f.period_start
-        JOIN _cal before ON before.frequency = s.frequency
+        JOIN {SLAS} s ON s.id = f.sla_id
+        JOIN {CONTRACTS} c ON c.id = s.contract_id
+        JOIN _calendar cal ON cal.frequency = s.frequency AND cal.period_start = f.period_start
+        JOIN _calendar before ON before.frequency = s.frequency
                         AND before.ordinal BETWEEN cal.ordinal - c.earn_back_periods AND cal.ordinal"""  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
 
 
 def with_sla(sla_sql):
     """The joins that give a row its SLA ``s``, KPI ``k`` and contract ``c`` (what ``CREDIT_INPUTS`` reads)."""
-    t = _tables()
     return (
-        f"JOIN {t['S']} s ON s.id = {sla_sql} JOIN {t['K']} k ON k.id = s.kpi_id "
-        f"JOIN {t['C']} c ON c.id = s.contract_id"
+        f"JOIN {SLAS} s ON s.id = {sla_sql} JOIN {KPIS} k ON k.id = s.kpi_id JOIN {CONTRACTS} c ON c.id = s.contract_id"
     )
 
 
@@ -209,7 +202,7 @@ def in_scope(scoped, sla_sql, start_sql):
 
 # --- 3. the breaches that hold ----------------------------------------------------------------------
 def candidates_select(calendar, scoped, around=False):
-    """``_cand``: every performance (rule 1) and missing-report (rule 3) breach that holds in scope,
+    """``_candidates``: every performance (rule 1) and missing-report (rule 3) breach that holds in scope,
     with its credit (rule 2, ``kpis.credits``).
 
     Rule 1: every figure worse than ``expected`` is a breach — ``minor`` while at least as good as
@@ -222,7 +215,7 @@ def candidates_select(calendar, scoped, around=False):
     (``KPI.is_computed``, e.g. attrition) are not *reported* by the vendor, so they never raise one.
     A missing report already recorded holds until its figure arrives.
 
-    ``calendar``: the calendar's SELECT. A scoped check reads it from the temporary table ``_cal``; the
+    ``calendar``: the calendar's SELECT. A scoped check reads it from the temporary table ``_calendar``; the
     whole-table run reads it inline — PostgreSQL's parallel workers cannot read a session's temporary
     tables, so a plan that joins one runs in a single process.
 
@@ -230,15 +223,14 @@ def candidates_select(calendar, scoped, around=False):
     they stand — nothing about them changed — for the cap and earn-back of their months (only the
     major ones: no other breach earns a credit).
     """
-    t = _tables()
     met = sql.better_or_equal("m.value", "s.expected", "k.direction")
     at_least_minimum = sql.better_or_equal("m.value", "s.minimum", "k.direction")
     due_sla, due_start = ("sc.sla_id", "sc.period_start") if scoped else ("s.id", "cal.period_start")
-    scoped_figures = "SELECT m.* " + scope_rows(t["M"], "m", whole_slas=not around, unique=True)
+    scoped_figures = "SELECT m.* " + scope_rows(MEASUREMENTS, "m", whole_slas=not around, unique=True)
 
     def no_figure(sla_sql, start_sql):
         """No figure recorded for the SLA period. Scoped, the scope's figures are all in ``figures`` already."""
-        table = "figures" if scoped else t["M"]
+        table = "figures" if scoped else MEASUREMENTS
         return f"NOT EXISTS (SELECT 1 FROM {table} m WHERE m.sla_id = {sla_sql} AND m.period_start = {start_sql})"  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
 
     # Unscoped, a recorded missing report's figure is counted, not anti-joined: a probe per recorded missing
@@ -246,14 +238,15 @@ def candidates_select(calendar, scoped, around=False):
     figure_still_absent = (
         no_figure("b.sla_id", "b.period_start")
         if scoped
-        else f"(SELECT COUNT(*) FROM {t['M']} m WHERE m.sla_id = b.sla_id AND m.period_start = b.period_start) = 0"  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
+        else f"(SELECT COUNT(*) FROM {MEASUREMENTS} m WHERE m.sla_id = b.sla_id AND m.period_start = b.period_start) = 0"  # noqa: E501  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
     )
     around_ctes = (
         f"""
         recorded AS MATERIALIZED (
             -- The rest of the changed contract-months, by the (contract, period_end) index.
             SELECT b.* FROM _months mo
-            JOIN {t["B"]} b ON b.contract_id = mo.contract_id AND b.period_end BETWEEN mo.month_first AND mo.month_last
+            JOIN {BREACHES} b ON b.contract_id = mo.contract_id
+                             AND b.period_end BETWEEN mo.month_first AND mo.month_last
             WHERE b.kind IN ('performance', 'missing_report') AND b.status <> 'withdrawn'
               -- Only a major breach can earn a credit: the others neither share the cap nor earn back.
               AND b.severity = 'major'
@@ -270,8 +263,8 @@ def candidates_select(calendar, scoped, around=False):
         if around
         else ""
     )
-    inline_calendar = "" if scoped else f"_cal AS NOT MATERIALIZED ({calendar}),"
-    every_figure = f"SELECT m.* FROM {t['M']} m"  # nosec B608  # a model's table name
+    inline_calendar = "" if scoped else f"_calendar AS NOT MATERIALIZED ({calendar}),"
+    every_figure = f"SELECT m.* FROM {MEASUREMENTS} m"  # nosec B608  # a model's table name
     return f"""
         WITH {inline_calendar}
         figures AS {"MATERIALIZED" if scoped else ""} (
@@ -292,10 +285,10 @@ def candidates_select(calendar, scoped, around=False):
                    c.id AS contract_id, s.id AS sla_id, CAST(NULL AS BIGINT) AS measurement_id,
                    cal.period_start, cal.period_end, s.expected, s.minimum, s.expected * NULL AS actual,
                    {CREDIT_INPUTS}
-            FROM {t["S"]} s
-            JOIN {t["C"]} c ON c.id = s.contract_id
-            JOIN {t["K"]} k ON k.id = s.kpi_id
-            JOIN _cal cal ON cal.frequency = s.frequency
+            FROM {SLAS} s
+            JOIN {CONTRACTS} c ON c.id = s.contract_id
+            JOIN {KPIS} k ON k.id = s.kpi_id
+            JOIN _calendar cal ON cal.frequency = s.frequency
             {in_scope(scoped, "s.id", "cal.period_start")}
             WHERE s.active AND c.status = 'active' AND NOT k.is_computed
               AND cal.days_ago > c.reporting_grace_days
@@ -306,15 +299,15 @@ def candidates_select(calendar, scoped, around=False):
         still_missing AS (
             SELECT b.kind, b.severity, b.contract_id, b.sla_id, b.measurement_id, b.period_start, b.period_end,
                    b.expected, b.minimum, b.actual, {CREDIT_INPUTS}
-            FROM {"_scope_breaches" if scoped else t["B"]} b
+            FROM {"_scope_breaches" if scoped else BREACHES} b
             {with_sla("b.sla_id")}
             WHERE b.kind = 'missing_report' AND b.status <> 'withdrawn' AND {figure_still_absent}
               AND NOT EXISTS (SELECT 1 FROM missing x WHERE x.sla_id = b.sla_id AND x.period_start = b.period_start)
         ),
 {around_ctes}        existing AS {"MATERIALIZED" if scoped else ""} (
             -- The status each recorded breach has if it holds (rule 2: a waived one owes no credit).
-            SELECT e.id, e.sla_id, e.period_start, e.kind, {HOLDING_STATUS.format(B="e")} AS status
-            FROM {"_scope_breaches" if scoped else t["B"]} e
+            SELECT e.id, e.sla_id, e.period_start, e.kind, {HOLDING_STATUS.format(breach="e")} AS status
+            FROM {"_scope_breaches" if scoped else BREACHES} e
             {"UNION ALL SELECT id, sla_id, period_start, kind, status FROM recorded" if around else ""}
         ),
         facts AS (
@@ -339,37 +332,40 @@ def withdraw_breaches(kind, scoped, now):
     A person's change to the row committed while the check runs is waited for (row lock) and read as
     it is then, so the status remembered is the one the person just gave (PostgreSQL re-reads the
     row and re-evaluates the statement for it)."""
-    t = _tables()
-    B = t["B"]
-    figure = f"FROM {t['M']} m WHERE m.sla_id = {B}.sla_id AND m.period_start = {B}.period_start"
+    figure = f"FROM {MEASUREMENTS} m WHERE m.sla_id = {BREACHES}.sla_id AND m.period_start = {BREACHES}.period_start"
     follow, follow_changed = "", ""
     if kind == BreachKind.PERFORMANCE:
-        follow = f"measurement_id = (SELECT m.id {figure}), actual = COALESCE((SELECT m.value {figure}), {B}.actual),"
+        follow = (
+            f"measurement_id = (SELECT m.id {figure}), actual = COALESCE((SELECT m.value {figure}), {BREACHES}.actual),"
+        )
         follow_changed = f"""
-            OR {sql.differs(f"{B}.measurement_id", f"(SELECT m.id {figure})")}
-            OR {sql.differs(f"{B}.actual", f"COALESCE((SELECT m.value {figure}), {B}.actual)")}"""
-    scope = f"FROM _scope_breaches r WHERE r.id = {B}.id AND" if scoped else "WHERE"
+            OR {sql.differs(f"{BREACHES}.measurement_id", f"(SELECT m.id {figure})")}
+            OR {sql.differs(f"{BREACHES}.actual", f"COALESCE((SELECT m.value {figure}), {BREACHES}.actual)")}"""
+    scope = f"FROM _scope_breaches r WHERE r.id = {BREACHES}.id AND" if scoped else "WHERE"
     statement = f"""
-        UPDATE {B} SET
+        UPDATE {BREACHES} SET
             status = 'withdrawn',
-            status_before_withdrawal = CASE WHEN {B}.status = 'withdrawn' THEN {B}.status_before_withdrawal
-                                            ELSE {B}.status END,
+            status_before_withdrawal = CASE WHEN {BREACHES}.status = 'withdrawn'
+                                            THEN {BREACHES}.status_before_withdrawal
+                                            ELSE {BREACHES}.status END,
             {follow}
             service_credit = 0, credit_earned_back = 0, updated_at = %s
-        {scope} {B}.kind = %s
+        {scope} {BREACHES}.kind = %s
           AND NOT EXISTS (
-              SELECT 1 FROM _cand x
-              WHERE x.sla_id = {B}.sla_id AND x.period_start = {B}.period_start AND x.kind = {B}.kind
+              SELECT 1 FROM _candidates x
+              WHERE x.sla_id = {BREACHES}.sla_id AND x.period_start = {BREACHES}.period_start
+                AND x.kind = {BREACHES}.kind
           )
-          AND ({B}.status <> 'withdrawn' OR {B}.service_credit <> 0 OR {B}.credit_earned_back <> 0 {follow_changed})
+          AND ({BREACHES}.status <> 'withdrawn' OR {BREACHES}.service_credit <> 0 OR {BREACHES}.credit_earned_back <> 0
+               {follow_changed})
     """  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
     return write_breach_rows(statement, [sql.adapt_datetime(now), kind], "~", now)
 
 
 # The status a breach has once it holds: a withdrawn one returns with the status a person last gave it.
 HOLDING_STATUS = (
-    "CASE WHEN {B}.status = 'withdrawn' THEN COALESCE(NULLIF({B}.status_before_withdrawal, ''), 'open') "
-    "ELSE {B}.status END"
+    "CASE WHEN {breach}.status = 'withdrawn' THEN COALESCE(NULLIF({breach}.status_before_withdrawal, ''), 'open') "
+    "ELSE {breach}.status END"
 )
 
 
@@ -379,25 +375,24 @@ def update_breaches(kind, now):
     it). Status and notes a person set are never written: the status is decided from the row as it is
     when the statement writes it (a waive committed while the check ran is kept, and owes no credit;
     the check it queued re-shares the month's cap)."""
-    B = _tables()["B"]
-    holding = HOLDING_STATUS.format(B=B)
+    holding = HOLDING_STATUS.format(breach=BREACHES)
     facts = ",\n".join(f"{column} = x.{column}" for column in FACTS)
-    changed = "\n".join(f"OR {sql.differs(f'{B}.{column}', f'x.{column}')}" for column in FACTS)
+    changed = "\n".join(f"OR {sql.differs(f'{BREACHES}.{column}', f'x.{column}')}" for column in FACTS)
     statement = f"""
-        UPDATE {B} SET
+        UPDATE {BREACHES} SET
             {facts},
             service_credit = CASE WHEN {holding} = 'waived' THEN 0 ELSE {sql.from_cents("x.credit_cents")} END,
             credit_earned_back = CASE WHEN {holding} = 'waived' THEN 0 ELSE {sql.from_cents("x.earned_back_cents")} END,
             status = {holding},
             status_before_withdrawal = '',
-            detected_at = CASE WHEN {B}.status = 'withdrawn' THEN %s ELSE {B}.detected_at END,
+            detected_at = CASE WHEN {BREACHES}.status = 'withdrawn' THEN %s ELSE {BREACHES}.detected_at END,
             updated_at = %s
-        FROM (SELECT * FROM _cand WHERE existing_id IS NOT NULL AND kind = %s) x
-        WHERE x.existing_id = {B}.id AND (
-            {B}.status = 'withdrawn'
+        FROM (SELECT * FROM _candidates WHERE existing_id IS NOT NULL AND kind = %s) x
+        WHERE x.existing_id = {BREACHES}.id AND (
+            {BREACHES}.status = 'withdrawn'
             {changed}
-            OR {sql.cents(f"{B}.service_credit")} <> x.credit_cents
-            OR {sql.cents(f"{B}.credit_earned_back")} <> x.earned_back_cents
+            OR {sql.cents(f"{BREACHES}.service_credit")} <> x.credit_cents
+            OR {sql.cents(f"{BREACHES}.credit_earned_back")} <> x.earned_back_cents
         )
     """  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
     adapted = sql.adapt_datetime(now)
@@ -406,13 +401,12 @@ def update_breaches(kind, now):
 
 def insert_breaches(kind, now):
     """New breaches of ``kind``: ``open``, detected now, with their credit."""
-    t = _tables()
     statement = f"""
-        INSERT INTO {t["B"]} ({BREACH_COLUMNS})
+        INSERT INTO {BREACHES} ({BREACH_COLUMNS})
         SELECT x.kind, x.severity, x.contract_id, x.sla_id, x.measurement_id, NULL, x.period_start, x.period_end,
                x.expected, x.minimum, x.actual, {sql.from_cents("x.credit_cents")},
                {sql.from_cents("x.earned_back_cents")}, %s, %s, 'open', '', ''
-        FROM _cand x
+        FROM _candidates x
         WHERE x.existing_id IS NULL AND x.kind = %s
     """  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
     adapted = sql.adapt_datetime(now)
@@ -447,7 +441,7 @@ def detect_breaches(sla_ids=None, figures=None, today=None, contract_ids=None):
         calendar = calendar_select(today)
         scoped = figures is not None or sla_ids is not None or contract_ids is not None
         if scoped:
-            temp("_cal", calendar)
+            temp("_calendar", calendar)
             if figures is not None:
                 temp("_scope", *figures_scope_select(figures))
                 temp("_months", months_select())
@@ -456,7 +450,7 @@ def detect_breaches(sla_ids=None, figures=None, today=None, contract_ids=None):
             temp("_scope_breaches", scope_breaches_select(whole_slas=figures is None))
         else:
             sql.plan_for_whole_tables()
-        temp("_cand", candidates_select(calendar, scoped, around=figures is not None))
+        temp("_candidates", candidates_select(calendar, scoped, around=figures is not None))
         with bulk_load_if_large():
             for kind, label in KINDS:
                 # Withdraw first: a figure moved to another period releases its old breach (one-to-one).
@@ -474,7 +468,7 @@ def bulk_load_if_large():
     """A first run or a big backfill (at least ``BULK_LOAD_MIN_ROWS`` new breaches, and at least as many
     as the table holds) loads them the bulk way (``common.sql.bulk_load``); an hourly run never does."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM _cand WHERE existing_id IS NULL")
+        cursor.execute("SELECT COUNT(*) FROM _candidates WHERE existing_id IS NULL")
         new = cursor.fetchone()[0]
     table = Breach._meta.db_table
     if new >= BULK_LOAD_MIN_ROWS and new >= sql.table_rows_estimate(table):

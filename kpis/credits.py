@@ -17,7 +17,7 @@ computed in integer cents so the result is exact (half-up to the cent) on SQLite
    result does not depend on row ids or the order checks ran in). The month then adds up exactly
    to the cap.
 3. ``credited`` — earn-back (the breached period and the N-th period after it are
-   looked up in the reporting calendar ``_cal``; one figure per period, so N met figures in between
+   looked up in the reporting calendar ``_calendar``; one figure per period, so N met figures in between
    means every one of the N periods met): with the contract's ``earn_back_periods`` N > 0, a breach
    whose SLA meets ``expected`` in each of the N periods right after the breached one has its (capped)
    credit moved to ``credit_earned_back`` and ``service_credit`` set to 0. A period without a figure or
@@ -89,8 +89,8 @@ def credited_ctes():
                         THEN {credit_cents_sql("f.monthly_fee", "f.at_risk_percent", "f.credit_allocation_percent")}
                         ELSE 0 END AS raw_cents
             FROM facts f
-            LEFT JOIN _cal breached ON breached.frequency = f.frequency AND breached.period_start = f.period_start
-            LEFT JOIN _cal window_last ON window_last.frequency = f.frequency
+            LEFT JOIN _calendar breached ON breached.frequency = f.frequency AND breached.period_start = f.period_start
+            LEFT JOIN _calendar window_last ON window_last.frequency = f.frequency
                                       AND window_last.ordinal = breached.ordinal + f.earn_back_periods
             LEFT JOIN existing e ON e.sla_id = f.sla_id AND e.period_start = f.period_start AND e.kind = f.kind
         ),

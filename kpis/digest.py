@@ -48,15 +48,15 @@ def absolute_url(path):
 
 
 def breach_url(breach_id):
-    return absolute_url(f"/breaches/{breach_id}/")
+    return absolute_url(reverse("kpis:breach_detail", args=[breach_id]))
 
 
 def contract_url(contract_id):
-    return absolute_url(f"/contracts/{contract_id}/")
+    return absolute_url(reverse("contracts:contract_detail", args=[contract_id]))
 
 
 def vendor_url(vendor_id):
-    return absolute_url(f"/vendors/{vendor_id}/")
+    return absolute_url(reverse("vendors:vendor_detail", args=[vendor_id]))
 
 
 LIMIT = 10  # contracts shown in full, and lines shown per contract (new breaches first, then overdue replacements)
@@ -407,9 +407,9 @@ def preview_weekly_digest(week, today=None):
 
 
 # --- sending once --------------------------------------------------------------------------------------
-# Still to send: never attempted (a fresh row) or failed. ``plan_weekly_digest`` returns these rows and
+# Still to send: never attempted (``pending``) or failed. ``plan_weekly_digest`` returns these rows and
 # ``claim_delivery`` may claim them (and also a ``sending`` claim whose lease ran out).
-NOT_SENT = Q(status=DigestDelivery.Status.FAILED) | Q(status=DigestDelivery.Status.SENDING, attempts=0)
+NOT_SENT = Q(status__in=[DigestDelivery.Status.PENDING, DigestDelivery.Status.FAILED])
 
 
 def plan_weekly_digest(week):
@@ -439,7 +439,7 @@ CLAIM_LEASE = datetime.timedelta(minutes=15)
 
 def claim_delivery(delivery_id):
     """Atomically claim a delivery for sending: one conditional UPDATE, so of two workers (a retry and
-    a duplicate task, two beat ticks…) exactly one gets it. Claimable: fresh (never attempted),
+    a duplicate task, two beat ticks…) exactly one gets it. Claimable: ``pending`` (never attempted),
     ``failed``, or a ``sending`` claim whose lease ran out. Returns True when this caller has it."""
     now = timezone.now()
     lease_ran_out = Q(status=DigestDelivery.Status.SENDING, claimed_at__lt=now - CLAIM_LEASE)

@@ -237,6 +237,12 @@ class MeasurementQuerySet(models.QuerySet):
             .order_by("month")
         )
 
+    def recent_compliance_by_month(self, today, months=12):
+        """``compliance_by_month()`` rows of the figures whose period ended in the last ``months`` calendar
+        months up to ``today`` (the compliance bars of the vendor page and the dashboard)."""
+        since = periods.month_window_start(today, months)
+        return list(self.filter(period_end__gte=since, period_end__lte=today).compliance_by_month())
+
 
 class Measurement(models.Model):
     # No separate index: the unique (sla, period_start) constraint leads with sla.
@@ -473,9 +479,12 @@ class Breach(models.Model):
 
 
 class DigestDelivery(models.Model):
-    """One row per recipient and ISO week: claimed before sending so a digest never goes out twice."""
+    """One row per recipient and ISO week: claimed before sending so a digest never goes out twice.
+    Born ``pending`` (planned, never tried); ``sending`` once a worker has claimed it; then ``sent`` or
+    ``failed`` (tried again by the next run)."""
 
     class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
@@ -483,7 +492,7 @@ class DigestDelivery(models.Model):
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_deliveries")
     week = models.CharField(max_length=8, help_text="ISO week, e.g. 2026-W47.")
     all_vendors = models.BooleanField(default=False)
-    status = models.CharField(max_length=10, choices=Status, default=Status.SENDING)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
     subject = models.CharField(max_length=255, blank=True)
     breach_count = models.PositiveIntegerField(default=0)
     claimed_at = models.DateTimeField(default=timezone.now)

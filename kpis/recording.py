@@ -20,13 +20,28 @@ from . import periods
 
 
 def figure_due(sla, start: datetime.date, end: datetime.date) -> bool:
-    """Whether ``sla`` and its contract are in force for some of ``start``..``end`` (rule 3 above)."""
+    """Whether ``sla`` and its contract are in force for some of ``start``..``end`` (rule 3 above): the
+    period may take a figure. Not whether a missing figure is a missing report: see ``report_owed``."""
     contract = sla.contract
     return not (
         sla.effective_from > end
         or (sla.effective_to and sla.effective_to < start)
         or start > contract.end_date
         or end < contract.start_date
+    )
+
+
+def report_owed(sla, start: datetime.date, end: datetime.date) -> bool:
+    """Whether the period ``start``..``end`` owes a report (DESIGN.md rule 3): it lies *within* both the
+    contract's ``start_date``–``end_date`` and the SLA's ``effective_from``–``effective_to``. The same test
+    as the engine's missing-report SQL (``kpis.breaches.candidates_select``), which is the authority: a
+    period the contract covers only in part may take a figure (``figure_due``) but is never missing."""
+    contract = sla.contract
+    return (
+        start >= contract.start_date
+        and end <= contract.end_date
+        and start >= sla.effective_from
+        and (sla.effective_to is None or end <= sla.effective_to)
     )
 
 

@@ -79,23 +79,22 @@ def update_replacement_breaches(today, now, contract_ids=None):
     one; a withdrawn one comes back with the status a person last gave it (detected anew); the period
     follows corrected dates. The status is decided from the row as it is when it is written."""
     overdue, params = _overdue(today, contract_ids)
-    B = BREACHES
-    holding = HOLDING_STATUS.format(B=B)
+    holding = HOLDING_STATUS.format(breach=BREACHES)
     statement = f"""
-        UPDATE {B} SET
+        UPDATE {BREACHES} SET
             status = CASE WHEN d.engine_status = 'resolved' AND {holding} IN ('open', 'acknowledged') THEN 'resolved'
                           ELSE {holding} END,
             status_before_withdrawal = '',
-            detected_at = CASE WHEN {B}.status = 'withdrawn' THEN %s ELSE {B}.detected_at END,
+            detected_at = CASE WHEN {BREACHES}.status = 'withdrawn' THEN %s ELSE {BREACHES}.detected_at END,
             period_start = d.period_start,
             period_end = d.period_end,
             updated_at = %s
         FROM ({overdue}) d
-        WHERE {B}.obligation_id = d.obligation_id AND (
-            {B}.status = 'withdrawn'
-            OR (d.engine_status = 'resolved' AND {B}.status IN ('open', 'acknowledged'))
-            OR {B}.period_start <> d.period_start
-            OR {B}.period_end <> d.period_end
+        WHERE {BREACHES}.obligation_id = d.obligation_id AND (
+            {BREACHES}.status = 'withdrawn'
+            OR (d.engine_status = 'resolved' AND {BREACHES}.status IN ('open', 'acknowledged'))
+            OR {BREACHES}.period_start <> d.period_start
+            OR {BREACHES}.period_end <> d.period_end
         )
     """  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
     adapted = sql.adapt_datetime(now)

@@ -6,7 +6,6 @@ conditional aggregates, and Python only arranges the (already aggregated) rows.
 """
 
 import datetime
-import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -20,6 +19,7 @@ from common.queries import subquery_count
 from contracts.choices import ObligationState, ServiceType
 from contracts.exchange import RateBook
 from contracts.models import Contract, ReplacementObligation, StaffMember
+from kpis.attrition import attrition_percent
 from kpis.choices import BreachKind, BreachStatus, Frequency, Severity
 from kpis.models import Breach, Measurement
 from kpis.periods import month_end, month_start, period_bounds, period_start
@@ -91,16 +91,6 @@ def percent(numerator, denominator):
 
 def money(value):
     return (value or ZERO).quantize(CENT, ROUND_HALF_UP)
-
-
-@functools.lru_cache(maxsize=8192)  # small integers that repeat across thousands of vendor-months
-def attrition_percent(departures, start_headcount, end_headcount):
-    """Rule 6: departures ÷ average of start and end headcount × 100, to 2 decimals
-    (as departures × 200 ÷ (start + end): the same number, one Decimal division)."""
-    both = start_headcount + end_headcount
-    if not both:
-        return None
-    return (Decimal(departures * 200) / both).quantize(CENT, ROUND_HALF_UP)
 
 
 # Group keys: (id path, label path) relative to the contract reached through a prefix.

@@ -94,3 +94,21 @@ def test_servers_and_celery_default_to_production_settings(tmp_path, module):
     result = run(tmp_path, ["-c", code], DJANGO_SETTINGS_MODULE=None)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "config.settings.production"
+
+
+def test_production_installs_no_benchmark_or_dev_only_app(tmp_path):
+    script = "import django; django.setup(); from django.conf import settings; print(' '.join(settings.INSTALLED_APPS))"
+    result = run(tmp_path, ["-c", script])
+    assert result.returncode == 0, result.stderr
+    apps = result.stdout.split()
+    assert "demo" in apps  # installed, so that seed_demo can refuse
+    assert "bench" not in apps
+    result = run(tmp_path, ["manage.py", "help", "seed_scale"])
+    assert result.returncode != 0 and "Unknown command: 'seed_scale'" in result.stderr
+
+
+def test_seed_demo_refuses_the_production_settings(tmp_path):
+    """Refused before touching the database (no DATABASE_URL needed to tell), unless --force."""
+    result = run(tmp_path, ["manage.py", "seed_demo"])
+    assert result.returncode != 0
+    assert "production settings" in result.stderr and "--force" in result.stderr

@@ -13,8 +13,8 @@ from django.contrib.admin import helpers
 from django.urls import reverse
 from django.utils import timezone
 
-from common.testing import bulk_world, csv_rows
 from kpis.models import Breach
+from tests.builders import bulk_world, csv_rows
 from tests.factories import (
     BreachFactory,
     ContractFactory,

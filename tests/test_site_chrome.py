@@ -68,7 +68,7 @@ def test_no_inline_scripts_in_templates():
 
 
 def test_readme_names_port_every_demo_login_and_links_the_design_in_the_repo():
-    from vendors.demo_data import DEMO_USERS
+    from demo.data import DEMO_USERS
 
     root = TEMPLATES.parent
     readme = (root / "README.md").read_text()

@@ -3,11 +3,11 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django_countries.filters import CountryFilter
 
+from common.admin_tools import AdminExportMixin, VendorLookupFilter, count_of
 from contracts.choices import ContractStatus
 from contracts.models import Contract
 from kpis.choices import OPEN_STATUSES
 from kpis.models import Breach
-from reports.admin_tools import ExportMixin, VendorLookupFilter, count_of
 
 from .models import Certification, DeliveryCenter, Vendor
 
@@ -44,7 +44,7 @@ class CountryColumnMixin:
 
 
 @admin.register(Vendor)
-class VendorAdmin(CountryColumnMixin, ExportMixin, admin.ModelAdmin):
+class VendorAdmin(CountryColumnMixin, AdminExportMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "country_name",
@@ -101,7 +101,7 @@ class VendorAdmin(CountryColumnMixin, ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(DeliveryCenter)
-class DeliveryCenterAdmin(CountryColumnMixin, ExportMixin, admin.ModelAdmin):
+class DeliveryCenterAdmin(CountryColumnMixin, AdminExportMixin, admin.ModelAdmin):
     list_display = ("name", "vendor", "city", "country_name", "timezone", "seats", "operates_24x7")
     list_filter = (("country", CountryFilter), "operates_24x7", ("vendor", VendorLookupFilter))
     list_select_related = ("vendor",)

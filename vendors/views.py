@@ -1,9 +1,11 @@
 from django.utils import timezone
 
-from common.charts import compliance_chart, compliance_trend
+from common.charts import compliance_chart
 from common.lookups import LookupView
 from common.views import ObjectDetailView, ObjectEditView, ObjectListView
+from contracts.figures import vendors_with_counts
 from contracts.models import Contract
+from kpis.figures import contracts_with_counts, vendor_service_credits, vendors_with_scorecard
 from kpis.models import Measurement
 
 from .filtersets import VendorFilterSet
@@ -14,7 +16,7 @@ from .tables import VendorTable
 
 class VendorListView(ObjectListView):
     model = Vendor
-    queryset = Vendor.objects.with_counts()
+    queryset = vendors_with_counts(Vendor.objects.all())
     filterset_class = VendorFilterSet
     table_class = VendorTable
     add_url_name = "vendors:vendor_add"
@@ -25,16 +27,18 @@ class VendorDetailView(ObjectDetailView):
     template_name = "vendors/vendor_detail.html"
 
     def get_queryset(self):
-        return Vendor.objects.with_scorecard().prefetch_related("certifications", "delivery_centers")
+        return vendors_with_scorecard(Vendor.objects.all()).prefetch_related("certifications", "delivery_centers")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         vendor = self.object
-        trend = compliance_trend(Measurement.objects.filter(sla__contract__vendor=vendor), timezone.localdate())
+        trend = Measurement.objects.filter(sla__contract__vendor=vendor).recent_compliance_by_month(
+            timezone.localdate()
+        )
         context.update(
-            contracts=Contract.objects.filter(vendor=vendor).for_list().with_counts(),
+            contracts=contracts_with_counts(Contract.objects.filter(vendor=vendor).for_list()),
             trend_chart=compliance_chart(trend),
-            service_credits=vendor.service_credits(),
+            service_credits=vendor_service_credits(vendor),
         )
         return context
 

@@ -1,8 +1,6 @@
 import datetime
-from decimal import Decimal
-from types import SimpleNamespace
 
-from common.charts import AMBER, GREEN, RED, compliance_chart, measurement_chart
+from common.charts import AMBER, GREEN, RED, compliance_chart
 
 
 def test_compliance_bars_have_a_legend_of_their_colour_bands():
@@ -22,13 +20,3 @@ def test_compliance_bars_have_a_legend_of_their_colour_bands():
     assert [d["data"] for d in datasets] == [[97.0, None, None], [None, 90.0, None], [None, None, 50.0]]
     assert all(d["grouped"] is False for d in datasets)
     assert chart["options"]["plugins"]["legend"]["display"] is True
-
-
-def test_sla_line_is_drawn_straight_between_the_real_points():
-    sla = SimpleNamespace(frequency="monthly", expected=Decimal("80"), minimum=Decimal("75"))
-    points = [
-        SimpleNamespace(period_start=datetime.date(2026, month, 1), value=Decimal(v), outcome="met")
-        for month, v in ((1, "90"), (2, "60"), (3, "90"))
-    ]
-    actual = measurement_chart(sla, points)["data"]["datasets"][0]
-    assert actual["label"] == "Actual" and actual["tension"] == 0

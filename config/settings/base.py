@@ -58,9 +58,13 @@ LOCAL_APPS = [
     "reports",
     "health",
     "api",
-    "bench",
+    "demo",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
+# Only the local and test settings add the benchmark app (``bench``: seed_scale, run_bench), never production.
+DEV_ONLY_APPS = ["bench"]
+# True only in config.settings.production: ``seed_demo`` refuses to run there unless given --force.
+IS_PRODUCTION = False
 
 MIDDLEWARE = [
     "common.logs.RequestIdMiddleware",  # first: every response and log line of a request carries its id

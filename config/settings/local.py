@@ -7,3 +7,5 @@ os.environ.setdefault("DEBUG", "True")
 os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],0.0.0.0")
 
 from .base import *  # noqa: E402,F403
+
+INSTALLED_APPS = [*INSTALLED_APPS, *DEV_ONLY_APPS]  # noqa: F405  (the benchmark: local and test only)

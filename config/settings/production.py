@@ -20,6 +20,7 @@ if _missing:
     )
 
 DEBUG = False
+IS_PRODUCTION = True  # seed_demo refuses to run unless --force
 # Structured logs: JSON lines with the request id, and one line per request.
 LOGGING["handlers"]["console"]["formatter"] = env.str("LOG_FORMAT", default="json")  # noqa: F405
 LOGGING["loggers"]["sla.requests"]["level"] = env.str("LOG_REQUESTS_LEVEL", default="INFO")  # noqa: F405

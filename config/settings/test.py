@@ -9,6 +9,8 @@ os.environ.setdefault("ALLOWED_HOSTS", "*")
 
 from .base import *  # noqa: E402,F403
 
+INSTALLED_APPS = [*INSTALLED_APPS, *DEV_ONLY_APPS]  # noqa: F405  (the benchmark: local and test only)
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SITE_URL = "http://testserver"

@@ -3,8 +3,8 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from common.testing import bulk_world
 from contracts.models import ReplacementObligation, StaffMember
+from tests.builders import bulk_world
 from tests.factories import ContractFactory, StaffMemberFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from common.testing import bulk_world, csv_rows
 from contracts.models import Contract
+from tests.builders import bulk_world, csv_rows
 from tests.factories import ContractFactory, DeliveryCenterFactory, SLAFactory, StaffMemberFactory, VendorFactory
 
 pytestmark = pytest.mark.django_db

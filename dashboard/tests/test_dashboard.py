@@ -7,10 +7,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from common.testing import bulk_world
 from contracts.models import ReplacementObligation
 from kpis.models import KPI
 from reports.summaries import refresh_summaries
+from tests.builders import bulk_world
 from tests.factories import (
     BreachFactory,
     ContractFactory,

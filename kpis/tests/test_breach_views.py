@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from common.testing import bulk_world, csv_rows
 from kpis.models import Breach
+from tests.builders import bulk_world, csv_rows
 from tests.factories import BreachFactory, ContractFactory, SLAFactory
 
 pytestmark = pytest.mark.django_db

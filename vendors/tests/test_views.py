@@ -8,8 +8,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from common.testing import bulk_world, csv_rows
 from contracts.models import Contract
+from tests.builders import bulk_world, csv_rows
 from tests.factories import (
     BreachFactory,
     ContractFactory,
@@ -240,7 +240,7 @@ def two_currency_vendor():
 def _credits_card(response):
     text = response.text
     start = text.index("Service credits (12 m)")
-    return text[start : text.index("Attrition (12 m)")].replace("\u00a0", " ")
+    return text[start : text.index("Turnover (12 m)")].replace("\u00a0", " ")
 
 
 def test_vendor_page_shows_credits_per_currency_and_in_the_reporting_currency(client, viewer, two_currency_vendor):

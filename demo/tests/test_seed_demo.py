@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate, get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db.models import Max, Min
 from django.utils import timezone
 
@@ -14,6 +14,7 @@ from accounts import roles
 from accounts.models import Profile
 from contracts.choices import ContractStatus, EngagementModel, ObligationState, ServiceType
 from contracts.models import Contract, ReplacementObligation, StaffMember
+from demo.management.commands import seed_demo
 from kpis import periods
 from kpis.choices import Frequency, MeasurementSource
 from kpis.models import SLA, Breach, Measurement
@@ -151,7 +152,7 @@ def test_running_twice_changes_no_row_count(seeded):
 
 
 def test_same_day_gives_the_same_data():
-    from vendors.demo_data import build_plan
+    from demo.data import build_plan
 
     day = datetime.date(2026, 11, 23)
     assert build_plan(day) == build_plan(day)
@@ -195,3 +196,14 @@ def test_detections_are_dated_as_if_the_checks_had_run_all_along(seeded):
     before = dict(Breach.objects.values_list("pk", "detected_at"))
     call_command("date_demo_detections", stdout=StringIO())
     assert dict(Breach.objects.values_list("pk", "detected_at")) == before  # the same dates again
+
+
+def test_seed_demo_refuses_production_settings_unless_forced(settings, db, monkeypatch):
+    loads = []
+    monkeypatch.setattr(seed_demo, "load_demo_data", lambda today: loads.append(today) or {})
+    settings.IS_PRODUCTION = True
+    with pytest.raises(CommandError, match="production settings"):
+        call_command("seed_demo", stdout=StringIO())
+    assert loads == []
+    call_command("seed_demo", "--force", "--today", "2026-06-15", stdout=StringIO())
+    assert loads == [datetime.date(2026, 6, 15)]

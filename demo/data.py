@@ -34,6 +34,7 @@ from accounts.models import Profile
 from contracts.choices import ContractStatus, EngagementModel, LeaveReason, ServiceType
 from contracts.models import Contract, ExchangeRate, ReplacementObligation, StaffMember
 from kpis import periods
+from kpis.attrition import attrition_percent as rule6_attrition_percent
 from kpis.choices import Direction, Frequency, MeasurementSource
 from kpis.models import KPI, SLA, Measurement
 from vendors.models import Certification, DeliveryCenter, Vendor
@@ -476,15 +477,12 @@ def _role(rng, service_type):
     return rng.choices(names, weights=weights)[0]
 
 
-def attrition_percent(staff, first, last):
-    """Rule 6 for one month of one roster (a list of StaffPlan): departures ÷ average headcount × 100."""
+def roster_attrition_percent(staff, first, last):
+    """Rule 6 for one month of one roster (a list of StaffPlan), counted from the plan (not the database)."""
     departures = sum(1 for s in staff if s.left_on and first <= s.left_on <= last)
     at_start = sum(1 for s in staff if s.joined_on <= first and (s.left_on is None or s.left_on >= first))
     at_end = sum(1 for s in staff if s.joined_on <= last and (s.left_on is None or s.left_on > last))
-    average = Decimal(at_start + at_end) / 2
-    if not average:
-        return None
-    return (Decimal(departures) / average * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return rule6_attrition_percent(departures, at_start, at_end)
 
 
 def _plan_roster(rng, spec, start, today, centre_country):
@@ -637,7 +635,7 @@ def _plan_contract(spec, today):
             if index in skipped:
                 continue
             if kpi.is_computed:
-                value = attrition_percent(plan.staff, period_start, period_end)
+                value = roster_attrition_percent(plan.staff, period_start, period_end)
                 if value is None:
                     continue
                 sla.measurements.append((period_start, period_end, value, "", MeasurementSource.COMPUTED))

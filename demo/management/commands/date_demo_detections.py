@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from vendors.demo_data import date_demo_detections
+from demo.data import date_demo_detections
 
 
 class Command(BaseCommand):

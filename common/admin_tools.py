@@ -145,7 +145,7 @@ class ActionCheckboxMixin:
         )
 
 
-class ExportMixin(ActionCheckboxMixin):
+class AdminExportMixin(ActionCheckboxMixin):
     """Adds the CSV/XLSX export actions. ``export_fields``: (header, values_list path or expression) pairs;
     a person as ``common.exports.person_name("owner")`` (full name, else username)."""
 

@@ -3,10 +3,9 @@
 import pytest
 from django.db import connection
 
+from common.admin_tools import EstimatedCountPaginator
 from kpis.models import Measurement
-from reports.admin_tools import EstimatedCountPaginator
-
-from .builders import build_world
+from reports.tests.builders import build_world
 
 
 def _analyze(model):
@@ -42,7 +41,7 @@ def test_filtered_count_is_capped(db, monkeypatch):
 def test_action_checkbox_is_the_same_html_as_djangos(db):
     from django.contrib import admin
 
-    from reports.admin_tools import ActionCheckboxMixin
+    from common.admin_tools import ActionCheckboxMixin
     from vendors.models import Vendor
 
     vendor = Vendor.objects.create(name='Ampersand & "Quotes" <Ltd>', country="PH")

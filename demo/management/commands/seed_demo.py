@@ -1,17 +1,19 @@
 import datetime
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from vendors.demo_data import DEMO_USERS, load_demo_data
+from demo.data import DEMO_USERS, load_demo_data
 
 
 class Command(BaseCommand):
     help = (
         "Load the demo data set: vendors, delivery centres, contracts, SLAs, 12+ months of KPI figures, "
         "staff rosters with departures, and the demo users. Safe to run again: nothing is duplicated. "
-        "Breaches are not created here; run `manage.py run_sla_checks` afterwards."
+        "Breaches are not created here; run `manage.py run_sla_checks` afterwards. Refuses to run with the "
+        "production settings (config.settings.production) unless given --force."
     )
 
     def add_arguments(self, parser):
@@ -19,8 +21,18 @@ class Command(BaseCommand):
             "--today",
             help="Build the data as if today were this date (YYYY-MM-DD). Default: the local date.",
         )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Load the demo data (and its well-known demo logins) even with the production settings.",
+        )
 
-    def handle(self, *args, today=None, **options):
+    def handle(self, *args, today=None, force=False, **options):
+        if settings.IS_PRODUCTION and not force:
+            raise CommandError(
+                "These are the production settings (config.settings.production): the demo data would add "
+                "fictional vendors and demo logins with published passwords. Use --force if you really mean it."
+            )
         if today:
             try:
                 today = datetime.date.fromisoformat(today)
