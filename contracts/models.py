@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from common.policy import RestrictQuerySet
 from common.queries import subquery_count
 from common.validators import (
     LONG_TEXT_MAX_LENGTH,
@@ -31,7 +32,7 @@ def _today():
     return timezone.localdate()
 
 
-class ContractQuerySet(models.QuerySet):
+class ContractQuerySet(RestrictQuerySet):
     def active(self):
         return self.filter(status=ContractStatus.ACTIVE)
 
@@ -253,7 +254,7 @@ class Contract(models.Model):
         return ReplacementObligation.fulfilment_field_for(self.engagement_model)
 
 
-class StaffMemberQuerySet(models.QuerySet):
+class StaffMemberQuerySet(RestrictQuerySet):
     def active_on(self, day):
         return self.filter(joined_on__lte=day).filter(Q(left_on__isnull=True) | Q(left_on__gte=day))
 
@@ -317,7 +318,7 @@ class StaffMember(models.Model):
         return self.left_on is None
 
 
-class ReplacementObligationQuerySet(models.QuerySet):
+class ReplacementObligationQuerySet(RestrictQuerySet):
     def with_fulfilment(self):
         """Annotate ``fulfilment_date``: the candidate date for BPO contracts, the productive date for
         BPM/BPS. (Not ``fulfilled_on``: that is the model property, and rows must load as instances.)"""
@@ -358,6 +359,7 @@ class ReplacementObligation(models.Model):
 
     history = HistoricalRecords()
     objects = ReplacementObligationQuerySet.as_manager()
+    contract_path = "departed__contract"  # the contract it hangs off (access policy, querysets)
 
     class Meta:
         ordering = ["due_on"]
@@ -456,7 +458,7 @@ class ReplacementObligation(models.Model):
         return self.state(today) == ObligationState.OVERDUE
 
 
-class ExchangeRateQuerySet(models.QuerySet):
+class ExchangeRateQuerySet(RestrictQuerySet):
     def for_pairs(self, pairs):
         """The rates of these (currency, first of month) pairs: one query over their currencies and months
         (a few rows more than asked for at most), whatever the number of pairs."""

@@ -30,7 +30,6 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from common.permissions import editable_contracts
 from common.validators import plausible_date_error
 
 from . import periods, recording
@@ -305,7 +304,10 @@ def import_measurements(rows, user, source=MeasurementSource.IMPORT, today=None)
     from contracts.models import Contract
 
     contracts = {c.reference: c for c in Contract.objects.filter(reference__in=references)}
-    writable = set(editable_contracts(user).filter(reference__in=references).values_list("pk", flat=True))
+    # The access policy decides which contracts' figures this user may write (access/rules.py).
+    writable = set(
+        Contract.objects.restrict(user, "change").filter(reference__in=references).values_list("pk", flat=True)
+    )
     slas_by_contract_kpi = {}
     for sla in SLA.objects.filter(contract__in=contracts.values(), active=True).select_related("kpi", "contract"):
         slas_by_contract_kpi.setdefault((sla.contract_id, sla.kpi.code), []).append(sla)

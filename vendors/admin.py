@@ -3,6 +3,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django_countries.filters import CountryFilter
 
+from access.admin_mixins import PolicyAdminMixin, PolicyInlineMixin
 from contracts.choices import ContractStatus
 from contracts.models import Contract
 from kpis.choices import OPEN_STATUSES
@@ -12,7 +13,7 @@ from reports.admin_tools import ExportMixin, VendorLookupFilter, count_of
 from .models import Certification, DeliveryCenter, Vendor
 
 
-class DeliveryCenterInline(admin.TabularInline):
+class DeliveryCenterInline(PolicyInlineMixin, admin.TabularInline):
     model = DeliveryCenter
     extra = 0
     fields = ("name", "city", "country", "timezone", "seats", "operates_24x7")
@@ -44,7 +45,7 @@ class CountryColumnMixin:
 
 
 @admin.register(Vendor)
-class VendorAdmin(CountryColumnMixin, ExportMixin, admin.ModelAdmin):
+class VendorAdmin(PolicyAdminMixin, CountryColumnMixin, ExportMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "country_name",
@@ -101,7 +102,7 @@ class VendorAdmin(CountryColumnMixin, ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(DeliveryCenter)
-class DeliveryCenterAdmin(CountryColumnMixin, ExportMixin, admin.ModelAdmin):
+class DeliveryCenterAdmin(PolicyAdminMixin, CountryColumnMixin, ExportMixin, admin.ModelAdmin):
     list_display = ("name", "vendor", "city", "country_name", "timezone", "seats", "operates_24x7")
     list_filter = (("country", CountryFilter), "operates_24x7", ("vendor", VendorLookupFilter))
     list_select_related = ("vendor",)
@@ -119,7 +120,7 @@ class DeliveryCenterAdmin(CountryColumnMixin, ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Certification)
-class CertificationAdmin(admin.ModelAdmin):
+class CertificationAdmin(PolicyAdminMixin, admin.ModelAdmin):
     list_display = ("name", "code", "vendor_count")
     search_fields = ("name", "code")
     prepopulated_fields = {"code": ("name",)}

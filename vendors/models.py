@@ -1,11 +1,13 @@
 import zoneinfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django_countries.fields import CountryField
 
 from common.fields import HttpsURLField
+from common.policy import RestrictQuerySet
 from common.queries import subquery_count
 from common.validators import LONG_TEXT_MAX_LENGTH, capped_text, text_length_constraint
 from kpis.periods import month_window_start
@@ -26,7 +28,7 @@ class Certification(models.Model):
         return self.name
 
 
-class VendorQuerySet(models.QuerySet):
+class VendorQuerySet(RestrictQuerySet):
     def active(self):
         return self.filter(status=VendorStatus.ACTIVE)
 
@@ -132,6 +134,14 @@ class Vendor(models.Model):
     risk_tier = models.CharField(max_length=20, choices=RiskTier, default=RiskTier.MEDIUM)
     certifications = models.ManyToManyField(Certification, blank=True, related_name="vendors")
     notes = models.TextField(blank=True, **capped_text(LONG_TEXT_MAX_LENGTH))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who added the vendor: a manager may edit it until a contract with it exists.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -178,6 +188,8 @@ class DeliveryCenter(models.Model):
     timezone = models.CharField(max_length=64, default="UTC", help_text="IANA time zone, e.g. Asia/Manila.")
     seats = models.PositiveIntegerField(default=0)
     operates_24x7 = models.BooleanField("Operates 24×7", default=False)
+
+    objects = RestrictQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

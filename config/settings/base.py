@@ -51,6 +51,7 @@ LOCAL_APPS = [
     "vendors",
     "contracts",
     "kpis",
+    "access",  # the one access policy, above the domain apps
     "dashboard",
     "reports",
     "health",
@@ -156,6 +157,7 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses while locked out
     "django.contrib.auth.backends.ModelBackend",
+    "rules.permissions.ObjectPermissionBackend",  # the access policy (access/rules.py): objects and models
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
