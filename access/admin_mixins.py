@@ -10,13 +10,14 @@ Every ``ModelAdmin`` of the domain mixes in :class:`PolicyAdminMixin`, every inl
   object outside what the user may change (a contract handed to someone else) is refused (403, rolled
   back);
 - bulk actions that change or delete act on the selected rows the user may change, and say how many
-  were skipped;
+  were skipped; reverting to an old version (django-simple-history) is a change;
 - ``created_by`` is set to the user on creation.
 """
 
 import functools
 
 from django.contrib import messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from rules.contrib.admin import ObjectPermissionsModelAdminMixin
 
@@ -53,6 +54,15 @@ class PolicyAdminMixin(ObjectPermissionsModelAdminMixin):
         if not request.user.has_perm(perm_name(type(obj), "change"), obj):
             raise PermissionDenied("You may not save this: it would be outside what you may change.")
         super().save_related(request, form, formsets, change)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        """django-simple-history's "revert to this version" page saves on POST after asking only for the
+        *view* permission: a revert is a change, so it asks the change permission of the object."""
+        if request.method == "POST":
+            obj = self.get_object(request, unquote(object_id))
+            if obj is None or not self.has_change_permission(request, obj):
+                raise PermissionDenied("You may not change this.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def get_action(self, action):
         found = super().get_action(action)
