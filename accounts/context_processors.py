@@ -9,5 +9,5 @@ def roles(request):
     return {
         "user_role": role_rules.role_name(user),
         "user_is_admin": role_rules.is_admin(user),
-        "user_can_write": role_rules.can_create_contracts(user),
+        "user_can_write": user.has_perm("contracts.add_contract"),
     }

@@ -1,4 +1,5 @@
-"""The roles of DESIGN.md: admin (superuser or group “SLA admins”), manager (group “Managers”), viewer."""
+"""Who is who in DESIGN.md's roles: admin (superuser or group “SLA admins”), manager (group “Managers”),
+viewer (group “Viewers”). What each role may do is decided in one place, ``access/rules.py``."""
 
 ADMINS_GROUP = "SLA admins"
 MANAGERS_GROUP = "Managers"
@@ -21,19 +22,8 @@ def is_manager(user):
     return user.is_authenticated and user.is_active and MANAGERS_GROUP in _group_names(user)
 
 
-def can_create_contracts(user):
-    return is_admin(user) or is_manager(user)
-
-
-def can_edit_contract(user, contract):
-    """Admins edit everything; a manager edits only contracts they own and what hangs off them."""
-    if is_admin(user):
-        return True
-    return is_manager(user) and contract is not None and contract.owner_id == user.pk
-
-
-def can_edit_vendors(user):
-    return is_admin(user) or is_manager(user)
+def is_viewer(user):
+    return user.is_authenticated and user.is_active and VIEWERS_GROUP in _group_names(user)
 
 
 def role_name(user):

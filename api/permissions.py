@@ -3,7 +3,7 @@
 Two kinds of caller:
 
 - a **personal key** acts as its user with the user's role. Its decisions are the web app's policy,
-  asked through ``common.permissions.can_change`` / ``can_add`` — and only here, so moving to the
+  asked through ``access.permissions.can_change`` / ``can_add`` — and only here, so moving to the
   ``rules`` policy (``user.has_perm(perm, obj)``) changes this module alone;
 - a **vendor key** acts for one vendor: it may push figures and roster changes for that vendor's
   contracts and read that vendor's rows, nothing else, and never changes a breach's status.
@@ -11,7 +11,7 @@ Two kinds of caller:
 
 from rest_framework.permissions import BasePermission
 
-from common import permissions as policy
+from access import permissions as policy
 from contracts.models import Contract, StaffMember
 from kpis.models import Measurement
 

@@ -310,7 +310,7 @@ def bench_throughput(seconds=15, connections=8, port=8199):
     user = get_user_model().objects.filter(is_superuser=True).first()
     session = SessionStore()
     session["_auth_user_id"] = str(user.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_backend"] = "access.backends.NonPolicyModelBackend"
     session["_auth_user_hash"] = user.get_session_auth_hash()
     session.create()
     env = {**os.environ, "DEBUG": "False", "ALLOWED_HOSTS": "127.0.0.1,localhost"}

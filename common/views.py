@@ -4,7 +4,8 @@ Every page of the web app is one of these with a few attributes (``queryset``,
 ``filterset_class``, ``table_class``, ``form_class``, ``template_name``). The role check lives
 here — :class:`WriteAccessMixin` — and nowhere else: a view that writes declares *what* it writes
 (the object, or the model and the parent it is created under) and the mixin answers 403 before
-anything is read from the request body or saved.
+anything is read from the request body or saved. It asks Django's ``user.has_perm(perm, obj)``, which
+the access policy (``access/rules.py``, above the domain apps) answers: nothing here knows the roles.
 """
 
 import itertools
@@ -24,8 +25,8 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 from django_tables2.export import ExportMixin as TableExportMixin
 
-from . import permissions
 from .exports import csv_response, xlsx_response
+from .policy import perm_name
 
 
 @login_not_required
@@ -62,9 +63,11 @@ class WriteAccessMixin(ParentMixin):
         user = self.request.user
         obj = self.get_permission_object()
         if obj is not None:
-            allowed = permissions.can_change(user, obj)
+            allowed = user.has_perm(perm_name(type(obj), "change"), obj)
         else:
-            allowed = permissions.can_add(user, self.model, self.parent)
+            # Created under a parent (a contract, a vendor) when the URL names one; else the form limits
+            # its choice of parent to what the user may change (``restrict``).
+            allowed = user.has_perm(perm_name(self.model, "add"), self.parent)
         if not allowed:
             raise PermissionDenied("You may not change this.")
 
@@ -98,7 +101,7 @@ class ObjectListView(TableExportMixin, SingleTableMixin, FilterView):
     def get_add_url(self):
         from django.urls import reverse
 
-        if self.add_url_name and permissions.can_add(self.request.user, self.model):
+        if self.add_url_name and self.request.user.has_perm(perm_name(self.model, "add")):
             return reverse(self.add_url_name)
         return None
 
@@ -146,7 +149,7 @@ class ObjectDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["can_edit"] = permissions.can_change(self.request.user, self.object)
+        context["can_edit"] = self.request.user.has_perm(perm_name(type(self.object), "change"), self.object)
         return context
 
 

@@ -10,6 +10,7 @@ from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import bulk_update_with_history
 
+from access.admin_mixins import PolicyAdminMixin, PolicyInlineMixin
 from common.admin_tools import (
     AdminExportMixin,
     BigTableAdminMixin,
@@ -135,7 +136,7 @@ class ObligationStateFilter(admin.SimpleListFilter):
 
 
 # --- inlines ---------------------------------------------------------------------------------
-class SLAInline(CachedChoicesMixin, admin.TabularInline):
+class SLAInline(PolicyInlineMixin, CachedChoicesMixin, admin.TabularInline):
     model = SLA
     extra = 0
     fields = (
@@ -155,7 +156,7 @@ class SLAInline(CachedChoicesMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("kpi")
 
 
-class StaffMemberInline(admin.TabularInline):
+class StaffMemberInline(PolicyInlineMixin, admin.TabularInline):
     model = StaffMember
     fk_name = "contract"
     extra = 0
@@ -168,7 +169,7 @@ class StaffMemberInline(admin.TabularInline):
 
 # --- admins ----------------------------------------------------------------------------------
 @admin.register(Contract)
-class ContractAdmin(AdminExportMixin, SimpleHistoryAdmin):
+class ContractAdmin(PolicyAdminMixin, AdminExportMixin, SimpleHistoryAdmin):
     list_display = (
         "reference",
         "title",
@@ -323,7 +324,7 @@ class ContractAdmin(AdminExportMixin, SimpleHistoryAdmin):
 
 
 @admin.register(StaffMember)
-class StaffMemberAdmin(BigTableAdminMixin, AdminExportMixin, SimpleHistoryAdmin):
+class StaffMemberAdmin(PolicyAdminMixin, BigTableAdminMixin, AdminExportMixin, SimpleHistoryAdmin):
     list_display = ("full_name", "employee_ref", "role", "contract", "vendor", "joined_on", "left_on", "leave_reason")
     list_filter = (
         StaffStatusFilter,
@@ -352,7 +353,7 @@ class StaffMemberAdmin(BigTableAdminMixin, AdminExportMixin, SimpleHistoryAdmin)
 
 
 @admin.register(ReplacementObligation)
-class ReplacementObligationAdmin(AdminExportMixin, SimpleHistoryAdmin):
+class ReplacementObligationAdmin(PolicyAdminMixin, AdminExportMixin, SimpleHistoryAdmin):
     list_display = (
         "departed_name",
         "contract",
@@ -448,7 +449,7 @@ class ReplacementObligationAdmin(AdminExportMixin, SimpleHistoryAdmin):
 
 
 @admin.register(ExchangeRate)
-class ExchangeRateAdmin(admin.ModelAdmin):
+class ExchangeRateAdmin(PolicyAdminMixin, admin.ModelAdmin):
     """Monthly rates to the reporting currency, kept by admins (totals over several currencies use them)."""
 
     list_display = ["month_display", "currency", "rate", "reporting_currency", "updated_at"]

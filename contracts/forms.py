@@ -5,7 +5,6 @@ from django.db.models import Q
 
 from accounts import roles
 from common.forms import BootstrapModelForm, DateInput
-from common.permissions import editable_contracts
 from kpis.models import KPI, SLA
 from vendors.geography import suggest_sourcing_model
 from vendors.models import DeliveryCenter, Vendor
@@ -152,7 +151,7 @@ class StaffMemberForm(BootstrapModelForm):
         if self.instance.pk:
             del self.fields["contract"]
         else:
-            self.fields["contract"].queryset = editable_contracts(self.user).select_related("vendor")
+            self.fields["contract"].queryset = Contract.objects.restrict(self.user, "change").select_related("vendor")
             for name in ("left_on", "leave_reason"):
                 del self.fields[name]
 

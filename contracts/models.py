@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from common.policy import RestrictQuerySet
 from common.validators import (
     LONG_TEXT_MAX_LENGTH,
     PLAUSIBLE_DATE,
@@ -30,7 +31,7 @@ def _today():
     return timezone.localdate()
 
 
-class ContractQuerySet(models.QuerySet):
+class ContractQuerySet(RestrictQuerySet):
     def active(self):
         return self.filter(status=ContractStatus.ACTIVE)
 
@@ -241,7 +242,7 @@ class Contract(models.Model):
         return ReplacementObligation.fulfilment_field_for(self.engagement_model)
 
 
-class StaffMemberQuerySet(models.QuerySet):
+class StaffMemberQuerySet(RestrictQuerySet):
     def active_on(self, day):
         return self.filter(joined_on__lte=day).filter(Q(left_on__isnull=True) | Q(left_on__gte=day))
 
@@ -305,7 +306,7 @@ class StaffMember(models.Model):
         return self.left_on is None
 
 
-class ReplacementObligationQuerySet(models.QuerySet):
+class ReplacementObligationQuerySet(RestrictQuerySet):
     def with_fulfilment(self):
         """Annotate ``fulfilment_date``: the candidate date for BPO contracts, the productive date for
         BPM/BPS. (Not ``fulfilled_on``: that is the model property, and rows must load as instances.)"""
@@ -346,6 +347,7 @@ class ReplacementObligation(models.Model):
 
     history = HistoricalRecords()
     objects = ReplacementObligationQuerySet.as_manager()
+    contract_path = "departed__contract"  # the contract it hangs off (access policy, querysets)
 
     class Meta:
         ordering = ["due_on"]
@@ -444,7 +446,7 @@ class ReplacementObligation(models.Model):
         return self.state(today) == ObligationState.OVERDUE
 
 
-class ExchangeRateQuerySet(models.QuerySet):
+class ExchangeRateQuerySet(RestrictQuerySet):
     def for_pairs(self, pairs):
         """The rates of these (currency, first of month) pairs: one query over their currencies and months
         (a few rows more than asked for at most), whatever the number of pairs."""

@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import bulk_update_with_history
 
+from access.admin_mixins import PolicyAdminMixin, PolicyInlineMixin
 from common.admin_tools import (
     AdminExportMixin,
     BigTableAdminMixin,
@@ -120,7 +121,7 @@ class CreditFilter(admin.SimpleListFilter):
 
 # --- KPI catalogue ---------------------------------------------------------------------------
 @admin.register(KPI)
-class KPIAdmin(AdminExportMixin, admin.ModelAdmin):
+class KPIAdmin(PolicyAdminMixin, AdminExportMixin, admin.ModelAdmin):
     list_display = ("name", "code", "unit", "direction", "is_computed", "sla_count")
     list_filter = ("unit", "direction", "is_computed")
     search_fields = ("name", "code", "description")
@@ -135,7 +136,7 @@ class KPIAdmin(AdminExportMixin, admin.ModelAdmin):
 
 
 # --- SLAs ------------------------------------------------------------------------------------
-class MeasurementInline(admin.TabularInline):
+class MeasurementInline(PolicyInlineMixin, admin.TabularInline):
     model = Measurement
     extra = 0
     fields = ("period_start", "period_end", "value", "source", "note", "recorded_by", "recorded_at")
@@ -151,7 +152,7 @@ class MeasurementInline(admin.TabularInline):
 
 
 @admin.register(SLA)
-class SLAAdmin(AdminExportMixin, CachedChoicesMixin, SimpleHistoryAdmin):
+class SLAAdmin(PolicyAdminMixin, AdminExportMixin, CachedChoicesMixin, SimpleHistoryAdmin):
     list_display = (
         "__str__",
         "vendor",
@@ -258,7 +259,7 @@ class SLAAdmin(AdminExportMixin, CachedChoicesMixin, SimpleHistoryAdmin):
 
 # --- measurements ----------------------------------------------------------------------------
 @admin.register(Measurement)
-class MeasurementAdmin(BigTableAdminMixin, AdminExportMixin, SimpleHistoryAdmin):
+class MeasurementAdmin(PolicyAdminMixin, BigTableAdminMixin, AdminExportMixin, SimpleHistoryAdmin):
     list_display = (
         "contract_reference",
         "kpi_name",
@@ -348,7 +349,7 @@ class WaiveForm(forms.Form):
 
 
 @admin.register(Breach)
-class BreachAdmin(BigTableAdminMixin, AdminExportMixin, SimpleHistoryAdmin):
+class BreachAdmin(PolicyAdminMixin, BigTableAdminMixin, AdminExportMixin, SimpleHistoryAdmin):
     list_display = (
         "contract_reference",
         "subject",
@@ -541,7 +542,7 @@ class BreachAdmin(BigTableAdminMixin, AdminExportMixin, SimpleHistoryAdmin):
 
 
 @admin.register(DigestDelivery)
-class DigestDeliveryAdmin(AdminExportMixin, admin.ModelAdmin):
+class DigestDeliveryAdmin(PolicyAdminMixin, AdminExportMixin, admin.ModelAdmin):
     list_display = ("week", "recipient", "all_vendors", "status", "breach_count", "attempts", "sent_at")
     list_filter = ("status", "all_vendors", "week")
     list_select_related = ("recipient",)

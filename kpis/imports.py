@@ -30,8 +30,8 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from common.permissions import editable_contracts
 from common.validators import SHORT_TEXT_MAX_LENGTH, plausible_date_error
+from contracts.models import Contract
 
 from . import periods, recording
 from .choices import MeasurementSource, Unit
@@ -324,7 +324,10 @@ def import_measurements(rows, user, source=MeasurementSource.IMPORT, today=None)
         cells = list(cells) + [""] * (COLUMNS - len(cells))
         figures.append(FigureRow(line, *cells[:COLUMNS]))
     references = {str(f.reference).strip() for f in figures}
-    writable = set(editable_contracts(user).filter(reference__in=references).values_list("pk", flat=True))
+    # The access policy decides which contracts' figures this user may write (access/rules.py).
+    writable = set(
+        Contract.objects.restrict(user, "change").filter(reference__in=references).values_list("pk", flat=True)
+    )
     checked = check_figures(figures, lambda contract: contract.pk in writable, today=today, refer_to="line")
     if checked.errors:
         result.errors = checked.errors
@@ -336,8 +339,6 @@ def check_figures(figures, may_record, today=None, refer_to="line"):
     """Validate every ``FigureRow``: the one rule for what may be recorded (the KPI entry form's, through
     ``kpis.recording``), with values held to what the form takes. ``may_record(contract)`` is the
     caller's permission; ``refer_to`` names a key in "already on line 3" ("line", "item")."""
-    from contracts.models import Contract
-
     today = today or timezone.localdate()
     checked = CheckedFigures()
     references = {str(f.reference).strip() for f in figures}

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from common.policy import RestrictQuerySet
 from common.validators import (
     LONG_TEXT_MAX_LENGTH,
     PLAUSIBLE_DATE,
@@ -66,7 +67,7 @@ class KPI(models.Model):
         return self.direction == Direction.HIGHER_IS_BETTER
 
 
-class SLAQuerySet(models.QuerySet):
+class SLAQuerySet(RestrictQuerySet):
     def active(self):
         return self.filter(active=True)
 
@@ -207,7 +208,7 @@ def rule_1_outcome(value, expected, minimum, direction):
     )
 
 
-class MeasurementQuerySet(models.QuerySet):
+class MeasurementQuerySet(RestrictQuerySet):
     def with_outcome(self):
         """Annotate ``outcome`` (rule 1): ``met``, ``minor`` or ``major``, and ``met`` as a boolean.
 
@@ -262,6 +263,7 @@ class Measurement(models.Model):
 
     history = HistoricalRecords()
     objects = MeasurementQuerySet.as_manager()
+    contract_path = "sla__contract"  # the contract it hangs off (access policy, querysets)
 
     class Meta:
         ordering = ["-period_start"]
@@ -292,6 +294,10 @@ class Measurement(models.Model):
 
     def __str__(self):
         return f"{self.sla} — {self.period_label}: {self.value}"
+
+    @property
+    def contract(self):
+        return self.sla.contract
 
     @property
     def period_label(self):
@@ -339,7 +345,7 @@ class Measurement(models.Model):
         super().save(*args, **kwargs)
 
 
-class BreachQuerySet(models.QuerySet):
+class BreachQuerySet(RestrictQuerySet):
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
 

@@ -3,6 +3,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django_countries.filters import CountryFilter
 
+from access.admin_mixins import PolicyAdminMixin, PolicyInlineMixin
 from common.admin_tools import AdminExportMixin, VendorLookupFilter, count_of
 from contracts.choices import ContractStatus
 from contracts.models import Contract
@@ -12,7 +13,7 @@ from kpis.models import Breach
 from .models import Certification, DeliveryCenter, Vendor
 
 
-class DeliveryCenterInline(admin.TabularInline):
+class DeliveryCenterInline(PolicyInlineMixin, admin.TabularInline):
     model = DeliveryCenter
     extra = 0
     fields = ("name", "city", "country", "timezone", "seats", "operates_24x7")
@@ -44,7 +45,7 @@ class CountryColumnMixin:
 
 
 @admin.register(Vendor)
-class VendorAdmin(CountryColumnMixin, AdminExportMixin, admin.ModelAdmin):
+class VendorAdmin(PolicyAdminMixin, CountryColumnMixin, AdminExportMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "country_name",
@@ -101,7 +102,7 @@ class VendorAdmin(CountryColumnMixin, AdminExportMixin, admin.ModelAdmin):
 
 
 @admin.register(DeliveryCenter)
-class DeliveryCenterAdmin(CountryColumnMixin, AdminExportMixin, admin.ModelAdmin):
+class DeliveryCenterAdmin(PolicyAdminMixin, CountryColumnMixin, AdminExportMixin, admin.ModelAdmin):
     list_display = ("name", "vendor", "city", "country_name", "timezone", "seats", "operates_24x7")
     list_filter = (("country", CountryFilter), "operates_24x7", ("vendor", VendorLookupFilter))
     list_select_related = ("vendor",)
@@ -119,7 +120,7 @@ class DeliveryCenterAdmin(CountryColumnMixin, AdminExportMixin, admin.ModelAdmin
 
 
 @admin.register(Certification)
-class CertificationAdmin(admin.ModelAdmin):
+class CertificationAdmin(PolicyAdminMixin, admin.ModelAdmin):
     list_display = ("name", "code", "vendor_count")
     search_fields = ("name", "code")
     prepopulated_fields = {"code": ("name",)}

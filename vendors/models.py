@@ -1,11 +1,13 @@
 import zoneinfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django_countries.fields import CountryField
 
 from common.fields import HttpsURLField
+from common.policy import RestrictQuerySet
 from common.validators import LONG_TEXT_MAX_LENGTH, capped_text, text_length_constraint
 
 from .choices import RiskTier, VendorStatus
@@ -24,7 +26,7 @@ class Certification(models.Model):
         return self.name
 
 
-class VendorQuerySet(models.QuerySet):
+class VendorQuerySet(RestrictQuerySet):
     """Figures about vendors that come from contracts and the SLA engine are computed up there, where those
     apps can see vendors: ``contracts.figures`` (counts) and ``kpis.figures`` (headcount, scorecard, credits)."""
 
@@ -42,6 +44,14 @@ class Vendor(models.Model):
     risk_tier = models.CharField(max_length=20, choices=RiskTier, default=RiskTier.MEDIUM)
     certifications = models.ManyToManyField(Certification, blank=True, related_name="vendors")
     notes = models.TextField(blank=True, **capped_text(LONG_TEXT_MAX_LENGTH))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who added the vendor: a manager may edit it until a contract with it exists.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -78,6 +88,8 @@ class DeliveryCenter(models.Model):
     timezone = models.CharField(max_length=64, default="UTC", help_text="IANA time zone, e.g. Asia/Manila.")
     seats = models.PositiveIntegerField(default=0)
     operates_24x7 = models.BooleanField("Operates 24×7", default=False)
+
+    objects = RestrictQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

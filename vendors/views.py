@@ -47,6 +47,9 @@ class VendorEditView(ObjectEditView):
     model = Vendor
     form_class = VendorForm
 
+    def new_instance(self):
+        return Vendor(created_by=self.request.user)
+
 
 class DeliveryCenterEditView(ObjectEditView):
     model = DeliveryCenter

@@ -54,6 +54,7 @@ LOCAL_APPS = [
     "vendors",
     "contracts",
     "kpis",
+    "access",  # the one access policy, above the domain apps
     "dashboard",
     "reports",
     "health",
@@ -163,7 +164,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # Admins lift a lock by deleting its row under Admin › Axes › Access attempts (or `manage.py axes_reset`).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses while locked out
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, answering for what the policy does not cover (auth users and groups, axes): signs in.
+    "access.backends.NonPolicyModelBackend",
+    "rules.permissions.ObjectPermissionBackend",  # the access policy (access/rules.py): objects and models
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))

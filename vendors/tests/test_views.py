@@ -73,6 +73,43 @@ def test_manager_creates_and_edits_a_vendor(client, owner):
     assert response.status_code == 302
     vendor.refresh_from_db()
     assert vendor.risk_tier == "high"
+    assert vendor.created_by == owner
+
+
+VENDOR_DATA = {"name": "Acme BPO", "country": "PH", "status": "active", "risk_tier": "low"}
+
+
+def test_a_manager_without_a_contract_with_the_vendor_may_not_edit_it(client, owner, teammate, contract):
+    """DESIGN.md: a manager edits a vendor and its delivery centres only while they own a contract with
+    it (or added it and no contract exists yet)."""
+    vendor = contract.vendor
+    centre = DeliveryCenterFactory(vendor=vendor, name="Manila One")
+    login(client, teammate)
+    page = client.get(vendor.get_absolute_url()).text
+    assert 'data-testid="edit-button"' not in page
+    assert reverse("vendors:center_add", args=[vendor.pk]) not in page
+    assert reverse("vendors:center_edit", args=[vendor.pk, centre.pk]) not in page
+    assert client.post(reverse("vendors:vendor_edit", args=[vendor.pk]), VENDOR_DATA).status_code == 403
+    centre_data = {"name": "Renamed", "city": "X", "country": "PH", "timezone": "Asia/Manila", "seats": 1}
+    assert client.post(reverse("vendors:center_add", args=[vendor.pk]), centre_data).status_code == 403
+    response = client.post(reverse("vendors:center_edit", args=[vendor.pk, centre.pk]), centre_data)
+    assert response.status_code == 403
+    vendor.refresh_from_db()
+    assert vendor.name != "Acme BPO" and list(vendor.delivery_centers.values_list("name", flat=True)) == ["Manila One"]
+
+    login(client, owner)
+    assert 'data-testid="edit-button"' in client.get(vendor.get_absolute_url()).text
+    assert client.post(reverse("vendors:vendor_edit", args=[vendor.pk]), VENDOR_DATA).status_code == 302
+    vendor.refresh_from_db()
+    assert vendor.name == "Acme BPO"
+
+
+def test_the_manager_who_added_a_vendor_edits_it_until_a_contract_exists(client, owner, teammate):
+    vendor = VendorFactory(created_by=teammate)
+    login(client, teammate)
+    assert client.post(reverse("vendors:vendor_edit", args=[vendor.pk]), VENDOR_DATA).status_code == 302
+    ContractFactory(vendor=vendor, owner=owner)
+    assert client.post(reverse("vendors:vendor_edit", args=[vendor.pk]), VENDOR_DATA).status_code == 403
 
 
 def test_a_website_without_a_scheme_is_saved_as_https(client, owner):
@@ -93,7 +130,7 @@ def test_the_admin_reads_a_website_without_a_scheme_as_https_too(admin_user):
 
 
 def test_manager_adds_a_delivery_centre(client, owner):
-    vendor = VendorFactory()
+    vendor = VendorFactory(created_by=owner)  # DESIGN: they added it and no contract exists yet
     login(client, owner)
     response = client.post(
         reverse("vendors:center_add", args=[vendor.pk]),
@@ -114,7 +151,7 @@ def test_vendor_form_shows_errors_next_to_fields(client, owner):
 
 
 def test_delivery_centre_rejects_unknown_time_zone(client, owner):
-    vendor = VendorFactory()
+    vendor = VendorFactory(created_by=owner)
     login(client, owner)
     response = client.post(
         reverse("vendors:center_add", args=[vendor.pk]),
