@@ -104,7 +104,12 @@ WEB_READS = {
         )
     },
 }
-PUBLIC_READS = {"favicon", "health"}  # no sign-in, no data
+PUBLIC_READS = {"favicon", "health", "api:schema", "api:docs"}  # no sign-in, no data (the API's own description)
+# The REST API answers only to keys (api/tests check each key kind and role): a browser session, whatever its
+# role, gets a JSON 401 and changes nothing.
+API_ROUTE = "api/"
+# A person's own API keys: whoever may hold one (admins and managers), only their own keys.
+OWN_KEYS = {"api_keys": MANAGERS}
 # The user's own session and password (django.contrib.auth's views): not the policy's business.
 ACCOUNT = {
     "login",
@@ -134,6 +139,7 @@ ADMIN_WRITES = {
     "kpis.Measurement": UNDER_A_CONTRACT,
     "kpis.Breach": {"add": NOBODY, "change": OWNERS, "delete": ADMINS},  # found by the checks, never typed in
     "kpis.DigestDelivery": ADMIN_ONLY,
+    "api.ApiKey": ADMIN_ONLY,
     "auth.User": {"add": NOBODY, "change": NOBODY, "delete": NOBODY},
     "auth.Group": {"add": NOBODY, "change": NOBODY, "delete": NOBODY},
     "axes.AccessAttempt": {"add": NOBODY, "change": NOBODY, "delete": NOBODY},
@@ -156,7 +162,7 @@ ADMIN_SITE_VIEWS = {
     "admin:view_on_site",
     "admin:app_list",
 }
-SNAPSHOT_APPS = ("accounts", "vendors", "contracts", "kpis", "auth", "axes")
+SNAPSHOT_APPS = ("accounts", "vendors", "contracts", "kpis", "auth", "axes", "api")
 
 
 class World:
@@ -185,6 +191,7 @@ def world(db):
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
     from django.contrib.auth.models import Group
 
+    from api.models import ApiKey
     from kpis.models import KPI, DigestDelivery
     from vendors.models import Certification
 
@@ -209,6 +216,7 @@ def world(db):
         ),
         "axes.AccessLog": AccessLog.objects.create(**axes_fields),
         "axes.AccessFailureLog": AccessFailureLog.objects.create(**axes_fields),
+        "api.ApiKey": ApiKey.create_key(name="matrix", vendor=w.vendor)[0],
     }
     w.clients = {"anonymous": Client()}
     for role, user in w.users.items():
@@ -296,6 +304,30 @@ def check_admin_write(world, label, view):
         assert_refused(client, role, "post", url, {"post": "yes"} if view == "delete" else {})
 
 
+def check_api_refuses_sessions(world, name, route):
+    url = "/" + re.sub(r"\(\?P<\w+>[^)]*\)", "1", route).replace("^", "").replace("$", "")
+    for role in ROLES:
+        client = world.clients[role]
+        for method in ("get", "post", "patch", "delete"):
+            before = snapshot()
+            response = getattr(client, method)(url, content_type="application/json")
+            expected = 404 if name is None else 401  # the catch-all answers a JSON 404 for unknown API URLs
+            assert response.status_code == expected, (role, method, url, response.status_code)
+            assert response["Content-Type"].startswith("application/json"), (role, method, url)
+            assert snapshot() == before
+
+
+def check_own_keys(world, name):
+    url = reverse(name)
+    allowed = OWN_KEYS[name]
+    for role in ROLES:
+        if role in allowed:
+            assert world.clients[role].get(url).status_code == 200, (role, url)
+        else:
+            assert_refused(world.clients[role], role, "get", url)
+            assert_refused(world.clients[role], role, "post", url, {"name": "sneaky"})
+
+
 def registered_label(app, model):
     for registered in admin.site._registry:
         if registered._meta.app_label == app and registered._meta.model_name == model:
@@ -311,6 +343,10 @@ def test_every_url_answers_each_role_as_the_policy_says(world, name, route, view
         check_web_read(world, name)
     elif name in PUBLIC_READS:
         assert_post_is_not_allowed(world.clients["anonymous"], reverse(name))
+    elif route.startswith(API_ROUTE):
+        check_api_refuses_sessions(world, name, route)
+    elif name in OWN_KEYS:
+        check_own_keys(world, name)
     elif name in ACCOUNT:
         assert view.startswith("django.contrib.auth.views."), f"{name} is no longer Django's own account view"
     elif name in ADMIN_OTHER_WRITES:
