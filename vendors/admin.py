@@ -18,6 +18,9 @@ class DeliveryCenterInline(admin.TabularInline):
     fields = ("name", "city", "country", "timezone", "seats", "operates_24x7")
     show_change_link = True
 
+    class Media:
+        js = ["js/lookup.js"]  # the time zone select, searchable (Tom Select: admin/base_site.html)
+
 
 class BreachedThisMonthFilter(admin.SimpleListFilter):
     title = "breached this month"
@@ -107,6 +110,10 @@ class DeliveryCenterAdmin(CountryColumnMixin, ExportMixin, admin.ModelAdmin):
     list_select_related = ("vendor",)
     search_fields = ("name", "city", "vendor__name")
     autocomplete_fields = ("vendor",)
+
+    class Media:
+        js = ["js/lookup.js"]  # the time zone select, searchable (Tom Select: admin/base_site.html)
+
     export_fields = (
         ("Vendor", "vendor__name"),
         ("Name", "name"),
