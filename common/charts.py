@@ -48,3 +48,58 @@ def compliance_chart(rows):
             "plugins": {"legend": {"display": True, "position": "bottom", "labels": {"boxWidth": 12}}},
         },
     }
+
+
+# Series colours of the generic charts below (the admin reports), in order.
+PALETTE = ["#417690", "#e0a100", "#ba2121", "#2e7d32", "#7b1fa2", "#00838f", "#6d4c41", "#f4511e", "#c2185b", "#9e9d24"]
+
+
+def _number(value):
+    """A JSON number for Chart.js (``json_script`` would write a ``Decimal`` as a string); None stays a gap."""
+    return None if value is None else float(value)
+
+
+def _chart(kind, categories, series, title, unit, y_max, dataset_options):
+    """A Chart.js config: one dataset per ``(name, values)`` of ``series``, one value (or None) per category.
+    None when there is nothing to draw."""
+    categories = [str(category) for category in categories]
+    if not categories or not series:
+        return None
+    y_axis = {"beginAtZero": True, "ticks": {"precision": 0}}
+    if y_max is not None:
+        y_axis["max"] = y_max
+    if unit:
+        y_axis["title"] = {"display": True, "text": unit}
+    return {
+        "type": kind,
+        "data": {
+            "labels": categories,
+            "datasets": [
+                {
+                    "label": str(name),
+                    "data": [_number(value) for value in values],
+                    "backgroundColor": PALETTE[index % len(PALETTE)],
+                    "borderColor": PALETTE[index % len(PALETTE)],
+                    **dataset_options,
+                }
+                for index, (name, values) in enumerate(series)
+            ],
+        },
+        "options": {
+            "scales": {"y": y_axis},
+            "plugins": {
+                "title": {"display": bool(title), "text": title, "align": "start", "font": {"size": 14}},
+                "legend": {"display": len(series) > 1, "position": "top", "labels": {"boxWidth": 12}},
+            },
+        },
+    }
+
+
+def bar_chart(categories, series, title="", unit="", y_max=None):
+    """Grouped bars: one group per category, one bar per series (``[(name, values)]``)."""
+    return _chart("bar", categories, series, title, unit, y_max, {})
+
+
+def line_chart(categories, series, title="", unit="", y_max=None):
+    """One line per series; a None value leaves a gap."""
+    return _chart("line", categories, series, title, unit, y_max, {"tension": 0, "spanGaps": False, "pointRadius": 3})

@@ -4,10 +4,8 @@ Admins only (``accounts.roles.is_admin``): anonymous users go to the admin login
 """
 
 import functools
-from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -15,57 +13,22 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.views import View
+from django_tables2 import RequestConfig
 
 from accounts.roles import is_admin
-from common.exports import csv_cell, csv_response, xlsx_response
+from common import charts
+from common.exports import csv_response, xlsx_response
 from kpis.periods import month_start
 
-from . import charts, queries
+from . import queries, tables
 from .forms import ReportFilterForm
-from .templatetags.report_tags import MAX_ROWS_ON_PAGE
+from .tables import MAX_ROWS_ON_PAGE
 
 MAX_CHART_SERIES = 8
 EXPORT_FORMATS = ("csv", "xlsx")
+# ``?_export=csv`` as the app's lists (django-tables2's trigger); ``?format=csv``, the reports' old links, too.
+EXPORT_PARAMETERS = ("_export", "format")
 RATE_NOTE = "Money in the reporting currency is converted at each month's exchange rate (admin: Exchange rates)."
-
-
-@dataclass
-class Column:
-    key: str
-    label: str
-    kind: str = "text"  # text | int | pct | money | date | credits | bool | reporting
-    currency: str = "currency"  # "money": the row key holding the amount's currency
-
-
-def reporting_label(label):
-    """A reporting-currency column's heading: ``Earned (USD)``."""
-    return f"{label} ({settings.REPORTING_CURRENCY})"
-
-
-@dataclass
-class Table:
-    title: str
-    columns: list
-    rows: list
-    slug: str = "table"
-    note: str = ""
-    footer: list = field(default_factory=list)
-    total: int | None = None  # rows in the whole table, when ``rows`` holds only the first of them
-
-    @property
-    def row_count(self):
-        return len(self.rows) if self.total is None else self.total
-
-
-def cell_value(row, column):
-    """A cell's export value, typed for ``common.exports`` (numbers, dates, None for empty); credits in
-    several currencies as one text ("USD 120.00; EUR 40.00")."""
-    value = row.get(column.key)
-    if value is None or value == "":
-        return None
-    if column.kind == "credits":
-        return "; ".join(f"{currency} {csv_cell(amount)}" for currency, amount in value.items()) or None
-    return value
 
 
 REPORTS = [
@@ -119,8 +82,10 @@ class ReportView(View):
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request):
-        export_format = request.GET.get("format")
-        self.export = export_format in EXPORT_FORMATS  # a download holds every row; the page the first ones
+        export_format = next(
+            (request.GET[key] for key in EXPORT_PARAMETERS if request.GET.get(key) in EXPORT_FORMATS), None
+        )
+        self.export = export_format is not None  # a download holds every row; the page the first ones
         today = timezone.localdate()
         this_month = month_start(today)
         data = {  # the default range, shown in the form, unless the request says otherwise
@@ -137,11 +102,13 @@ class ReportView(View):
         )
         filters = form.filters(today)
         report = self.build(filters)
+        for table in report["tables"]:
+            RequestConfig(request, paginate=False).configure(table)  # ``?<slug>-sort=``
         if self.export:
             return self.export_response(report["tables"], request.GET.get("table", ""), export_format)
         params = request.GET.copy()
-        params.pop("format", None)
-        params.pop("table", None)
+        for key in (*EXPORT_PARAMETERS, "table"):
+            params.pop(key, None)
         context = {
             **admin.site.each_context(request),
             "is_nav_sidebar_enabled": False,  # the reports need the full width
@@ -152,19 +119,24 @@ class ReportView(View):
             "filters": filters,
             "query": params.urlencode(),
             "summary_state": filters.state if filters.from_summary else None,
-            **report,
+            "charts": [
+                {"id": f"report-chart-{index}", "config": chart, "label": chart["options"]["plugins"]["title"]["text"]}
+                for index, chart in enumerate(filter(None, report["charts"]), start=1)
+            ],
+            "tables": report["tables"],
         }
         return TemplateResponse(request, self.template_name, context)
 
     def build(self, filters):
+        """``{"charts": [Chart.js config or None, …], "tables": [reports.tables.ReportTable, …]}``."""
         raise NotImplementedError
 
-    def export_response(self, tables, slug, export_format):
-        """One of the report's tables as a CSV or XLSX file: the same columns, every row."""
-        table = next((t for t in tables if t.slug == slug), tables[0])
+    def export_response(self, report_tables, slug, export_format):
+        """One of the report's tables as a CSV or XLSX file (``common.exports``, as the app's lists): the same
+        columns, every row, in the page's order."""
+        table = next((t for t in report_tables if t.slug == slug), report_tables[0])
         filename = f"{self.slug}-{table.slug}-{timezone.localdate():%Y%m%d}.{export_format}"
-        rows = [[c.label for c in table.columns]]
-        rows += [[cell_value(row, c) for c in table.columns] for row in table.rows]
+        rows = table.export_rows()
         if export_format == "xlsx":
             return xlsx_response(rows, filename, title=table.title)
         return csv_response(rows, filename, stream=False)
@@ -221,32 +193,20 @@ class ScorecardView(ReportView):
             y_max=100,
         )
         weights = ", ".join(f"{k} {v}%" for k, v in queries.SCORE_WEIGHTS.items())
-        name = "Contract" if filters.group == "contract" else "Vendor"
-        columns = [
-            Column("rank", "Rank", "int"),
-            Column("name", name),
-            Column("period", "Period"),
-            Column("measured", "Measured", "int"),
-            Column("met", "Met", "int"),
-            Column("compliance", "Compliance %", "pct"),
-            Column("minor", "Minor", "int"),
-            Column("major", "Major", "int"),
-            Column("missing_reports", "Missing reports", "int"),
-            Column("credits", "Service credits", "credits"),
-            Column("credits_reporting", reporting_label("Service credits"), "reporting"),
-            Column("attrition", "Attrition %", "pct"),
-            Column("on_time", "Replaced on time", "int"),
-            Column("late", "Late", "int"),
-            Column("overdue", "Overdue", "int"),
-            Column("score", "Score", "pct"),
-        ]
         note = (
             f"Score = weighted average of compliance %, reporting % (received ÷ due), replacements on time % and "
             f"retention (100 − 5 × monthly attrition %); weights {weights}, rescaled over the parts with data. "
             "Breaches count by the month their period ends; withdrawn breaches are left out, waived ones owe no "
             f"credit. {RATE_NOTE} " + ("Click a vendor to see its contracts." if filters.group != "contract" else "")
         )
-        return {"charts": [chart], "tables": [Table("Scorecard", columns, rows, "scorecard", note)]}
+        table = tables.ScorecardTable(
+            rows,
+            name_label="Contract" if filters.group == "contract" else "Vendor",
+            slug="scorecard",
+            title="Scorecard",
+            note=note,
+        )
+        return {"charts": [chart], "tables": [table]}
 
 
 class ComplianceTrendView(ReportView):
@@ -267,9 +227,6 @@ class ComplianceTrendView(ReportView):
             unit="%",
             y_max=100,
         )
-        columns = [Column("name", "Vendor" if filters.group != "service_type" else "Service type")]
-        columns += [Column(f"m{i}", label, "pct") for i, label in enumerate(labels)]
-        columns += [Column("total_compliance", "Whole range", "pct"), Column("measured_total", "Measured", "int")]
         rows = []
         for s in data["series"]:
             row = {"name": s["name"], "total_compliance": s["total_compliance"], "measured_total": sum(s["measured"])}
@@ -278,7 +235,8 @@ class ComplianceTrendView(ReportView):
         note = "Compliance % = measurements meeting the expected level ÷ measurements, by the month the period ends."
         if len(data["series"]) > len(shown):
             note += f" The chart shows the {len(shown)} with the most measurements; the table shows all."
-        return {"charts": [chart], "tables": [Table("Compliance % per month", columns, rows, "trend", note)]}
+        name_label = "Service type" if filters.group == "service_type" else "Vendor"
+        return {"charts": [chart], "tables": [tables.compliance_trend_table(rows, labels, name_label, note)]}
 
 
 class ServiceCreditsView(ReportView):
@@ -305,55 +263,29 @@ class ServiceCreditsView(ReportView):
         for o in data["owed_this_quarter"]:
             o["_link"] = owed_link.replace(str(PK_PLACEHOLDER), str(o["vendor_id"]))
             o["_link_column"] = "vendor"
-        tables = [
-            Table(
-                "Per contract and month",
-                [
-                    Column("month_label", "Month"),
-                    Column("vendor", "Vendor"),
-                    Column("contract", "Contract"),
-                    Column("currency", "Currency"),
-                    Column("breaches", "Major breaches", "int"),
-                    Column("earned", "Earned", "money"),
-                    Column("earned_reporting", reporting_label("Earned"), "reporting"),
-                    Column("cap", "Cap", "money"),
-                    Column("percent_of_cap", "% of cap", "pct"),
-                    Column("capped", "Capped", "bool"),
-                    Column("earned_back", "Earned back", "money"),
-                ],
+        report_tables = [
+            tables.CreditsByContractTable(
                 data["rows"],
-                "by_contract",
-                f"Cap = monthly fee × at-risk % ÷ 100. Waived and withdrawn breaches owe nothing. {RATE_NOTE}",
+                slug="by_contract",
+                title="Per contract and month",
+                note=f"Cap = monthly fee × at-risk % ÷ 100. Waived and withdrawn breaches owe nothing. {RATE_NOTE}",
                 total=data["row_count"],
             ),
-            Table(
-                "Totals per currency",
-                [
-                    Column("currency", "Currency"),
-                    Column("earned", "Earned", "money"),
-                    Column("earned_reporting", reporting_label("Earned"), "reporting"),
-                    Column("cap", "Sum of caps", "money"),
-                    Column("earned_back", "Earned back", "money"),
-                ],
-                data["totals"] + [{"currency": "All currencies", "earned_reporting": data["total_reporting"]}],
-                "totals",
-                "Currencies are never added together: the last row is their sum in the reporting currency.",
+            tables.CreditTotalsTable(
+                data["totals"],
+                total_rows=[{"currency": "All currencies", "earned_reporting": data["total_reporting"]}],
+                slug="totals",
+                title="Totals per currency",
+                note="Currencies are never added together: the last row is their sum in the reporting currency.",
             ),
-            Table(
-                f"Owed by each vendor this quarter ({data['quarter']})",
-                [
-                    Column("vendor", "Vendor"),
-                    Column("currency", "Currency"),
-                    Column("breaches", "Breaches with credit", "int"),
-                    Column("owed", "Owed", "money"),
-                    Column("owed_reporting", reporting_label("Owed"), "reporting"),
-                ],
+            tables.CreditsOwedTable(
                 data["owed_this_quarter"],
-                "owed",
-                "This quarter, whatever the date range above.",
+                slug="owed",
+                title=f"Owed by each vendor this quarter ({data['quarter']})",
+                note="This quarter, whatever the date range above.",
             ),
         ]
-        return {"charts": [chart], "tables": tables}
+        return {"charts": [chart], "tables": report_tables}
 
 
 class AttritionView(ReportView):
@@ -384,35 +316,26 @@ class AttritionView(ReportView):
             for i, value in enumerate(r["monthly"]):
                 r[f"m{i}"] = value
         name = "Contract" if filters.group == "contract" else "Vendor"
-        summary = [
-            Column("name", name),
-            Column("contracted", "Contracted", "int"),
-            Column("headcount", "Headcount now", "int"),
-            Column("gap", "Gap", "int"),
-            Column("departures", "Leavers", "int"),
-            Column("latest_month", f"{labels[-1]} %", "pct"),
-            Column("average_monthly", "Avg / month %", "pct"),
-            Column("annualised", "Annualised %", "pct"),
-            Column("pending", "Repl. pending", "int"),
-            Column("overdue", "Overdue", "int"),
-            Column("on_time", "On time", "int"),
-            Column("late", "Late", "int"),
-        ]
-        monthly = [Column("name", name)] + [Column(f"m{i}", label, "pct") for i, label in enumerate(labels)]
+        summary = tables.AttritionTable(
+            data["rows"],
+            name_label=name,
+            extra_columns=[("latest_month", tables.PercentColumn(f"{labels[-1]} %"))],
+            slug="summary",
+            title="Headcount, attrition and replacements",
+            note="Monthly attrition % = departures ÷ average of the headcount at the month's start and end × 100; "
+            "annualised = average monthly × 12. Leavers: departures in the range. Contracted headcount: active "
+            "contracts. Replacements: every obligation of these contracts, by state today.",
+        )
         overall = {"name": "All", **{f"m{i}": v for i, v in enumerate(data["overall"])}}
-        tables = [
-            Table(
-                "Headcount, attrition and replacements",
-                summary,
-                data["rows"],
-                "summary",
-                "Monthly attrition % = departures ÷ average of the headcount at the month's start and end × 100; "
-                "annualised = average monthly × 12. Leavers: departures in the range. Contracted headcount: active "
-                "contracts. Replacements: every obligation of these contracts, by state today.",
-            ),
-            Table("Monthly attrition %", monthly, [overall] + data["rows"], "monthly"),
-        ]
-        return {"charts": [chart, state_chart], "tables": tables}
+        monthly = tables.MonthlyTable(
+            data["rows"],
+            month_labels=labels,
+            name_label=name,
+            top_rows=[overall],
+            slug="monthly",
+            title="Monthly attrition %",
+        )
+        return {"charts": [chart, state_chart], "tables": [summary, monthly]}
 
 
 class SourcingMixView(ReportView):
@@ -438,7 +361,7 @@ class SourcingMixView(ReportView):
                 title=f"Monthly fee vs in-house baseline by sourcing model ({main})",
             )
             if main
-            else ""
+            else None
         )
         heads = {}
         for r in by_model:
@@ -450,35 +373,22 @@ class SourcingMixView(ReportView):
             [("Contracted", [v[0] for v in heads.values()]), ("Actual", [v[1] for v in heads.values()])],
             title="Headcount by sourcing model",
         )
-        columns = lambda title: [  # noqa: E731
-            Column("name", title),
-            Column("currency", "Currency"),
-            Column("contracts", "Contracts", "int"),
-            Column("monthly_fee", "Monthly fee", "money"),
-            Column("baseline", "In-house baseline", "money"),
-            Column("savings", "Savings / month", "money"),
-            Column("savings_percent", "Savings %", "pct"),
-            Column("monthly_fee_reporting", reporting_label("Monthly fee"), "reporting"),
-            Column("baseline_reporting", reporting_label("Baseline"), "reporting"),
-            Column("savings_reporting", reporting_label("Savings / month"), "reporting"),
-            Column("contracted", "Contracted headcount", "int"),
-            Column("headcount", "Actual headcount", "int"),
-        ]
-        tables = [
-            Table(
-                f"By {d['title'].lower()}",
-                columns(d["title"]),
-                d["rows"] + ([d["total"]] if d["total"] else []),
-                slug,
-                "Active contracts overlapping the range; money per currency, and in the reporting currency at the "
-                f"rate of {d['rate_month']:%Y-%m} (the row All adds up every currency only there). "
+        report_tables = [
+            tables.SourcingMixTable(
+                d["rows"],
+                name_label=d["title"],
+                total_rows=[d["total"]] if d["total"] else [],
+                slug=slug,
+                title=f"By {d['title'].lower()}",
+                note="Active contracts overlapping the range; money per currency, and in the reporting currency at "
+                f"the rate of {d['rate_month']:%Y-%m} (the row All adds up every currency only there). "
                 "Actual headcount: staff on the roster at the end of the range (or today)."
                 if slug == "sourcing_model"
                 else "",
             )
             for slug, d in data.items()
         ]
-        return {"charts": [spend_chart, headcount_chart], "tables": tables}
+        return {"charts": [spend_chart, headcount_chart], "tables": report_tables}
 
 
 class RenewalsView(ReportView):
@@ -496,25 +406,12 @@ class RenewalsView(ReportView):
         chart = charts.bar_chart(
             list(counts), [("Contracts", list(counts.values()))], title="Contracts by notice deadline"
         )
-        columns = [
-            Column("notice_deadline", "Notice deadline", "date"),
-            Column("days_left", "Days left", "int"),
-            Column("bucket", "When"),
-            Column("contract", "Contract"),
-            Column("title", "Title"),
-            Column("vendor", "Vendor"),
-            Column("owner", "Owner"),
-            Column("end_date", "Ends", "date"),
-            Column("auto_renew", "Auto-renews", "bool"),
-            Column("currency", "Currency"),
-            Column("monthly_fee", "Monthly fee", "money"),
-            Column("monthly_fee_reporting", reporting_label("Monthly fee"), "reporting"),
-        ]
         note = (
             "Active contracts not yet ended whose notice deadline (end date − notice days) falls in the range. "
             "Fees in the reporting currency at this month's rate."
         )
-        return {"charts": [chart], "tables": [Table("Contracts by notice deadline", columns, rows, "renewals", note)]}
+        table = tables.RenewalsTable(rows, slug="renewals", title="Contracts by notice deadline", note=note)
+        return {"charts": [chart], "tables": [table]}
 
 
 class ReportIndexView(ReportView):

@@ -141,7 +141,11 @@ def test_manager_and_viewer_journey(live_server, browser, users):
     page.fill("#id_name", "Mexico City Hub")
     page.fill("#id_city", "Mexico City")
     page.select_option("#id_country", "MX")
-    page.fill("#id_timezone", "America/Mexico_City")
+    page.click("#id_timezone + .ts-wrapper .ts-control")  # the time zone list, searchable (Tom Select)
+    page.keyboard.type("Mexico City")  # (the list shows "America/Mexico City" for America/Mexico_City)
+    expect(page.locator("#id_timezone + .ts-wrapper .ts-dropdown .option")).to_have_text(["America/Mexico City"])
+    page.keyboard.press("Enter")
+    expect(page.locator("#id_timezone")).to_have_value("America/Mexico_City")
     page.fill("#id_seats", "300")
     page.click("#object-form button[type=submit]")
     expect(page.locator("text=Mexico City Hub")).to_be_visible()
@@ -328,6 +332,39 @@ def test_admin_pages_run_under_the_content_security_policy(live_server, browser,
     page.wait_for_timeout(200)
     assert page.evaluate("() => window.__ran === undefined")  # refused
     assert any(problem.startswith("CSP: script-src") for problem in problems), problems
+    context.close()
+
+
+def test_report_charts_are_drawn_by_chart_js(live_server, browser, reference_data):
+    """A report's charts are Chart.js canvases drawn from their json_script config, under the CSP, with no
+    console error; its tables sort by a heading."""
+    from playwright.sync_api import expect
+
+    from tests.factories import ContractFactory, StaffMemberFactory
+
+    UserFactory(username="ada", password="pw-a", is_superuser=True, is_staff=True)
+    for contract in (ContractFactory(reference="REP-001"), ContractFactory(reference="REP-002")):
+        StaffMemberFactory.create_batch(3, contract=contract)
+    base = live_server.url
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    problems = watch(page)
+    page.goto(f"{base}/admin/login/")
+    page.fill("#id_username", "ada")
+    page.fill("#id_password", "pw-a")
+    page.click("input[type=submit]")
+    expect(page.locator("#site-name")).to_be_visible()
+    page.goto(f"{base}/admin/reports/attrition/?group=contract")
+    expect(page.locator("canvas[data-chart]")).to_have_count(2)
+    page.wait_for_function("() => window.Chart && document.querySelectorAll('canvas[data-chart]').length === 2")
+    assert charts_drawn(page) == 2
+    assert page.evaluate("() => Chart.getChart(document.querySelector('canvas[data-chart]')).config.type") == "line"
+    height = page.evaluate("() => document.querySelector('canvas[data-chart]').getBoundingClientRect().height")
+    assert height > 200  # sized by its box, not collapsed
+    page.get_by_role("link", name="Headcount now").click()
+    expect(page).to_have_url(re.compile(r"summary-sort=headcount"))
+    shot(page, "20-report-attrition")
+    assert not problems, problems
     context.close()
 
 

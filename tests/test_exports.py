@@ -233,7 +233,7 @@ def test_report_exports_neutralise_formulas_and_type_cells(client, admin_user, w
     assert cell["Monthly fee"].value == Decimal("1234.50") and cell["Monthly fee"].data_type == "n"
     assert cell["Ends"].is_date and cell["Notice deadline"].is_date
     assert isinstance(cell["Days left"].value, int)
-    assert "format=xlsx" in client.get(url).content.decode()  # offered on the page
+    assert "_export=xlsx" in client.get(url).content.decode()  # offered on the page (as the lists: ?_export=)
 
 
 # --- the admin export actions ----------------------------------------------------------------------------

@@ -19,6 +19,9 @@ class DeliveryCenterInline(PolicyInlineMixin, admin.TabularInline):
     fields = ("name", "city", "country", "timezone", "seats", "operates_24x7")
     show_change_link = True
 
+    class Media:
+        js = ["js/lookup.js"]  # the time zone select, searchable (Tom Select: admin/base_site.html)
+
 
 class BreachedThisMonthFilter(admin.SimpleListFilter):
     title = "breached this month"
@@ -108,6 +111,10 @@ class DeliveryCenterAdmin(PolicyAdminMixin, CountryColumnMixin, AdminExportMixin
     list_select_related = ("vendor",)
     search_fields = ("name", "city", "vendor__name")
     autocomplete_fields = ("vendor",)
+
+    class Media:
+        js = ["js/lookup.js"]  # the time zone select, searchable (Tom Select: admin/base_site.html)
+
     export_fields = (
         ("Vendor", "vendor__name"),
         ("Name", "name"),

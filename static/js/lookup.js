@@ -61,13 +61,19 @@
     new TomSelect(select, settings(select));
   }
 
-  function enhanceAll() {
-    document.querySelectorAll("select[data-lookup-url]").forEach(function (s) { enhance(s, lookupSettings); });
-    document.querySelectorAll("select[data-searchable]").forEach(function (s) { enhance(s, searchableSettings); });
+  function enhanceAll(root) {
+    var scope = root && root.querySelectorAll ? root : document;
+    scope.querySelectorAll("select[data-lookup-url]").forEach(function (s) { enhance(s, lookupSettings); });
+    scope.querySelectorAll("select[data-searchable]").forEach(function (s) {
+      // An admin inline's blank row is a template the admin clones: left plain, its clones enhanced when added.
+      if (!s.closest(".empty-form")) { enhance(s, searchableSettings); }
+    });
   }
 
+  document.addEventListener("formset:added", function (event) { enhanceAll(event.target); });
+
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", enhanceAll);
+    document.addEventListener("DOMContentLoaded", function () { enhanceAll(); });
   } else {
     enhanceAll();
   }

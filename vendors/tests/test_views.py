@@ -158,7 +158,19 @@ def test_delivery_centre_rejects_unknown_time_zone(client, owner):
         {"name": "X", "city": "Y", "country": "PH", "timezone": "Mars/Olympus", "seats": 1},
     )
     assert response.status_code == 200
-    assert "is not a known time zone" in response.text
+    assert "“Mars/Olympus” is not a known time zone: choose one from the list (e.g. Asia/Manila)." in response.text
+    assert not vendor.delivery_centers.exists()
+
+
+def test_delivery_centre_form_offers_a_searchable_list_of_time_zones(client, owner):
+    vendor = VendorFactory()
+    login(client, owner)
+    response = client.get(reverse("vendors:center_add", args=[vendor.pk]))
+    select = response.context["form"]["timezone"]
+    assert select.field.widget.attrs["data-searchable"] == "1"  # Tom Select; a plain select without JavaScript
+    values = [value for value, _ in select.field.choices]
+    assert {"Asia/Manila", "America/Bogota", "UTC"} <= {str(v) for v in values} and len(values) > 300
+    assert '<option value="UTC" selected>UTC</option>' in response.text
 
 
 @pytest.mark.parametrize(
