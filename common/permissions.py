@@ -27,7 +27,9 @@ def contract_of(obj):
         return obj.sla.contract
     if isinstance(obj, ReplacementObligation):
         return obj.departed.contract
-    return None
+    # Anything else that hangs off a contract names it (a ``contract`` field or property): governance rows.
+    contract = getattr(obj, "contract", None)
+    return contract if isinstance(contract, Contract) else None
 
 
 def _is_vendor_side(model):
