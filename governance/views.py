@@ -299,7 +299,7 @@ class RaciView(WriteFormView):
             "letters": RaciAssignment.choices,
             "template_model": self.parent.get_engagement_model_display(),
         }
-        return render(self.request, self.template_name, context, status=400)
+        return render(self.request, self.template_name, context)  # a form with errors: 200, as every edit page
 
 
 # --- individual figures ----------------------------------------------------------------------------------------
@@ -401,7 +401,7 @@ class StaffFiguresView(WriteFormView):
             else:
                 figures.append((member, sla.kpi, start, end, value))
         if any(r["error"] for r in rows):
-            return self.render_page(sla, start, end, None, by_code, rows, status=400)
+            return self.render_page(sla, start, end, None, by_code, rows)
         result = scorecards.write_figures(figures, request.user, delete=delete)
         messages.success(
             request,

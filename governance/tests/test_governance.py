@@ -188,7 +188,7 @@ def test_raci_grid_refuses_two_accountable_parties(client, owner, contract):
         ["Train replacements"], [("client", "Ops lead"), ("vendor", "Team lead")], {(0, 0): "A", (0, 1): "A"}
     )
     response = client.post(url, data)
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert "2 accountable parties" in response.content.decode()
     assert not RaciEntry.objects.exists()
     data["cell-0-1"] = "R"
@@ -200,7 +200,7 @@ def test_raci_activity_without_an_a_is_refused(client, owner, contract):
     client.force_login(owner)
     data = _grid_post(["Report"], [("vendor", "Team lead")], {(0, 0): "R"})
     response = client.post(reverse("governance:raci", args=[contract.pk]), data)
-    assert response.status_code == 400 and "No one is accountable" in response.content.decode()
+    assert response.status_code == 200 and "No one is accountable" in response.content.decode()
 
 
 def test_the_database_keeps_one_a_per_activity(contract):
@@ -264,7 +264,7 @@ def test_individual_figures_follow_the_contract_figure_rules(client, owner, cont
     url = reverse("governance:staff_figures", args=[contract.pk]) + "?kpi=service_level&period=2026-04"
     data = {f"value-{roster[0].pk}": "101", f"value-{roster[2].pk}": "0.004"}
     response = client.post(url, data)
-    assert response.status_code == 400
+    assert response.status_code == 200
     text = response.content.decode()
     assert "percentage" in text and "more than 2 decimal places" in text
     assert not StaffMeasurement.objects.exists()
