@@ -72,7 +72,8 @@ def clear_breaches(sla_ids=None):
     SLAs — never the ORM's delete(), which loads every breach to write its history row first."""
     with connection.cursor() as cursor:
         if sla_ids is None:
-            cursor.execute(f"TRUNCATE {Breach._meta.db_table}")
+            # CASCADE: also empties the tables that reference breaches (corrective actions' breach links)
+            cursor.execute(f"TRUNCATE {Breach._meta.db_table} CASCADE")
         else:
             cursor.execute(f"DELETE FROM {Breach._meta.db_table} WHERE sla_id = ANY(%s)", [list(sla_ids)])  # nosec B608  # SQL from model table names and fragments built in code; values are bound parameters
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("health/", health, name="health"),
     path("api/", include("api.urls")),
+    path("", include("governance.urls")),  # /actions/, /contracts/<id>/raci/, /vendors/<id>/qbr/ …
     path("vendors/", include("vendors.urls")),
     path("contracts/", include("contracts.urls")),
     path("staff/", include("contracts.staff_urls")),

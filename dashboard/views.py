@@ -8,6 +8,7 @@ from accounts import roles
 from common.charts import compliance_chart
 from contracts.exchange import money_total
 from contracts.models import Contract, ReplacementObligation
+from governance.models import CorrectiveAction
 from kpis import periods
 from kpis.choices import BreachKind, Severity
 from kpis.figures import vendors_with_headcount
@@ -103,6 +104,13 @@ class DashboardView(TemplateView):
             vendor_count=vendors_in_scope.count(),
             **figures,
         )
+        overdue_actions = CorrectiveAction.objects.overdue(today).filter(contract__in=contracts)
+        context["overdue_actions"] = list(
+            overdue_actions.select_related("contract__vendor")
+            .annotate(total=Window(Count("pk")))
+            .order_by("due_on", "pk")[: self.limit]
+        )
+        context["overdue_action_count"] = context["overdue_actions"][0].total if context["overdue_actions"] else 0
         # The quarter's credits per currency and in the reporting currency, each month at its rate.
         context["credits"] = money_total(context["credits"])
         trend = context.pop("trend")

@@ -930,7 +930,18 @@ def load_demo_data(today=None):
     ReplacementObligation.objects.bulk_create(obligation_rows, batch_size=500)
     created["obligations"] += len(obligation_rows)
     created["exchange rates"] += _ensure_exchange_rates(plans, today)
+    for seeder in _demo_extensions("load"):
+        created.update(seeder(today, [spec.reference for spec in CONTRACTS]))
     return created
+
+
+def _demo_extensions(stage):
+    """Seeders of apps above this one (``settings.DEMO_EXTENSIONS``: {stage: [dotted paths]}): ``load`` runs after
+    the figures and rosters, ``detected`` after the breaches exist and are dated (``date_demo_detections``)."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    return [import_string(path) for path in getattr(settings, "DEMO_EXTENSIONS", {}).get(stage, ())]
 
 
 # --- detection dates -------------------------------------------------------------------------
@@ -973,4 +984,6 @@ def date_demo_detections(now=None):
             detected = night_after(breach.period_end, offset)
         breach.detected_at = min(detected, now)
     Breach.objects.bulk_update(breaches, ["detected_at"], batch_size=500)
+    for seeder in _demo_extensions("detected"):
+        seeder(timezone.localtime(now).date(), [spec.reference for spec in CONTRACTS])
     return len(breaches)

@@ -149,6 +149,30 @@ class VendorGroup:
 
 
 @dataclass
+class DigestSection:
+    """A section another app adds to the digest (``settings.DIGEST_SECTIONS``): a title and lines of text,
+    each with an optional link; evaluated when the digest is built (the templates run no queries)."""
+
+    title: str
+    lines: list  # [{"text": str, "url": str}]
+    more_url: str = ""
+
+
+def extra_sections(user, contracts, week_start, week_end, today):
+    """The sections of the hooks listed in ``settings.DIGEST_SECTIONS`` (dotted paths to callables taking
+    ``(user, contracts, week_start, week_end, today)`` and returning a ``DigestSection`` or None). The
+    extension point through which apps above ``kpis`` add to the digest without ``kpis`` importing them."""
+    from django.utils.module_loading import import_string
+
+    sections = []
+    for path in getattr(settings, "DIGEST_SECTIONS", ()):
+        section = import_string(path)(user, contracts, week_start, week_end, today)
+        if section is not None:
+            sections.append(section)
+    return sections
+
+
+@dataclass
 class Digest:
     recipient_id: int
     recipient_email: str
@@ -170,6 +194,7 @@ class Digest:
     more_contracts_lines: int = 0  # their breaches and overdue replacements
     more_contracts_url: str = ""
     credits_total: MoneyTotal | None = None  # the week's credits in the reporting currency too
+    sections: list = field(default_factory=list)  # DigestSection of other apps (settings.DIGEST_SECTIONS)
 
     @property
     def subject(self):
@@ -305,6 +330,7 @@ def build_digest(user, week, all_vendors=False, today=None, limit=LIMIT):
         more_contracts=len(left_out),
         more_contracts_lines=sum(g.line_count for g in left_out),
         more_contracts_url=breach_list_url() if all_vendors else breach_list_url(mine="true"),
+        sections=extra_sections(user, contracts, week_start, week_end, today),
     )
 
 

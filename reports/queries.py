@@ -32,12 +32,39 @@ NOT_A_BREACH = (BreachStatus.WITHDRAWN,)
 NO_CREDIT_OWED = (BreachStatus.WITHDRAWN, BreachStatus.WAIVED)
 
 # Weighted overall score of the vendor scorecard (weights of the components that have data are rescaled).
+# The defaults; admins keep their own in a scorecard policy (``scoring_policy()``).
 SCORE_WEIGHTS = {
     "compliance": Decimal("60"),  # SLA compliance %: met ÷ measured
     "reporting": Decimal("15"),  # reports received ÷ (received + missing)
     "replacements": Decimal("15"),  # replacements on time ÷ due (on time + late + overdue)
     "retention": Decimal("10"),  # 100 − 5 × monthly attrition %, floored at 0
 }
+# Bands of the overall score, best first: (label, lowest score in the band); below the last: "At risk".
+SCORE_BANDS = (("Strategic", Decimal("90")), ("Performing", Decimal("75")), ("Watch", Decimal("60")))
+LOWEST_BAND = "At risk"
+
+
+@dataclass(frozen=True)
+class ScoringPolicy:
+    weights: dict = field(default_factory=lambda: dict(SCORE_WEIGHTS))
+    bands: tuple = SCORE_BANDS
+    lowest_band: str = LOWEST_BAND
+
+    def band(self, score):
+        if score is None:
+            return None
+        return next((label for label, floor in self.bands if score >= floor), self.lowest_band)
+
+
+def scoring_policy():
+    """The weights and bands in force: from ``settings.SCORECARD_POLICY_PROVIDER`` (a dotted path to a
+    callable returning a ``ScoringPolicy`` or None; a higher app keeps the admins' policy) or the defaults."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    provider = getattr(settings, "SCORECARD_POLICY_PROVIDER", "")
+    policy = import_string(provider)() if provider else None
+    return policy or ScoringPolicy()
 
 
 # --- filters and periods ---------------------------------------------------------------------
@@ -205,14 +232,15 @@ def _summary_paths(group, prefix):
 
 
 # --- 1. vendor scorecard ---------------------------------------------------------------------
-def overall_score(compliance, reporting, replacements, monthly_attrition):
+def overall_score(compliance, reporting, replacements, monthly_attrition, weights=None):
+    weights = SCORE_WEIGHTS if weights is None else weights
     parts = {
         "compliance": compliance,
         "reporting": reporting,
         "replacements": replacements,
         "retention": None if monthly_attrition is None else max(ZERO, 100 - 5 * monthly_attrition),
     }
-    weighted = [(SCORE_WEIGHTS[k], Decimal(v)) for k, v in parts.items() if v is not None]
+    weighted = [(weights[k], Decimal(v)) for k, v in parts.items() if v is not None and weights[k]]
     if not weighted:
         return None
     total_weight = sum(w for w, _ in weighted)
@@ -269,10 +297,35 @@ def _scorecard_from_summary(source, group, periods, months_per_period, row):
 
 def vendor_scorecard(filters):
     """Rows per vendor (or contract, ``filters.group``) and month/quarter: compliance, breaches, missing
-    reports, credits per currency, attrition, replacements, weighted score and rank within the period.
+    reports, credits per currency, attrition, replacements, weighted score, its band and rank within the
+    period, and ``score_change`` since the period before (last quarter, or last month).
 
-    Four aggregate queries, or two on the monthly summary.
+    The weights and bands are the policy in force (``scoring_policy()``). The figures are read for one
+    period more than asked (the one before the first) to know the change; that period's rows are dropped.
+    Four aggregate queries (two on the monthly summary), one for the policy.
     """
+    import dataclasses
+
+    policy = scoring_policy()
+    months_per_period = 3 if filters.period == "quarter" else 1
+    asked = buckets(filters.start, filters.end, filters.period)
+    if not asked:
+        return []
+    first = asked[0][0]
+    extended = dataclasses.replace(filters, start=month_start(first, -months_per_period))
+    rows = _vendor_scorecard(extended, policy)
+    filters.state, filters.from_summary = extended.state, extended.from_summary
+    scores = {(r["key"], r["period_start"]): r["score"] for r in rows}
+    result = [r for r in rows if r["period_start"] >= first]
+    for r in result:
+        r["band"] = policy.band(r["score"])
+        previous = scores.get((r["key"], month_start(r["period_start"], -months_per_period)))
+        r["previous_score"] = previous
+        r["score_change"] = None if r["score"] is None or previous is None else r["score"] - previous
+    return result
+
+
+def _vendor_scorecard(filters, policy):
     group = "contract" if filters.group == "contract" else "vendor"
     periods = buckets(filters.start, filters.end, filters.period)
     if not periods:
@@ -391,7 +444,7 @@ def vendor_scorecard(filters):
         # No SLA figure due in the period (nothing measured, no report missing): no score, whatever the staffing
         # parts say — retention alone would make an unmeasured quarter score 100.
         r["score"] = (
-            overall_score(r["compliance"], r["reporting"], r["replacements_on_time"], monthly)
+            overall_score(r["compliance"], r["reporting"], r["replacements_on_time"], monthly, policy.weights)
             if r["reporting"] is not None
             else None
         )

@@ -204,6 +204,13 @@ class ScorecardTable(ReportTable):
     late = IntColumn("Late")
     overdue = IntColumn("Overdue")
     score = PercentColumn("Score")
+    band = TextColumn("Band")
+    score_change = PercentColumn("Change since last quarter")
+
+    def __init__(self, data, *, change_label=None, **kwargs):
+        super().__init__(data, **kwargs)
+        if change_label:  # per table: django-tables2 copies base_columns for each instance
+            self.base_columns["score_change"].verbose_name = change_label
 
 
 class MonthlyTable(ReportTable):

@@ -192,10 +192,13 @@ class ScorecardView(ReportView):
             title=f"Overall score, {latest}",
             y_max=100,
         )
-        weights = ", ".join(f"{k} {v}%" for k, v in queries.SCORE_WEIGHTS.items())
+        policy = queries.scoring_policy()
+        weights = ", ".join(f"{k} {v:g}%" for k, v in policy.weights.items())
+        bands = ", ".join(f"{label} ≥ {floor:g}" for label, floor in policy.bands) + f", {policy.lowest_band} below"
         note = (
             f"Score = weighted average of compliance %, reporting % (received ÷ due), replacements on time % and "
-            f"retention (100 − 5 × monthly attrition %); weights {weights}, rescaled over the parts with data. "
+            f"retention (100 − 5 × monthly attrition %); weights {weights}, rescaled over the parts with data; "
+            f"bands {bands}. "
             "Breaches count by the month their period ends; withdrawn breaches are left out, waived ones owe no "
             f"credit. {RATE_NOTE} " + ("Click a vendor to see its contracts." if filters.group != "contract" else "")
         )
@@ -205,6 +208,7 @@ class ScorecardView(ReportView):
             slug="scorecard",
             title="Scorecard",
             note=note,
+            change_label="Change since last " + ("quarter" if filters.period == "quarter" else "month"),
         )
         return {"charts": [chart], "tables": [table]}
 

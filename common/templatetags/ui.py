@@ -19,6 +19,11 @@ _BADGES = {
     "fulfilled_on_time": "success",
     "fulfilled_late": "warning",
     "met": "success",
+    # corrective actions
+    "in_progress": "info",
+    "done": "primary",
+    "verified": "success",
+    "cancelled": "light",
     "active": "success",
     "draft": "secondary",
     "terminated": "dark",

@@ -25,6 +25,20 @@ HOME_COUNTRY = env.str("HOME_COUNTRY", default="US").upper()
 # The currency totals over several contract currencies are converted to (ISO 4217), at the month's rate
 # kept in ``contracts.ExchangeRate`` (checked by ``contracts.checks``).
 REPORTING_CURRENCY = env.str("REPORTING_CURRENCY", default="USD").upper()
+# Hooks through which the governance app plugs into lower apps without them importing it: the scorecard's
+# weights and bands kept by admins (reports.queries.scoring_policy), and extra sections of the weekly digest
+# (kpis.digest.build_digest: callables (user, contracts, week_start, week_end, today) → DigestSection or None).
+SCORECARD_POLICY_PROVIDER = "governance.scoring.current_policy"
+DIGEST_SECTIONS = ["governance.digest.overdue_actions_section"]
+# Demo seeding of apps above vendors (vendors.demo_data): RACI charts and individual figures with the rosters,
+# corrective actions once the breaches exist.
+DEMO_EXTENSIONS = {
+    "load": ["governance.demo.load_governance_demo"],
+    "detected": ["governance.demo.open_demo_actions"],
+}
+# Headless Chromium, which prints the quarterly business review to PDF (governance.pdf).
+CHROMIUM_PATH = env.str("CHROMIUM_PATH", default="/usr/bin/chromium")
+PDF_TIMEOUT_SECONDS = env.int("PDF_TIMEOUT_SECONDS", default=60)
 # Absolute base URL used for links in e-mails.
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
 
@@ -54,6 +68,7 @@ LOCAL_APPS = [
     "vendors",
     "contracts",
     "kpis",
+    "governance",
     "access",  # the one access policy, above the domain apps
     "dashboard",
     "reports",
