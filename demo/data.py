@@ -33,6 +33,7 @@ from accounts import roles
 from accounts.models import Profile
 from contracts.choices import ContractStatus, EngagementModel, LeaveReason, ServiceType
 from contracts.models import Contract, ExchangeRate, ReplacementObligation, StaffMember
+from governance import demo as governance_demo
 from kpis import periods
 from kpis.attrition import attrition_percent as rule6_attrition_percent
 from kpis.choices import Direction, Frequency, MeasurementSource
@@ -511,6 +512,8 @@ def _plan_roster(rng, spec, start, today, centre_country):
     def settle(member, state, fulfilled_on=None):
         """Record how the departure of ``member`` was (or was not yet) made good."""
         left, due = member.left_on, member.left_on + datetime.timedelta(days=days)
+        if left >= yesterday:
+            return  # left today or yesterday: nothing can have been made good yet, whatever the plan says
         if state in ("on_time", "late"):
             if fulfilled_on is None:
                 if state == "on_time":
@@ -930,18 +933,9 @@ def load_demo_data(today=None):
     ReplacementObligation.objects.bulk_create(obligation_rows, batch_size=500)
     created["obligations"] += len(obligation_rows)
     created["exchange rates"] += _ensure_exchange_rates(plans, today)
-    for seeder in _demo_extensions("load"):
-        created.update(seeder(today, [spec.reference for spec in CONTRACTS]))
+    # Governance rows that hang off the rosters: RACI grids and individual figures.
+    created.update(governance_demo.load_governance_demo(today, [spec.reference for spec in CONTRACTS]))
     return created
-
-
-def _demo_extensions(stage):
-    """Seeders of apps above this one (``settings.DEMO_EXTENSIONS``: {stage: [dotted paths]}): ``load`` runs after
-    the figures and rosters, ``detected`` after the breaches exist and are dated (``date_demo_detections``)."""
-    from django.conf import settings
-    from django.utils.module_loading import import_string
-
-    return [import_string(path) for path in getattr(settings, "DEMO_EXTENSIONS", {}).get(stage, ())]
 
 
 # --- detection dates -------------------------------------------------------------------------
@@ -982,8 +976,9 @@ def date_demo_detections(now=None):
             detected = night_after(breach.period_end + grace, offset)
         else:
             detected = night_after(breach.period_end, offset)
-        breach.detected_at = min(detected, now)
+        if detected <= now:  # not yet due by the plan: it keeps the time the engine saw it (idempotent)
+            breach.detected_at = detected
     Breach.objects.bulk_update(breaches, ["detected_at"], batch_size=500)
-    for seeder in _demo_extensions("detected"):
-        seeder(timezone.localtime(now).date(), [spec.reference for spec in CONTRACTS])
+    # Corrective actions, once the breaches they answer exist and are dated.
+    governance_demo.open_demo_actions(timezone.localtime(now).date(), [spec.reference for spec in CONTRACTS])
     return len(breaches)

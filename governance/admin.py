@@ -1,11 +1,13 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from access.admin_mixins import PolicyAdminMixin
+
 from .models import CorrectiveAction, RaciEntry, ScorecardPolicy, StaffMeasurement
 
 
 @admin.register(ScorecardPolicy)
-class ScorecardPolicyAdmin(SimpleHistoryAdmin):
+class ScorecardPolicyAdmin(PolicyAdminMixin, SimpleHistoryAdmin):
     list_display = (
         "name",
         "active",
@@ -25,7 +27,7 @@ class ScorecardPolicyAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(CorrectiveAction)
-class CorrectiveActionAdmin(SimpleHistoryAdmin):
+class CorrectiveActionAdmin(PolicyAdminMixin, SimpleHistoryAdmin):
     list_display = ("title", "contract", "owner_side", "owner_name", "due_on", "status")
     list_filter = ("status", "owner_side")
     list_select_related = ("contract",)
@@ -35,7 +37,7 @@ class CorrectiveActionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(RaciEntry)
-class RaciEntryAdmin(admin.ModelAdmin):
+class RaciEntryAdmin(PolicyAdminMixin, admin.ModelAdmin):
     list_display = ("contract", "activity", "side", "party", "assignment")
     list_select_related = ("contract",)
     list_filter = ("assignment", "side")
@@ -43,7 +45,7 @@ class RaciEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(StaffMeasurement)
-class StaffMeasurementAdmin(SimpleHistoryAdmin):
+class StaffMeasurementAdmin(PolicyAdminMixin, SimpleHistoryAdmin):
     list_display = ("staff_member", "kpi", "period_start", "value", "source")
     list_select_related = ("staff_member", "kpi")
     raw_id_fields = ("staff_member", "recorded_by")

@@ -1,7 +1,7 @@
 """Demo governance data: RACI charts, individual figures, corrective actions (idempotent).
 
-Called from the demo seeding through ``settings.DEMO_EXTENSIONS``: ``load_governance_demo`` with the rosters and
-figures, ``open_demo_actions`` once the breaches have been detected and dated.
+Called from the demo seeding (``demo.data``): ``load_governance_demo`` with the rosters and figures,
+``open_demo_actions`` once the breaches have been detected and dated.
 """
 
 import random

@@ -227,7 +227,7 @@ def performers(contract, today=None):
 
 def member_scorecard(member):
     """A staff member's figures by KPI against the contract's SLAs, with chart configs (two queries)."""
-    from common.charts import measurement_chart
+    from kpis.charts import measurement_chart
 
     slas = contract_slas(member.contract)
     by_kpi = defaultdict(list)

@@ -16,6 +16,7 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 
+from governance.models import CorrectiveAction
 from tests.factories import (
     BreachFactory,
     ContractFactory,
@@ -54,6 +55,7 @@ def url_patterns(resolver=None, prefix="", namespace=""):
 
 PATTERNS = sorted(set(url_patterns()), key=lambda p: (p[1], p[0] or ""))
 
+ACTION_DATA = {"title": "Retrain the team", "action": "Coaching", "owner_side": "vendor", "owner_name": "Lead"}
 VENDOR_DATA = {"name": "Renamed BPO", "country": "PH", "status": "active", "risk_tier": "low"}
 CENTRE_DATA = {"name": "Renamed centre", "city": "Cebu", "country": "PH", "timezone": "Asia/Manila", "seats": 5}
 
@@ -74,7 +76,17 @@ WEB_WRITES = {
     "staff:staff_departure": (lambda w: {"pk": w.member.pk}, "", {}, OWNERS),
     "staff:obligation_edit": (lambda w: {"pk": w.departed.pk}, "", {}, OWNERS),
     "kpis:breach_edit": (lambda w: {"pk": w.breach.pk}, "", {"status": "acknowledged", "notes": "x"}, OWNERS),
+    "governance:action_add": (lambda w: {}, "breaches={breach}", ACTION_DATA, OWNERS),
+    "governance:action_edit": (lambda w: {"pk": w.action.pk}, "", ACTION_DATA, OWNERS),
+    "governance:staff_figure_import": (lambda w: {"contract_pk": w.contract.pk}, "", {}, OWNERS),
+    "governance:staff_figures": (lambda w: {"contract_pk": w.contract.pk}, "", {}, OWNERS),
 }
+# Pages that anyone signed in reads (GET) and only the roles allowed write (POST): name: (kwargs, POST data, roles)
+WEB_READ_WRITES = {
+    "governance:raci": (lambda w: {"contract_pk": w.contract.pk}, {"activity_0": "Hire", "party_0": "Lead"}, OWNERS),
+}
+# Writes that only take POST: name: (kwargs, POST data, roles)
+WEB_POSTS = {"governance:action_status": (lambda w: {"pk": w.action.pk}, {"status": "in_progress"}, OWNERS)}
 
 # name: (URL kwargs, the roles that read it)
 WEB_READS = {
@@ -91,6 +103,10 @@ WEB_READS = {
     "staff:staff_detail": (lambda w: {"pk": w.member.pk}, SIGNED_IN),
     "kpis:breach_list": (lambda w: {}, SIGNED_IN),
     "kpis:breach_detail": (lambda w: {"pk": w.breach.pk}, SIGNED_IN),
+    "governance:action_list": (lambda w: {}, SIGNED_IN),
+    "governance:action_detail": (lambda w: {"pk": w.action.pk}, SIGNED_IN),
+    "governance:qbr": (lambda w: {"pk": w.vendor.pk}, SIGNED_IN),
+    "governance:qbr_pdf": (lambda w: {"pk": w.vendor.pk}, SIGNED_IN),
     **{
         f"reports:{name}": (lambda w: {}, ADMINS)
         for name in (
@@ -140,6 +156,10 @@ ADMIN_WRITES = {
     "kpis.Breach": {"add": NOBODY, "change": OWNERS, "delete": ADMINS},  # found by the checks, never typed in
     "kpis.DigestDelivery": ADMIN_ONLY,
     "api.ApiKey": ADMIN_ONLY,
+    "governance.CorrectiveAction": UNDER_A_CONTRACT,
+    "governance.RaciEntry": UNDER_A_CONTRACT,
+    "governance.StaffMeasurement": UNDER_A_CONTRACT,
+    "governance.ScorecardPolicy": ADMIN_ONLY,
     "auth.User": {"add": NOBODY, "change": NOBODY, "delete": NOBODY},
     "auth.Group": {"add": NOBODY, "change": NOBODY, "delete": NOBODY},
     "axes.AccessAttempt": {"add": NOBODY, "change": NOBODY, "delete": NOBODY},
@@ -162,7 +182,7 @@ ADMIN_SITE_VIEWS = {
     "admin:view_on_site",
     "admin:app_list",
 }
-SNAPSHOT_APPS = ("accounts", "vendors", "contracts", "kpis", "auth", "axes", "api")
+SNAPSHOT_APPS = ("accounts", "vendors", "contracts", "kpis", "governance", "auth", "axes", "api")
 
 
 class World:
@@ -188,10 +208,14 @@ def world(db):
     w.departed = StaffMemberFactory(contract=w.contract, left_on=datetime.date(2026, 3, 1), leave_reason="other")
     w.obligation = ReplacementObligationFactory(departed=w.departed)
     w.breach = BreachFactory(sla=w.sla, contract=w.contract)
+    w.action = CorrectiveAction.objects.create(
+        contract=w.contract, title="Fix it", action="Coach", owner_name="Lead", due_on=datetime.date(2026, 6, 1)
+    )
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
     from django.contrib.auth.models import Group
 
     from api.models import ApiKey
+    from governance.models import RaciEntry, ScorecardPolicy, StaffMeasurement
     from kpis.models import KPI, DigestDelivery
     from vendors.models import Certification
 
@@ -217,12 +241,30 @@ def world(db):
         "axes.AccessLog": AccessLog.objects.create(**axes_fields),
         "axes.AccessFailureLog": AccessFailureLog.objects.create(**axes_fields),
         "api.ApiKey": ApiKey.create_key(name="matrix", vendor=w.vendor)[0],
+        "governance.CorrectiveAction": w.action,
+        "governance.RaciEntry": RaciEntry.objects.create(
+            contract=w.contract, activity="Hire", side="vendor", party="Lead", assignment="A"
+        ),
+        "governance.StaffMeasurement": StaffMeasurement.objects.create(
+            staff_member=w.member,
+            kpi=w.sla.kpi,
+            period_start=w.measurement.period_start,
+            period_end=w.measurement.period_end,
+            value=90,
+        ),  # fmt: skip
+        "governance.ScorecardPolicy": _with_history(ScorecardPolicy.objects.first() or ScorecardPolicy()),
     }
     w.clients = {"anonymous": Client()}
     for role, user in w.users.items():
         w.clients[role] = Client()
         w.clients[role].force_login(user)
     return w
+
+
+def _with_history(obj):
+    """Saved through the model, so it has a history row (the admin's revert view needs one)."""
+    obj.save()
+    return obj
 
 
 def snapshot():
@@ -250,7 +292,7 @@ def check_web_write(world, name):
     kwargs, query, data, allowed = WEB_WRITES[name]
     url = reverse(name, kwargs=kwargs(world))
     if query:
-        url += "?" + query.format(contract=world.contract.pk)
+        url += "?" + query.format(contract=world.contract.pk, breach=world.breach.pk)
     for role in ROLES:
         client = world.clients[role]
         if role in allowed:  # the view runs: the page, then the form's answer to an empty POST
@@ -271,6 +313,32 @@ def check_web_read(world, name):
             assert_refused(world.clients[role], role, "get", url)
     # A read writes nothing: POST is not even accepted.
     assert_post_is_not_allowed(world.clients["admin"], url)
+
+
+def check_web_read_write(world, name):
+    kwargs, data, allowed = WEB_READ_WRITES[name]
+    url = reverse(name, kwargs=kwargs(world))
+    for role in ROLES:
+        client = world.clients[role]
+        if role == "anonymous":
+            assert_refused(client, role, "get", url)
+        else:
+            assert client.get(url).status_code == 200, (role, url)
+        if role in allowed:
+            assert client.post(url, {}).status_code in (200, 302, 400), (role, url)
+        else:
+            assert_refused(client, role, "post", url, data)
+
+
+def check_web_post(world, name):
+    kwargs, data, allowed = WEB_POSTS[name]
+    url = reverse(name, kwargs=kwargs(world))
+    for role in ROLES:
+        client = world.clients[role]
+        if role in allowed:
+            assert client.post(url, {}).status_code in (200, 302, 400), (role, url)
+        else:
+            assert_refused(client, role, "post", url, data)
 
 
 def assert_post_is_not_allowed(client, url):
@@ -341,6 +409,10 @@ def test_every_url_answers_each_role_as_the_policy_says(world, name, route, view
         check_web_write(world, name)
     elif name in WEB_READS:
         check_web_read(world, name)
+    elif name in WEB_READ_WRITES:
+        check_web_read_write(world, name)
+    elif name in WEB_POSTS:
+        check_web_post(world, name)
     elif name in PUBLIC_READS:
         assert_post_is_not_allowed(world.clients["anonymous"], reverse(name))
     elif route.startswith(API_ROUTE):

@@ -30,12 +30,6 @@ REPORTING_CURRENCY = env.str("REPORTING_CURRENCY", default="USD").upper()
 # (kpis.digest.build_digest: callables (user, contracts, week_start, week_end, today) → DigestSection or None).
 SCORECARD_POLICY_PROVIDER = "governance.scoring.current_policy"
 DIGEST_SECTIONS = ["governance.digest.overdue_actions_section"]
-# Demo seeding of apps above vendors (vendors.demo_data): RACI charts and individual figures with the rosters,
-# corrective actions once the breaches exist.
-DEMO_EXTENSIONS = {
-    "load": ["governance.demo.load_governance_demo"],
-    "detected": ["governance.demo.open_demo_actions"],
-}
 # Headless Chromium, which prints the quarterly business review to PDF (governance.pdf).
 CHROMIUM_PATH = env.str("CHROMIUM_PATH", default="/usr/bin/chromium")
 PDF_TIMEOUT_SECONDS = env.int("PDF_TIMEOUT_SECONDS", default=60)
