@@ -73,7 +73,8 @@ def clear_breaches(sla_ids=None):
     with connection.cursor() as cursor:
         if sla_ids is None:
             # CASCADE: also empties the tables that reference breaches (corrective actions' breach links)
-            cursor.execute(f"TRUNCATE {Breach._meta.db_table} CASCADE")
+            # A first run finds no history either.
+            cursor.execute(f"TRUNCATE {Breach._meta.db_table}, {Breach.history.model._meta.db_table} CASCADE")
         else:
             cursor.execute(f"DELETE FROM {Breach._meta.db_table} WHERE sla_id = ANY(%s)", [list(sla_ids)])  # nosec B608  # SQL from model table names and fragments built in code; values are bound parameters
 

@@ -466,11 +466,15 @@ def detect_breaches(sla_ids=None, figures=None, today=None, contract_ids=None):
 
 def bulk_load_if_large():
     """A first run or a big backfill (at least ``BULK_LOAD_MIN_ROWS`` new breaches, and at least as many
-    as the table holds) loads them the bulk way (``common.sql.bulk_load``); an hourly run never does."""
+    as the table holds) loads them the bulk way (``common.sql.bulk_load``), history rows included; an hourly
+    run never does."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM _candidates WHERE existing_id IS NULL")
         new = cursor.fetchone()[0]
-    table = Breach._meta.db_table
-    if new >= BULK_LOAD_MIN_ROWS and new >= sql.table_rows_estimate(table):
-        return sql.bulk_load(table)
-    return contextlib.nullcontext()
+    loads = contextlib.ExitStack()
+    if new >= BULK_LOAD_MIN_ROWS:
+        # The breach table, and its history table too when the new rows outnumber what it holds.
+        for table in (Breach._meta.db_table, Breach.history.model._meta.db_table):
+            if new >= sql.table_rows_estimate(table):
+                loads.enter_context(sql.bulk_load(table))
+    return loads
