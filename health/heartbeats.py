@@ -1,7 +1,8 @@
 """Cheap heartbeats for ``/health/``: the last finished breach check and beat's last tick.
 
 The breach engine knows nothing of them: a Celery ``task_postrun`` handler records a successful
-``kpis.tasks.detect_breaches``, and beat schedules ``health.tasks.beat_heartbeat`` every minute.
+``kpis.tasks.detect_breaches`` (and ``kpis.signals.breaches_checked`` a whole check run by
+``manage.py run_sla_checks``), and beat schedules ``health.tasks.beat_heartbeat`` every minute.
 """
 
 import logging
@@ -44,5 +45,14 @@ def on_task_postrun(sender=None, task=None, state=None, **kwargs):
         logger.exception("could not record the %s heartbeat", BREACH_CHECK)
 
 
+def on_breaches_checked(sender=None, contract_ids=None, **kwargs):
+    """A whole breach check run outside a worker (``manage.py run_sla_checks``, e.g. from cron) counts too."""
+    if contract_ids is None:
+        record(BREACH_CHECK)
+
+
 def connect_signals():
+    from kpis.signals import breaches_checked
+
     signals.task_postrun.connect(on_task_postrun, dispatch_uid="health.breach_check_heartbeat")
+    breaches_checked.connect(on_breaches_checked, dispatch_uid="health.whole_breach_check_heartbeat")

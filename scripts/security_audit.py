@@ -37,7 +37,7 @@ def run_bandit():
     )
     noise = ("no failed test on file", "is not a test name or id")
     print("\n".join(line for line in result.stdout.splitlines() if not any(n in line for n in noise)))
-    print(f"bandit: {'no new findings' if result.returncode == 0 else 'FINDINGS (see above)'}", flush=True)
+    print(f"bandit: {'no findings' if result.returncode == 0 else 'FINDINGS (see above)'}", flush=True)
     return result.returncode == 0
 
 

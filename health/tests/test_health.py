@@ -1,6 +1,7 @@
 """``/health/``: database, broker, the last finished breach check and beat's last tick; 200 or 503."""
 
 import datetime
+import io
 import socket
 
 import pytest
@@ -110,3 +111,14 @@ def test_beat_ticks_the_heartbeat_every_minute():
     beat_heartbeat.apply()
     beat_heartbeat.apply()
     assert Heartbeat.objects.get(name=heartbeats.BEAT).at >= before
+
+
+@pytest.mark.django_db
+def test_run_sla_checks_from_cron_counts_as_a_finished_breach_check(client):
+    from django.core.management import call_command
+
+    from health.heartbeats import BREACH_CHECK, last_seen
+
+    assert BREACH_CHECK not in last_seen()
+    call_command("run_sla_checks", stdout=io.StringIO())
+    assert BREACH_CHECK in last_seen()

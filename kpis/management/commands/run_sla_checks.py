@@ -8,6 +8,7 @@ from contracts.renewals import check_renewals
 from kpis.attrition import compute_attrition
 from kpis.breaches import detect_breaches
 from kpis.replacements import check_replacement_obligations
+from kpis.signals import breaches_checked
 
 
 class Command(BaseCommand):
@@ -25,6 +26,8 @@ class Command(BaseCommand):
         except ValueError as error:
             raise CommandError(str(error)) from None
         breaches = detect_breaches(today=today)
+        # As the hourly task does: the layers above follow (report summaries, the health heartbeat).
+        breaches_checked.send(sender=self.__class__, contract_ids=None, today=today)
         renewals = check_renewals(today=today)
         self.stdout.write(
             "Replacements: {obligations_created} obligations created, {replacement_breaches_recorded} breaches "
