@@ -41,11 +41,3 @@ def create_missing_obligations(now=None, contract_ids=None):
         ON CONFLICT (departed_id) DO NOTHING
     """  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
     return sql.execute(statement, [now, now, *params])
-
-
-def overdue_obligations(today=None, contracts=None):
-    """Open overdue obligations (not fulfilled, past due) with what a list needs, for the digest/dashboard."""
-    queryset = ReplacementObligation.objects.overdue(today).select_related("departed__contract__vendor")
-    if contracts is not None:
-        queryset = queryset.filter(departed__contract__in=contracts)
-    return queryset.order_by("due_on", "pk")

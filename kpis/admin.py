@@ -451,8 +451,7 @@ class BreachAdmin(PolicyAdminMixin, BigTableAdminMixin, AdminExportMixin, Simple
         return self.readonly_fields
 
     def save_model(self, request, obj, form, change):
-        # Only what a person owns: the engine may have changed the facts since the form was read.
-        obj.save(update_fields=["status", "notes", "updated_at"] if change else None)
+        obj.save_workflow()  # only what a person owns, decided from the row as it is now
 
     @admin.display(description="Vendor", ordering="contract__vendor__name")
     def vendor(self, obj):
@@ -503,7 +502,8 @@ class BreachAdmin(PolicyAdminMixin, BigTableAdminMixin, AdminExportMixin, Simple
     @admin.action(description="Acknowledge selected breaches", permissions=["change"])
     def acknowledge(self, request, queryset):
         total = queryset.count()  # before the change: the changelist's own filters may depend on status
-        breaches = list(queryset.filter(status=BreachStatus.OPEN))
+        # Locked until the action commits: the engine cannot withdraw them in between.
+        breaches = list(queryset.filter(status=BreachStatus.OPEN).select_for_update(of=("self",)))
         self._set_status(request, breaches, BreachStatus.ACKNOWLEDGED, "Acknowledged.")
         skipped = total - len(breaches)
         message = f"Acknowledged {len(breaches)} breach(es)."
@@ -517,7 +517,7 @@ class BreachAdmin(PolicyAdminMixin, BigTableAdminMixin, AdminExportMixin, Simple
         form = WaiveForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             total = queryset.count()
-            breaches = list(queryset.filter(status__in=OPEN_STATUSES))
+            breaches = list(queryset.filter(status__in=OPEN_STATUSES).select_for_update(of=("self",)))
             reason = form.cleaned_data["reason"]
             self._set_status(request, breaches, BreachStatus.WAIVED, f"Waived: {reason}")
             skipped = total - len(breaches)

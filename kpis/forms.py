@@ -246,6 +246,5 @@ class BreachEditForm(BootstrapModelForm):
         status_label = breach.get_status_display().lower()
         breach._change_reason = (f"{status_label}: {reason}" if reason else status_label)[:100]
         if commit:
-            # Only what a person owns: the engine may have changed the facts since this form was read.
-            breach.save(update_fields=["status", "notes", "updated_at"])
+            breach.save_workflow()  # only what a person owns, decided from the row as it is now
         return breach

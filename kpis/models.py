@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -482,6 +482,20 @@ class Breach(models.Model):
     @property
     def is_open(self):
         return self.status in OPEN_STATUSES
+
+    def save_workflow(self):
+        """Save what a person owns (status and notes, rule 5), deciding from the row as it is now: the engine
+        may have withdrawn the breach, or brought it back, since the page was read. A status chosen for a
+        breach that was withdrawn meanwhile is the one it comes back with if it holds again; a withdrawn
+        breach's status (which nobody can change) is not written back over one the engine restored."""
+        with transaction.atomic():
+            current = Breach.objects.select_for_update().values_list("status", flat=True).get(pk=self.pk)
+            if self.status == BreachStatus.WITHDRAWN:
+                self.save(update_fields=["notes", "updated_at"])
+                return
+            if current == BreachStatus.WITHDRAWN:
+                self.status_before_withdrawal, self.status = self.status, BreachStatus.WITHDRAWN
+            self.save(update_fields=["status", "status_before_withdrawal", "notes", "updated_at"])
 
 
 class DigestDelivery(models.Model):

@@ -26,6 +26,7 @@ from contracts.models import ReplacementObligation
 from kpis import pending
 from kpis.breaches import ENGINE, detect_breaches
 from kpis.catalogue import seed_catalogue
+from kpis.forms import BreachEditForm
 from kpis.history import breach_history
 from kpis.models import KPI, SLA, Breach, PendingCheck
 from kpis.replacements import check_replacement_obligations
@@ -435,3 +436,35 @@ def test_publishing_to_a_broker_that_never_answers_gives_up_within_two_seconds(b
     assert queued == "False" and float(seconds) < 2, result.stdout
     assert "breaches will be checked within a few minutes" in result.stdout
     assert time.monotonic() - started < 30
+
+
+def test_a_status_chosen_on_a_page_read_before_the_engine_withdrew_the_breach_is_what_it_comes_back_with(
+    client, withdrawn_breach
+):
+    """The page was read while the breach held; the engine withdrew it before the person pressed Acknowledge."""
+    breach = withdrawn_breach
+    Breach.objects.filter(pk=breach.pk).update(status="open", status_before_withdrawal="")  # as the page saw it
+    breach.refresh_from_db()
+    page_form = BreachEditForm({"status": "acknowledged", "reason": "Chasing"}, instance=breach, user=None)
+    Breach.objects.filter(pk=breach.pk).update(status="withdrawn", status_before_withdrawal="open")  # the engine
+    assert page_form.is_valid(), page_form.errors
+    page_form.save()
+    breach.refresh_from_db()
+    assert (breach.status, breach.status_before_withdrawal) == ("withdrawn", "acknowledged")
+    assert "Chasing" in breach.notes
+    figure = breach.measurement
+    figure.value = Decimal("60")
+    figure.save()
+    detect_breaches(figures=[(breach.sla_id, breach.period_start)])
+    breach.refresh_from_db()
+    assert breach.status == "acknowledged"
+
+
+def test_notes_saved_on_a_withdrawn_breach_do_not_undo_the_engine_bringing_it_back(withdrawn_breach):
+    breach = withdrawn_breach  # the page shows it withdrawn (its status cannot be changed there)
+    page_form = BreachEditForm({"notes": "Vendor disputes it"}, instance=breach, user=None)
+    Breach.objects.filter(pk=breach.pk).update(status="open", status_before_withdrawal="")  # the engine
+    assert page_form.is_valid(), page_form.errors
+    page_form.save()
+    breach.refresh_from_db()
+    assert (breach.status, breach.notes) == ("open", "Vendor disputes it")
