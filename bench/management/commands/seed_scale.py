@@ -1,10 +1,12 @@
+import dataclasses
+
 from django.core.management.base import BaseCommand, CommandError
 
-from bench.scale_data import PRESETS, Preset, generate
+from bench.scale_data import PRESETS, generate
 
 
 class Command(BaseCommand):
-    help = "Generate a large synthetic data set (COPY on PostgreSQL) for benchmarks: --preset tiny|small|large."
+    help = "Generate a large synthetic data set (COPY on PostgreSQL) for benchmarks: --preset tiny|small|large|xl."
 
     def add_arguments(self, parser):
         parser.add_argument("--preset", choices=sorted(PRESETS), default="small")
@@ -15,13 +17,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, preset, vendors, contracts_per_vendor, months, seed, **options):
         base = PRESETS[preset]
-        chosen = Preset(
+        chosen = dataclasses.replace(  # the preset's other settings (managers, frequency mix) kept
+            base,
             vendors=vendors or base.vendors,
             contracts_per_vendor=contracts_per_vendor or base.contracts_per_vendor,
-            slas_per_contract=base.slas_per_contract,
             months=months or base.months,
-            staff_per_contract=base.staff_per_contract,
-            managers=base.managers,
         )
         if chosen.vendors < 1 or chosen.contracts_per_vendor < 1 or chosen.months < 1:
             raise CommandError("--vendors, --contracts-per-vendor and --months must be at least 1.")
