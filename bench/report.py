@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 TARGETS_MS = 300
+XL_PAGE_TARGET_MS = 150
 
 
 def write_results(results, out_dir: Path):
@@ -27,6 +28,170 @@ def rate_mark(preset, rate):
     if preset != "large":
         return "set for the large preset"
     return _ok(rate >= 200_000)
+
+
+def page_target_ms(preset):
+    """Issue 17 halves the page target at the xl preset."""
+    return XL_PAGE_TARGET_MS if preset == "xl" else TARGETS_MS
+
+
+def floor_target(preset):
+    return 1.5 if preset == "xl" else 2
+
+
+def worker_lines(r):
+    lines = []
+    fix, cold = r.get("corrected_figure"), r.get("cold_check_worker")
+    if not (fix or cold):
+        return lines
+    lines += ["### 8. Through a real Celery worker (prefork, one pool process, its own queue)", ""]
+    if fix:
+        res = fix.get("result", {})
+        lines += [
+            f"One corrected figure, saved as the KPI entry page saves it (model `save()`, outbox, publish after "
+            f"commit) until the worker's check has committed the breach ({fix.get('broker')} broker), "
+            f"{res.get('figures')} figures: median **{res.get('median_ms')} ms**, max {res.get('max_ms')} ms "
+            f"({res.get('recorded_ms')}); target < 100 ms: {_ok(res.get('median_ms', 10**9) < 100)}. Corrected "
+            f"back, the breach withdrawn: median {res.get('withdrawn_median_ms')} ms.",
+            "",
+        ]
+    if cold:
+        lines += [
+            f"The hourly task `kpis.tasks.detect_breaches` run cold by the worker (the whole check, then the "
+            f"report summaries it triggers): {cold['seconds']} s, {cold['breaches_written']:,} breaches. Peak "
+            f"RSS of the pool process that ran it: **{cold['peak_rss_mb']} MB** (before the task: "
+            f"{cold['rss_before_mb']} MB; the worker's main process: {cold['main_process_peak_rss_mb']} MB); "
+            f"target < 300 MB: {_ok((cold['peak_rss_mb'] or 0) < 300)}. PostgreSQL backends' private memory at "
+            f"its peak (sampled every 0.25 s, parallel workers included): "
+            f"{cold['postgresql_backends_peak_private_mb']} MB.",
+            "",
+        ]
+    return lines
+
+
+def export_lines(r):
+    ex = r.get("exports")
+    if not ex or "sizes" not in ex:
+        return []
+    lines = [
+        "### 9. Breach list CSV export through gunicorn (one sync worker, production timeout), read as it streams",
+        "",
+        f"`{ex['path']}`, all breaches, default order; the client hangs up after the rows asked for. Target: "
+        "≥ 50,000 rows/s with flat memory.",
+        "",
+        "| rows asked | rows read | seconds | first row s | rows/s | worker RSS before → peak | cut by the "
+        "worker timeout | ≥ 50,000 rows/s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for size, e in ex["sizes"].items():
+        lines.append(
+            f"| {int(size):,} | {e['rows']:,} | {e['seconds']} | {e['first_row_seconds']} | {e['rows_per_second']:,} "
+            f"| {e['worker_rss_before_mb']} → {e['worker_peak_rss_mb']} MB | "
+            f"{'**yes**' if e['cut_by_worker_timeout'] else 'no'} | {_ok((e['rows_per_second'] or 0) >= 50_000)} |"
+        )
+    lines.append("")
+    return lines
+
+
+def issue_17_lines(r, small):
+    """Every target of issue 17 at the xl preset, with the number measured in this run."""
+    rows = []
+
+    def row(target, number, met):
+        rows.append(f"| {target} | {number} | {'not measured' if met is None else _ok(met)} |")
+
+    floor = r.get("raw_sql_floor", {})
+    ratio = floor.get("job_over_floor")
+    row(
+        "Cold check ≤ 1.5× the raw-SQL floor (history rows included)",
+        f"{r.get('detect_cold', {}).get('seconds')} s ÷ {floor.get('seconds')} s = {ratio}",
+        None if ratio is None else ratio <= 1.5,
+    )
+    cold = r.get("cold_check_worker", {})
+    row(
+        "Peak worker RSS during the cold check < 300 MB",
+        f"{cold.get('peak_rss_mb')} MB (the worker's pool process)",
+        None if cold.get("peak_rss_mb") is None else cold["peak_rss_mb"] < 300,
+    )
+    inc = r.get("detect_incremental", {})
+    row(
+        f"Incremental check of 1 % of the figures ({inc.get('figures_changed')}) < 2 s",
+        f"{inc.get('seconds')} s",
+        None if "seconds" not in inc else inc["seconds"] < 2,
+    )
+    fix = r.get("corrected_figure", {}).get("result", {})
+    row(
+        "One corrected figure < 100 ms from save to breach recorded (real worker)",
+        f"median {fix.get('median_ms')} ms, max {fix.get('max_ms')} ms",
+        None if "median_ms" not in fix else fix["median_ms"] < 100,
+    )
+    pages = r.get("pages", {})
+    over = {name: p["p95_ms"] for name, p in pages.items() if p["p95_ms"] >= XL_PAGE_TARGET_MS}
+    worst = max(pages.items(), key=lambda item: item[1]["p95_ms"], default=(None, {}))
+    row(
+        "Every page and report p95 < 150 ms",
+        f"{len(pages) - len(over)} of {len(pages)} under; worst {worst[0]} {worst[1].get('p95_ms')} ms",
+        None if not pages else not over,
+    )
+    small_pages = small.get("pages", {})
+    differ = [name for name, p in pages.items() if small_pages.get(name, {}).get("queries") != p["queries"]]
+    same = f"{len(pages) - len(differ)} of {len(pages)} the same" + (
+        f" (differ: {', '.join(differ)})" if differ else ""
+    )
+    row("The same query count as at small", same, None if not (pages and small_pages) else not differ)
+    sizes = r.get("exports", {}).get("sizes", {})
+    big = sizes.get("1000000")
+    row(
+        "Export of 1 M rows streams at ≥ 50,000 rows/s",
+        "—"
+        if not big
+        else f"{big['rows']:,} rows read in {big['seconds']} s = {big['rows_per_second']:,} rows/s"
+        + (" (cut by gunicorn's 30 s worker timeout)" if big["cut_by_worker_timeout"] else ""),
+        None if not big else big["rows_per_second"] >= 50_000 and big["rows"] >= 1_000_000,
+    )
+    if len(sizes) >= 2:
+        growth = {size: round(e["worker_peak_rss_mb"] - e["worker_rss_before_mb"], 1) for size, e in sizes.items()}
+        first, last = list(growth.values())[0], list(growth.values())[-1]
+        row(
+            "…with flat memory (worker RSS growth, smallest vs largest export)",
+            ", ".join(f"{int(size):,} rows asked: +{mb} MB" for size, mb in growth.items()),
+            last <= max(2 * first, first + 20),
+        )
+    level = r.get("load", {}).get("levels", {}).get("32", {})
+    row(
+        "Mixed pages, 2 gunicorn workers, 32 clients for 60 s: ≥ 90 requests/s",
+        f"{level.get('requests_per_second')} requests/s",
+        None if not level else (level.get("requests_per_second") or 0) >= 90,
+    )
+    row("…p99 < 500 ms", f"{level.get('p99_ms')} ms", None if not level else (level.get("p99_ms") or 10**9) < 500)
+    row("…no errors", f"{level.get('errors')}", None if not level else level["errors"] == 0)
+    digest = r.get("digest", {})
+    res = digest.get("result", {})
+    row(
+        f"Digest for 10,000 managers < 2 minutes ({res.get('emails')} e-mails)",
+        f"{digest.get('seconds')} s",
+        None if "seconds" not in digest else digest["seconds"] < 120,
+    )
+    row(
+        "…each e-mail under the size cap (100 KB HTML)",
+        f"largest {res.get('largest_html_bytes')} bytes",
+        None if "largest_html_bytes" not in res else res["largest_html_bytes"] < 100_000,
+    )
+    push = r.get("api_push", {})
+    rate = next((push[key] for key in ("figures_per_second", "rate") if key in push), None)
+    row(
+        "API push ≥ 20,000 figures/s",
+        f"{rate:,} figures/s" if rate else "— (the `api_push` step)",
+        None if rate is None else rate >= 20_000,
+    )
+    return [
+        "### Issue 17 targets at xl (this run)",
+        "",
+        "| target | measured | |",
+        "|---|---|---|",
+        *rows,
+        "",
+    ]
 
 
 def render(runs):
@@ -94,7 +259,12 @@ def render(runs):
                 f"One hand-written `INSERT … SELECT` of rule 1 (+ uncapped credit) over every figure, into the "
                 f"empty breach table (its indexes and foreign keys, committed): {floor['seconds']} s "
                 f"({floor['rows']:,} rows)."
-                + (f" Job ÷ floor = **{ratio}** (target ≤ 2: {_ok(ratio <= 2)})." if ratio else "")
+                + (
+                    f" Job ÷ floor = **{ratio}** "
+                    f"(target ≤ {floor_target(preset)}: {_ok(ratio <= floor_target(preset))})."
+                    if ratio
+                    else ""
+                )
                 + (
                     f" The same into a scratch table (unlogged, one index): {floor['scratch_table']['seconds']} s."
                     if "scratch_table" in floor
@@ -117,8 +287,9 @@ def render(runs):
                 ]
             # The target: the same number of queries as on the small preset, whatever the data.
             small = runs.get("small", {}).get("pages", {}) if preset != "small" else {}
+            page_target = page_target_ms(preset)
             lines += [
-                "| page | status | queries | p50 ms | p95 ms | p95 < 300 ms |"
+                f"| page | status | queries | p50 ms | p95 ms | p95 < {page_target} ms |"
                 + (" queries on small: same |" if small else ""),
                 "|---|---|---|---|---|---|" + ("---|" if small else ""),
             ]
@@ -129,7 +300,7 @@ def render(runs):
                     same = f" {theirs}: {_ok(theirs == p['queries'])} |"
                 lines.append(
                     f"| {name} (`{p['url']}`) | {p['status']} | {p['queries']} | {p['p50_ms']} | {p['p95_ms']} | "
-                    f"{_ok(p['p95_ms'] < TARGETS_MS)} |{same}"
+                    f"{_ok(p['p95_ms'] < page_target)} |{same}"
                 )
             lines.append("")
         digest = r.get("digest")
@@ -177,6 +348,9 @@ def render(runs):
                     f"{level.get('p99_ms', '—')} | {level['errors']}: {_ok(level['errors'] == 0)} |"
                 )
             lines.append("")
+        lines += worker_lines(r) + export_lines(r)
+        if preset == "xl":
+            lines += issue_17_lines(r, runs.get("small", {}))
         if errors:
             lines += ["### Steps that failed in the last run", ""]
             lines += [f"- {step}: {error}" for step, error in errors.items()]

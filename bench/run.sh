@@ -2,7 +2,11 @@
 # Benchmark on PostgreSQL: fresh database, seed_scale <preset>, run_bench. Writes bench/RESULTS.md.
 #   bash bench/run.sh small          (under a minute)
 #   bash bench/run.sh large          (2,000 vendors, 20,000 contracts, 2.4 M figures)
+#   bash bench/run.sh xl             (10,000 vendors, 50,000 contracts, 10 M figures; about an hour)
 #   REUSE=1 bash bench/run.sh large --only pages digest   (re-measure steps on the existing database)
+# The worker steps (corrected_figure, cold_check_worker) want a Redis broker to time latency:
+#   BENCH_BROKER_URL=redis://127.0.0.1:6379/N (else CELERY_BROKER_URL; the filesystem broker polls each second).
+# On a shared machine, BENCH_PORT=P keeps the servers on P (wrk), P+1 (load), P+2 (exports).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PRESET=${1:-small}

@@ -43,9 +43,11 @@ def _database_url():
     return f"postgres://{auth}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
-def run_step_in_child(step, *args):
-    """Run ``manage.py bench_step <step>`` in a fresh process: wall time and the child's own peak RSS."""
-    env = {**os.environ, "DATABASE_URL": _database_url()}  # the database this process uses (tests: test_…)
+def run_step_in_child(step, *args, env=None):
+    """Run ``manage.py bench_step <step>`` in a fresh process: wall time and the child's own peak RSS.
+    ``env``: more environment for it (a broker)."""
+    # the database this process uses (tests: test_…)
+    env = {**os.environ, "DATABASE_URL": _database_url(), **(env or {})}
     out = subprocess.run(  # nosec B603  # argv is [python, manage.py, a fixed step name, its numeric/ path arguments], no shell
         [_python(), "manage.py", "bench_step", step, *map(str, args)],
         cwd=ROOT,
@@ -302,11 +304,12 @@ def bench_digest():
 
 
 # --- 6. throughput under concurrent load -------------------------------------------------------
-def bench_throughput(seconds=15, connections=8, port=8199):
+def bench_throughput(seconds=15, connections=8, port=None):
     import shutil
 
     from django.contrib.sessions.backends.db import SessionStore
 
+    port = port or int(os.environ.get("BENCH_PORT") or 8199)
     if shutil.which("wrk") is None:
         return {"skipped": "wrk is not installed (the load step measures the same with a Python client)"}
     user = get_user_model().objects.filter(is_superuser=True).first()

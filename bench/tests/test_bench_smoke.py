@@ -7,12 +7,15 @@ from django.core.management import call_command
 
 from bench.management.commands.run_bench import STEPS
 
+WORKER_AND_EXPORT_STEPS = ("corrected_figure", "cold_check_worker", "exports")
+
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_bench_harness_runs_end_to_end_on_a_tiny_data_set(tmp_path, settings):
     settings.DATA_DIR = tmp_path
     call_command("seed_scale", "--preset", "tiny")
-    steps = [step for step in STEPS if step != "throughput"]  # throughput needs wrk
+    # throughput needs wrk; the steps with a Celery worker or a download have their own smoke below
+    steps = [step for step in STEPS if step not in ("throughput", *WORKER_AND_EXPORT_STEPS)]
     call_command(
         "run_bench", "--preset", "smoke", "--repeat", "1", "--out", str(tmp_path), "--only", *steps,
         "--load-seconds", "1", "--load-clients", "2", "3",
@@ -54,3 +57,33 @@ def test_the_load_step_fails_on_any_error(tmp_path, settings, monkeypatch):
     results = json.loads((tmp_path / "results" / "smoke.json").read_text())
     assert "failed requests" in results["load"]["error"]
     assert results["load"]["levels"]["2"]["error_examples"][0].startswith("/no-such-page/: HTTP 404")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_worker_and_export_steps_measure_a_real_worker_and_a_streamed_download(tmp_path, settings):
+    """The xl preset's own steps on a tiny data set: a real Celery worker (the suite's Redis) runs the
+    cold check and the checks of corrected figures; gunicorn streams the breach list's CSV."""
+    from kpis.models import Breach, Measurement
+
+    settings.DATA_DIR = tmp_path
+    call_command("seed_scale", "--preset", "tiny")
+    values = dict(Measurement.objects.values_list("pk", "value"))
+    call_command(
+        "run_bench", "--preset", "smoke", "--out", str(tmp_path), "--only", *WORKER_AND_EXPORT_STEPS
+    )  # fmt: skip
+    results = json.loads((tmp_path / "results" / "smoke.json").read_text())
+    cold = results["cold_check_worker"]
+    assert cold["breaches_written"] == Breach.objects.count() > 0
+    assert cold["pool_processes"] == 1 and 0 < cold["rss_before_mb"] <= cold["peak_rss_mb"] < 1000
+    fixed = results["corrected_figure"]["result"]
+    assert fixed["figures"] == 5 and fixed["published_through_broker"] is True
+    assert 0 < fixed["median_ms"] <= fixed["max_ms"] < 60_000
+    # Six figures (one to warm the worker up) were corrected to a breach and back by a manager.
+    assert dict(Measurement.objects.values_list("pk", "value")) == values
+    assert Measurement.objects.filter(source="manual").count() == 6
+    export = results["exports"]["sizes"]["100000"]
+    # Fewer breaches than asked: the whole list was read, to its end, none cut.
+    assert export["rows"] == Breach.objects.count() and export["fewer_rows_in_table"]
+    assert not export["cut_by_worker_timeout"] and export["worker_peak_rss_mb"] >= export["worker_rss_before_mb"]
+    text = (tmp_path / "RESULTS.md").read_text()
+    assert "### 8. Through a real Celery worker" in text and "### 9. Breach list CSV export" in text

@@ -10,10 +10,13 @@ from bench.report import write_results
 STEPS = [
     "detect_cold",
     "detect_incremental",
+    "corrected_figure",
     "naive_vs_set_based",
     "raw_sql_floor",
+    "cold_check_worker",
     "summaries",
     "pages",
+    "exports",
     "digest",
     "throughput",
     "load",
@@ -40,7 +43,7 @@ class Command(BaseCommand):
         parser.add_argument("--command-line", default="", help="The command that produced this run, for the record.")
 
     def handle(self, *args, preset, only, repeat, load_seconds, load_clients, out, command_line, **options):
-        large = preset == "large"  # the quick presets measure less, to stay under a minute
+        large = preset in ("large", "xl")  # the quick presets measure less, to stay under a minute
         repeat = repeat or (20 if large else 10)
         self.load_clients = load_clients
         self.load_level_seconds = load_seconds or (60 if large else 5)
@@ -76,6 +79,14 @@ class Command(BaseCommand):
             return runner.bench_pages(repeat=repeat)
         if step == "throughput":
             return runner.bench_throughput(seconds=max(1, round(load_seconds)))
+        if step == "exports":
+            from bench.exports import bench_exports
+
+            return bench_exports(runner._database_url())
+        if step in ("corrected_figure", "cold_check_worker"):
+            from bench import worker_steps
+
+            return getattr(worker_steps, step)()
         if step == "load":
             from bench.load import bench_load
 
