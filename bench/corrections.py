@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from kpis import pending
@@ -31,22 +31,20 @@ def figures_to_correct(count):
     last_month = (today.replace(day=1) - timezone.timedelta(days=1)).replace(day=1)
     met = (
         Measurement.objects.filter(sla__frequency="monthly", period_start=last_month, sla__active=True)
-        .exclude(pk__in=Breach.objects.filter(measurement__isnull=False).values("measurement_id"))
         .filter(value__gte=F("sla__expected"), sla__kpi__direction=Direction.HIGHER_IS_BETTER)
-        .select_related("sla")
+        .filter(~Exists(Breach.objects.filter(measurement_id=OuterRef("pk"))))  # an anti-join, not NOT IN
         .order_by("pk")
     )
-    total = met.count()
-    step = max(1, total // max(count, 1))
+    candidates = list(met.values_list("pk", "sla__contract_id"))
+    step = max(1, len(candidates) // max(count, 1))
     picked, contracts = [], set()
-    for offset in range(0, total, step):
-        figure = met[offset]
-        if figure.sla.contract_id not in contracts:
-            picked.append(figure)
-            contracts.add(figure.sla.contract_id)
+    for pk, contract_id in candidates[::step]:
+        if contract_id not in contracts:
+            picked.append(pk)
+            contracts.add(contract_id)
         if len(picked) == count:
             break
-    return picked
+    return list(Measurement.objects.filter(pk__in=picked).select_related("sla").order_by("pk"))
 
 
 def save_as_a_manager(figure, value, manager):
