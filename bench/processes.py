@@ -1,6 +1,7 @@
 """Servers the benchmark starts for a step and stops by PID: a Celery worker on its own queue, gunicorn;
 and what the kernel says of a process's memory (``/proc/<pid>/status``: VmRSS now, VmHWM its peak)."""
 
+import contextlib
 import os
 import re
 import signal
@@ -114,15 +115,15 @@ class Worker:
         return children(self.process.pid)
 
     def stop(self):
-        """SIGTERM to the worker's own process group (it started a session of its own), then SIGKILL."""
+        """SIGTERM to the worker (a warm shutdown: it stops its pool itself), then SIGKILL to its own process
+        group (it started a session of its own) if it has not exited within 30 s."""
+        self.process.terminate()
         try:
-            os.killpg(self.process.pid, signal.SIGTERM)
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
-        except ProcessLookupError:
-            pass
         self.log.close()
         if self.broker.startswith("redis://"):
             import redis
