@@ -219,12 +219,18 @@ def plan_for_whole_tables():
     * hash joins: right for every join in it, but PostgreSQL's row estimate for the calendar × contracts
       range join is off by 100× and picks nested loops that probe an index millions of times.
       Correlated subqueries (index probes per row, wanted there) are not affected.
+    * and no merge joins: with daily and weekly SLAs the calendar has hundreds of periods a frequency,
+      and PostgreSQL merged each breach with its earn-back window's last period on the frequency alone,
+      filtering the ordinal afterwards — 540 M rows thrown away at the xl preset (10 M figures); as a
+      hash join on (frequency, ordinal) the candidate build took 12.6 s instead of 45.4 s
+      (``bench/NOTES.md``, xl).
     * parallel workers for the big scans: at the default cost of passing a row from a worker (0.1),
       PostgreSQL runs the scan of every figure in one process; passing the 20 % that breach is cheap
       (the candidate build of 2.4 M figures: 6.3 s → 4.4 s on 2 cores).
     """
     if is_postgresql():
         execute("SET LOCAL enable_nestloop = off")
+        execute("SET LOCAL enable_mergejoin = off")
         execute("SET LOCAL parallel_tuple_cost = 0.01")
 
 
