@@ -13,6 +13,8 @@ from django.utils.encoding import force_str
 from django.utils.functional import lazy
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
+from django_tables2.data import TableListData
+from django_tables2.utils import OrderBy
 
 from common.exports import csv_cell
 from common.money import format_money
@@ -139,6 +141,14 @@ class CreditsColumn(ReportColumn):
         return "; ".join(f"{currency} {csv_cell(amount)}" for currency, amount in value.items()) or None
 
 
+class QueryOrderedData(TableListData):
+    """Rows a query already sorted in the table's order (``ReportTable.sort_keys``), perhaps only the first of
+    them: django-tables2 must not sort them again (in Python, by other collation rules)."""
+
+    def order_by(self, aliases):
+        pass
+
+
 class ReportTable(tables.Table):
     """One table of a report page: a title, a slug (its sort parameter's prefix and its ``table=`` in the
     download link), a note, pinned totals rows (django-tables2's pinned rows: they keep their place whatever
@@ -147,9 +157,22 @@ class ReportTable(tables.Table):
     sortable = True  # False for a table whose rows only make sense in their order
 
     def __init__(
-        self, data, *, slug, title, note="", top_rows=(), total_rows=(), total=None, name_label=None, **kwargs
+        self,
+        data,
+        *,
+        slug,
+        title,
+        note="",
+        top_rows=(),
+        total_rows=(),
+        total=None,
+        name_label=None,
+        query_ordered=False,
+        **kwargs,
     ):
         self._top_rows, self._total_rows = list(top_rows), list(total_rows)
+        if query_ordered:
+            data = QueryOrderedData(list(data))
         extra_columns = list(kwargs.pop("extra_columns", []))
         if name_label is not None:  # the first column's heading says what a row is (Vendor, Contract…)
             extra_columns.insert(0, ("name", TextColumn(name_label)))
@@ -167,8 +190,17 @@ class ReportTable(tables.Table):
         self.slug, self.title, self.note = slug, title, note
         self.data_count = len(data) if total is None else total
         self.row_count = self.data_count + len(self._top_rows) + len(self._total_rows)
-        if self.data_count > len(data):  # the query fetched only the first rows: an order would be of those
+        if self.data_count > len(data) and not query_ordered:  # only the first rows: an order would be of those
             self.orderable = False
+
+    def sort_keys(self):
+        """The row keys ``?<slug>-sort=`` sorts by, once ``RequestConfig`` configured the table, as django-tables2
+        sorts a list: each column's ``order_by`` (its name by default), reversed for ``-``. For a query that
+        sorts (and limits) in SQL, then hands the rows over ``query_ordered``."""
+        keys = []
+        for alias in self.order_by or ():
+            keys += self.columns[OrderBy(alias).bare].order_by
+        return keys
 
     def get_top_pinned_data(self):
         return self._top_rows
