@@ -221,7 +221,9 @@ def _fetch(queryset):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        # a dict display, not dict(): of plain values it stays out of the garbage collector's lists, and
+        # thousands of tracked rows alive through a request made it run a full collection every other page
+        return [{name: value for name, value in zip(names, row, strict=True)} for row in cursor.fetchall()]
 
 
 def _summary_paths(group, prefix):
@@ -269,7 +271,7 @@ def _scorecard_from_summary(source, group, periods, months_per_period, row):
         )
         .order_by()
     )
-    staff = defaultdict(lambda: [0, 0, 0])  # (key, label, bucket) → start, end, departures
+    staff = {}  # (key, label, bucket) → (start, end, departures)
     for item in _fetch(figures):
         month = item["month"]
         bucket = period_start(Frequency.QUARTERLY, month) if months_per_period == 3 else month
@@ -282,18 +284,23 @@ def _scorecard_from_summary(source, group, periods, months_per_period, row):
             r["major"] += item["n_major"]
             r["missing_reports"] += item["n_missing"]
             if item["n_credit"]:
-                r["credits"][item[currency_path]] += item["n_credit"]
-                r["credit_months"].append((item[currency_path], month, item["n_credit"]))
-        counts = staff[(key, label, bucket)]
-        if month == bucket:
-            counts[0] += item["n_start"]
-        if month == month_start(bucket, months_per_period - 1):
-            counts[1] += item["n_end"]
-        counts[2] += item["n_left"]
+                _add_credit(r, item[currency_path], month, item["n_credit"])
+        start_n, end_n, left_n = staff.get((key, label, bucket), (0, 0, 0))
+        staff[(key, label, bucket)] = (
+            start_n + (item["n_start"] if month == bucket else 0),
+            end_n + (item["n_end"] if month == month_start(bucket, months_per_period - 1) else 0),
+            left_n + item["n_left"],
+        )
     for (key, label, bucket), (start_n, end_n, left_n) in staff.items():
         if start_n or end_n or left_n:
             r = row(key, label, bucket)
             r["start_headcount"], r["end_headcount"], r["departures"] = start_n, end_n, left_n
+
+
+def _add_credit(row, currency, month, amount):
+    if row["credit_months"] is None:  # (a list only for the rows with credits)
+        row["credit_months"] = []
+    row["credit_months"].append((currency, month, amount))
 
 
 def vendor_scorecard(filters):
@@ -318,7 +325,15 @@ def vendor_scorecard(filters):
     filters.state, filters.from_summary = extended.state, extended.from_summary
     scores = {(r["key"], r["period_start"]): r["score"] for r in rows}
     result = [r for r in rows if r["period_start"] >= first]
+    # credits of the rows shown only (the period before is read for its scores)
+    rates = RateBook(pair[:2] for r in result for pair in r["credit_months"] or ())  # one query for every row
     for r in result:
+        credit_months = r.pop("credit_months")
+        credits = defaultdict(Decimal)
+        for currency, _, amount in credit_months or ():
+            credits[currency] += amount
+        r["credits"] = {currency: money(amount) for currency, amount in sorted(credits.items())}
+        r["credits_reporting"] = rates.total(credit_months) if credit_months else None
         r["band"] = policy.band(r["score"])
         previous = scores.get((r["key"], month_start(r["period_start"], -months_per_period)))
         r["previous_score"] = previous
@@ -351,8 +366,7 @@ def _vendor_scorecard(filters, policy):
                 "minor": 0,
                 "major": 0,
                 "missing_reports": 0,
-                "credits": defaultdict(Decimal),
-                "credit_months": [],  # (currency, month, amount): converted to the reporting currency below
+                "credit_months": None,  # [(currency, month, amount)]: added up by vendor_scorecard, rows it keeps
                 "departures": 0,
                 "start_headcount": 0,
                 "end_headcount": 0,
@@ -401,8 +415,7 @@ def _vendor_scorecard(filters, policy):
             r["major"] += item["major"]
             r["missing_reports"] += item["missing"]
             if item["credit"]:
-                r["credits"][item["contract__currency"]] += item["credit"]
-                r["credit_months"].append((item["contract__currency"], item["month"], item["credit"]))
+                _add_credit(r, item["contract__currency"], item["month"], item["credit"])
 
         # 4. attrition (rule 6, per period)
         id_path, label_path = _group_paths(group, "contract__")
@@ -435,7 +448,6 @@ def _vendor_scorecard(filters, policy):
         r["on_time"], r["late"], r["overdue"] = item["on_time"], item["late"], item["overdue"]
 
     labels = {start: label for start, _, label in periods}
-    rates = RateBook(pair[:2] for r in rows.values() for pair in r["credit_months"])  # one query for every row
     result = []
     for r in rows.values():
         r["period"] = labels.get(r["period_start"], str(r["period_start"]))
@@ -452,9 +464,6 @@ def _vendor_scorecard(filters, policy):
             if r["reporting"] is not None
             else None
         )
-        r["credits"] = {currency: money(amount) for currency, amount in sorted(r["credits"].items())}
-        credit_months = r.pop("credit_months")
-        r["credits_reporting"] = rates.total(credit_months) if credit_months else None
         result.append(r)
     # rank within each period (newest period first), best score first; no score: last, unranked
     result.sort(key=lambda r: (-r["period_start"].toordinal(), r["score"] is None, -(r["score"] or 0), r["name"]))
