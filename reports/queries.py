@@ -303,18 +303,18 @@ def _add_credit(row, currency, month, amount):
     row["credit_months"].append((currency, month, amount))
 
 
-def vendor_scorecard(filters):
+def vendor_scorecard(filters, policy=None):
     """Rows per vendor (or contract, ``filters.group``) and month/quarter: compliance, breaches, missing
     reports, credits per currency, attrition, replacements, weighted score, its band and rank within the
     period, and ``score_change`` since the period before (last quarter, or last month).
 
-    The weights and bands are the policy in force (``scoring_policy()``). The figures are read for one
-    period more than asked (the one before the first) to know the change; that period's rows are dropped.
-    Four aggregate queries (two on the monthly summary), one for the policy.
+    The weights and bands are ``policy``, by default the one in force (``scoring_policy()``). The figures are
+    read for one period more than asked (the one before the first) to know the change; that period's rows are
+    dropped. Four aggregate queries (two on the monthly summary), and one for the policy when not given.
     """
     import dataclasses
 
-    policy = scoring_policy()
+    policy = policy or scoring_policy()
     months_per_period = 3 if filters.period == "quarter" else 1
     asked = buckets(filters.start, filters.end, filters.period)
     if not asked:

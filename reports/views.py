@@ -181,7 +181,8 @@ class ScorecardView(ReportView):
     default_months = (-1, -1)  # the last full month
 
     def build(self, filters):
-        rows = queries.vendor_scorecard(filters)
+        policy = queries.scoring_policy()  # read once: the rows' scores and the note
+        rows = queries.vendor_scorecard(filters, policy)
         drill_down = _link("reports:scorecard") + "?" + urlencode({"group": "contract", "vendor": PK_PLACEHOLDER})
         drill_down += "&" + urlencode(
             {"period": filters.period, "start": f"{filters.start:%Y-%m}", "end": f"{filters.end:%Y-%m}"}
@@ -199,7 +200,6 @@ class ScorecardView(ReportView):
             title=f"Overall score, {latest}",
             y_max=100,
         )
-        policy = queries.scoring_policy()
         weights = ", ".join(f"{k} {v:g}%" for k, v in policy.weights.items())
         bands = ", ".join(f"{label} ≥ {floor:g}" for label, floor in policy.bands) + f", {policy.lowest_band} below"
         note = (
