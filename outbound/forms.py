@@ -20,7 +20,6 @@ class AlertSubscriptionForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
-        self.fields["webhook_url"].assume_scheme = "https"
 
     def clean(self):
         cleaned = super().clean()

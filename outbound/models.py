@@ -14,6 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from common.fields import HttpsURLField
+
 from .choices import AlertChannel, DeliveryStatus, EventType
 
 HTTP_URL = URLValidator(schemes=["http", "https"], message="Enter an http:// or https:// URL.")
@@ -75,7 +77,7 @@ class WebhookEndpoint(models.Model):
     admin_only = True  # the access policy (access/rules.py): only admins see or change endpoints
 
     name = models.CharField(max_length=100, help_text="Who receives it, e.g. “ServiceNow incidents”.")
-    url = models.URLField(
+    url = HttpsURLField(
         "URL", max_length=500, validators=[HTTP_URL], help_text="Receives a JSON POST per event (http or https)."
     )
     secret = models.CharField(
@@ -105,7 +107,7 @@ class AlertSubscription(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="breach_alerts")
     channel = models.CharField(max_length=10, choices=AlertChannel, default=AlertChannel.EMAIL)
-    webhook_url = models.URLField("webhook URL", max_length=500, blank=True)
+    webhook_url = HttpsURLField("webhook URL", max_length=500, blank=True)
     active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
