@@ -18,7 +18,7 @@ from common.fields import HttpsURLField
 
 from .choices import AlertChannel, DeliveryStatus, EventType
 
-HTTP_URL = URLValidator(schemes=["http", "https"], message="Enter an http:// or https:// URL.")
+HTTP_URL = URLValidator(schemes=["http", "https"], message="Enter an http:// or https:// URL.", code="not_http")
 
 
 def new_secret():
