@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from common.fields import HttpsURLField
+from common.policy import RestrictQuerySet
 
 from .choices import AlertChannel, DeliveryStatus, EventType
 
@@ -110,6 +111,8 @@ class AlertSubscription(models.Model):
     webhook_url = HttpsURLField("webhook URL", max_length=500, blank=True)
     active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RestrictQuerySet.as_manager()
 
     class Meta:
         verbose_name = "breach alert"

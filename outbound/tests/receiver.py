@@ -31,7 +31,9 @@ class Receiver:
     def verify(self, request, secret, tolerance=300):
         """What a receiver does (README, "Webhooks and alerts"): recompute the signature, check the age."""
         timestamp = request.headers["X-SLA-Timestamp"]
-        expected = "sha256=" + hmac.new(secret.encode(), f"{timestamp}.".encode() + request.body, hashlib.sha256).hexdigest()
+        expected = (
+            "sha256=" + hmac.new(secret.encode(), f"{timestamp}.".encode() + request.body, hashlib.sha256).hexdigest()
+        )
         fresh = abs(time.time() - int(timestamp)) < tolerance
         return fresh and hmac.compare_digest(expected, request.headers["X-SLA-Signature"])
 
