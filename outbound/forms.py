@@ -1,11 +1,13 @@
 from django import forms
 
+from common.forms import BootstrapMixin
+
 from .channels import webhook_url_error
 from .choices import AlertChannel
 from .models import AlertSubscription
 
 
-class AlertSubscriptionForm(forms.ModelForm):
+class AlertSubscriptionForm(BootstrapMixin, forms.ModelForm):
     """A manager's breach alerts: the channel, its webhook URL (Slack, Teams), on or off."""
 
     class Meta:
@@ -16,10 +18,6 @@ class AlertSubscriptionForm(forms.ModelForm):
             "webhook_url": "For Slack or Teams: the channel's incoming-webhook URL (https).",
         }
         widgets = {"channel": forms.RadioSelect, "webhook_url": forms.URLInput(attrs={"placeholder": "https://"})}
-
-    def __init__(self, *args, user, **kwargs):
-        self.user = user
-        super().__init__(*args, **kwargs)
 
     def clean(self):
         cleaned = super().clean()
