@@ -143,7 +143,7 @@ def create_deliveries(after_event, endpoint_pairs, alerts_on, now):
             FROM {EVENTS} e
             JOIN {CONTRACTS} c ON c.id = e.contract_id
             JOIN {ALERTS} a ON a.user_id = c.owner_id AND a.active = %s
-            JOIN {USERS} u ON u.id = a.user_id AND u.is_active = %s
+            JOIN {USERS} u ON u.id = a.user_id AND u.is_active = %s AND (a.channel <> 'email' OR u.email <> '')
             WHERE e.id > %s AND e.type = 'breach.recorded' AND e.severity = 'major'
               AND e.status NOT IN ('resolved', 'waived')
             ORDER BY e.id

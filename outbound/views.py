@@ -26,14 +26,14 @@ class AlertsView(View):
         )
         return super().dispatch(request, *args, **kwargs)
 
-    def render_page(self, form, status=200):
+    def render_page(self, form):
         recent = []
         if self.subscription.pk:
             recent = list(
                 Delivery.objects.filter(subscription=self.subscription).select_related("event").order_by("-id")[:RECENT]
             )
         context = {"form": form, "subscription": self.subscription, "recent": recent}
-        return render(self.request, self.template_name, context, status=status)
+        return render(self.request, self.template_name, context)
 
     def get(self, request):
         return self.render_page(AlertSubscriptionForm(instance=self.subscription, user=request.user))
@@ -41,7 +41,7 @@ class AlertsView(View):
     def post(self, request):
         form = AlertSubscriptionForm(request.POST, instance=self.subscription, user=request.user)
         if not form.is_valid():
-            return self.render_page(form, status=400)
+            return self.render_page(form)  # the errors next to their fields
         subscription = form.instance
         if not request.user.has_perm(perm_name(AlertSubscription, "change"), subscription):
             raise PermissionDenied

@@ -166,7 +166,7 @@ def alerts_page(client, user, data=None):
 )  # fmt: skip
 def test_a_chat_url_off_its_service_is_refused_next_to_the_field(client, manager, channel, url, message):
     response = alerts_page(client, manager, {"channel": channel, "webhook_url": url, "active": "on"})
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert response.context["form"].errors == {"webhook_url": [message]}
     assert message.replace("<", "&lt;").replace(">", "&gt;") in response.content.decode()
     assert not AlertSubscription.objects.exists()
@@ -186,7 +186,7 @@ def test_email_alerts_need_an_address(client, manager):
     manager.email = ""
     manager.save()
     response = alerts_page(client, manager, {"channel": "email", "active": "on"})
-    assert response.status_code == 400 and "channel" in response.context["form"].errors
+    assert response.status_code == 200 and "channel" in response.context["form"].errors
 
 
 def test_a_test_alert_goes_by_the_chosen_channel_and_saves_nothing(client, manager):
