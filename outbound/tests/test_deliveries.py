@@ -3,7 +3,9 @@ once, redirects not followed, short timeouts, given up after the last try."""
 
 import datetime
 import json
+import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -139,3 +141,17 @@ def test_an_endpoint_url_must_be_http_or_https(url, error):
 def test_an_endpoint_needs_at_least_one_event():
     form = WebhookEndpointForm(data={"name": "x", "url": "https://example.com/hook", "secret": "s"})
     assert not form.is_valid() and "events" in form.errors
+
+
+def test_the_readmes_receiver_snippet_accepts_a_real_delivery_and_refuses_a_tampered_one(delivery_to, receiver):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    [snippet] = re.findall(r"```python\n(.*?def verify\(.*?)```", readme, re.DOTALL)
+    namespace = {}
+    exec(snippet, namespace)  # noqa: S102  (our own README's code, run as a receiver would)
+    delivery = delivery_to(receiver.url)
+    deliveries.deliver(delivery.pk)
+    [request] = receiver.requests
+    verify = namespace["verify"]
+    assert verify(delivery.endpoint.secret, request.headers, request.body)
+    assert not verify(delivery.endpoint.secret, request.headers, request.body.replace(b"60.00", b"99.00"))
+    assert not verify("wrong secret", request.headers, request.body)
