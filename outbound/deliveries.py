@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.utils import timezone
 
@@ -60,10 +61,15 @@ def deliver(delivery_id, now=None):
             delivery.status = DeliveryStatus.CANCELLED
             delivery.save(update_fields=["status"])
             return Result("cancelled")
-        if isinstance(target, WebhookEndpoint):
-            outcome = send_webhook(delivery, target)
-        else:
-            outcome = send_alert(delivery, target)
+        try:
+            if isinstance(target, WebhookEndpoint):
+                outcome = send_webhook(delivery, target)
+            else:
+                outcome = send_alert(delivery, target)
+        except ObjectDoesNotExist:  # its contract or digest was deleted before it went: nothing left to tell
+            delivery.status = DeliveryStatus.CANCELLED
+            delivery.save(update_fields=["status"])
+            return Result("cancelled")
         delivery.attempts += 1
         DeliveryAttempt.objects.create(
             delivery=delivery,

@@ -155,3 +155,10 @@ def test_the_readmes_receiver_snippet_accepts_a_real_delivery_and_refuses_a_tamp
     assert verify(delivery.endpoint.secret, request.headers, request.body)
     assert not verify(delivery.endpoint.secret, request.headers, request.body.replace(b"60.00", b"99.00"))
     assert not verify("wrong secret", request.headers, request.body)
+
+
+def test_a_delivery_about_a_contract_deleted_meanwhile_is_cancelled(delivery_to, receiver):
+    delivery = delivery_to(receiver.url)
+    delivery.event.breach.contract.delete()
+    assert deliveries.deliver(delivery.pk).outcome == "cancelled"
+    assert receiver.requests == [] and Delivery.objects.get(pk=delivery.pk).status == "cancelled"
