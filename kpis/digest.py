@@ -22,6 +22,7 @@
 
 import contextlib
 import datetime
+import functools
 import smtplib
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import dateformat, timezone
+from django.utils.translation import get_language
 
 from common.money import MoneyTotal, format_money
 from contracts.exchange import RateBook
@@ -43,7 +45,7 @@ from contracts.models import Contract
 from contracts.renewals import NOTICE_WINDOW_DAYS, contracts_due_for_notice
 
 from . import periods
-from .choices import OPEN_STATUSES, BreachKind, BreachStatus, Severity
+from .choices import OPEN_STATUSES, BreachKind, BreachStatus, Severity, Unit
 from .models import Breach, DigestDelivery
 
 
@@ -51,16 +53,46 @@ def absolute_url(path):
     return f"{settings.SITE_URL}{path}"
 
 
-def breach_url(breach_id):
-    return absolute_url(reverse("kpis:breach_detail", args=[breach_id]))
+class Writer:
+    """Links and dates as the digest writes them, for one batch of digests. A batch links and dates
+    thousands of rows, and ``reverse()``, ``localtime()`` and ``get_language()`` each cost tens of µs a
+    call (thread-local look-ups): resolved once here — each URL name reversed once, with ``{}`` for the id."""
 
+    def __init__(self):
+        self.site_url = settings.SITE_URL
+        self.zone = timezone.get_current_timezone()
+        self.language = get_language()
+        self._paths = {}
 
-def contract_url(contract_id):
-    return absolute_url(reverse("contracts:contract_detail", args=[contract_id]))
+    def _detail_url(self, name, pk):
+        path = self._paths.get(name)
+        if path is None:
+            marker = 918273645  # an id no path spells otherwise
+            path = self._paths[name] = reverse(name, args=[marker]).replace(str(marker), "{}")
+        return self.site_url + path.format(int(pk))
 
+    def breach_url(self, breach_id):
+        return self._detail_url("kpis:breach_detail", breach_id)
 
-def vendor_url(vendor_id):
-    return absolute_url(reverse("vendors:vendor_detail", args=[vendor_id]))
+    def contract_url(self, contract_id):
+        return self._detail_url("contracts:contract_detail", contract_id)
+
+    def vendor_url(self, vendor_id):
+        return self._detail_url("vendors:vendor_detail", vendor_id)
+
+    def breach_list_url(self, **params):
+        """The web breach list filtered by ``params`` (filters ``kpis.filtersets.BreachFilterSet`` accepts),
+        withdrawn breaches left out."""
+        if "list" not in self._paths:
+            self._paths["list"] = reverse("kpis:breach_list")
+        query = urlencode({**params, "status": NOT_WITHDRAWN}, doseq=True)
+        return f"{self.site_url}{self._paths['list']}?{query}"
+
+    def date(self, day):
+        """``9 Nov 2026`` (``format_date``)."""
+        if isinstance(day, datetime.datetime):
+            day = timezone.localtime(day, self.zone).date()
+        return _format_day(day, self.language) if day else ""
 
 
 LIMIT = 10  # contracts shown in full, and lines shown per contract (new breaches first, then overdue replacements)
@@ -69,17 +101,20 @@ NOT_WITHDRAWN = [s for s in BreachStatus.values if s != BreachStatus.WITHDRAWN]
 
 
 def format_date(day):
-    """``9 Nov 2026`` — every date in the digest (text and HTML) goes through here."""
-    if isinstance(day, datetime.datetime):
-        day = timezone.localtime(day).date()
-    return dateformat.format(day, DATE_FORMAT) if day else ""
+    """``9 Nov 2026`` — every date in the digest (text and HTML) goes through here (or ``Writer.date``)."""
+    return Writer().date(day)
+
+
+@functools.lru_cache(maxsize=4096)
+def _format_day(day, language):
+    """Django's date format costs ~50 µs, and a batch of digests writes the same few weeks' dates thousands
+    of times: remembered per day and language (the month's name is the language's)."""
+    return dateformat.format(day, DATE_FORMAT)
 
 
 def breach_list_url(**params):
-    """The web breach list filtered by ``params`` (filters ``kpis.filtersets.BreachFilterSet`` accepts),
-    withdrawn breaches left out."""
-    query = urlencode({**params, "status": NOT_WITHDRAWN}, doseq=True)
-    return absolute_url(f"{reverse('kpis:breach_list')}?{query}")
+    """The web breach list filtered by ``params`` (``Writer.breach_list_url``)."""
+    return Writer().breach_list_url(**params)
 
 
 def _plural(count, singular, plural=None):
@@ -290,6 +325,7 @@ def build_digests(recipients, week, today=None, limit=LIMIT):
     rates = RateBook.for_rows(_credit_rows(row for rows in new_breaches.values() for row in rows))
     sections = extra_sections(scope)
 
+    write = Writer()
     digests = {}
     for user, everything in recipients:
         key = ALL_VENDORS if everything else user.pk
@@ -305,6 +341,7 @@ def build_digests(recipients, week, today=None, limit=LIMIT):
                 rates,
                 today,
                 limit,
+                write,
             )
             if key in has_news
             else None
@@ -320,6 +357,17 @@ def _owner_of_contract(contract):
     return contract.owner_id
 
 
+# The columns the digest shows (a batch reads thousands of rows through six joins: no more than it needs).
+BREACH_FIELDS = (
+    *("kind", "severity", "status", "contract", "sla", "obligation", "period_start", "period_end"),
+    *("expected", "minimum", "actual", "service_credit", "detected_at"),
+    *("contract__reference", "contract__title", "contract__currency", "contract__owner", "contract__vendor"),
+    "contract__vendor__name",
+)
+SLA_FIELDS = ("frequency", "kpi", "kpi__name", "kpi__unit")
+OBLIGATION_FIELDS = ("obligation__due_on", "obligation__departed__full_name", "obligation__departed__left_on")
+
+
 def _new_breaches(contracts, week_start, week_end):
     """The week's news on ``contracts``, in the order the digest lists them: withdrawn breaches are not
     news, and an open replacement breach is listed as an overdue replacement instead."""
@@ -329,6 +377,7 @@ def _new_breaches(contracts, week_start, week_end):
         .exclude(kind=BreachKind.REPLACEMENT, status__in=OPEN_STATUSES)
         .filter(contract__in=contracts)
         .select_related("contract__vendor", "sla__kpi", "obligation__departed")
+        .only(*BREACH_FIELDS, *(f"sla__{name}" for name in SLA_FIELDS), *OBLIGATION_FIELDS)
         .order_by(
             "contract__vendor__name",
             "contract__reference",
@@ -343,6 +392,7 @@ def _overdue_replacements(contracts):
     return (
         Breach.objects.filter(kind=BreachKind.REPLACEMENT, status__in=OPEN_STATUSES, contract__in=contracts)
         .select_related("contract__vendor", "obligation__departed")
+        .only(*BREACH_FIELDS, *OBLIGATION_FIELDS)
         .order_by("contract__vendor__name", "contract__reference", "obligation__due_on", "pk")
     )
 
@@ -352,7 +402,7 @@ def _credit_rows(new_breaches):
     return [(b.contract.currency, b.period_end, b.service_credit) for b in new_breaches if b.service_credit]
 
 
-def _assemble(user, week, all_vendors, new_breaches, overdue, renewals, sections, rates, today, limit):
+def _assemble(user, week, all_vendors, new_breaches, overdue, renewals, sections, rates, today, limit, write):
     """One recipient's ``Digest`` from the rows of its contracts (already read, in digest order)."""
     week_start, week_end = periods.parse_iso_week(week)
     groups: dict[int, ContractGroup] = {}
@@ -361,7 +411,7 @@ def _assemble(user, week, all_vendors, new_breaches, overdue, renewals, sections
     def group_for(contract):
         if contract.pk not in groups:
             groups[contract.pk] = ContractGroup(
-                contract.pk, contract.reference, contract.title, contract_url(contract.pk), contract.currency
+                contract.pk, contract.reference, contract.title, write.contract_url(contract.pk), contract.currency
             )
             vendor_of[contract.pk] = contract.vendor
         return groups[contract.pk]
@@ -378,13 +428,13 @@ def _assemble(user, week, all_vendors, new_breaches, overdue, renewals, sections
         if len(group.breaches) >= limit:
             group.more_breaches += 1
             continue
-        group.breaches.append(_breach_line(breach))
+        group.breaches.append(_breach_line(breach, write))
     for breach in overdue:
         group = group_for(breach.contract)
         if len(group.breaches) + len(group.overdue) >= limit:
             group.more_overdue += 1
             continue
-        group.overdue.append(_overdue_line(breach, week_start, week_end, today))
+        group.overdue.append(_overdue_line(breach, week_start, week_end, today, write))
 
     # The contracts shown in full: most major breaches, then most lines, then by reference.
     ranked = sorted(groups.values(), key=lambda g: (-g.major_count, -g.line_count, g.reference))
@@ -393,12 +443,12 @@ def _assemble(user, week, all_vendors, new_breaches, overdue, renewals, sections
     for group in sorted(shown, key=lambda g: (vendor_of[g.id].name, g.reference)):
         vendor = vendor_of[group.id]
         if vendor.pk not in vendors:
-            vendors[vendor.pk] = VendorGroup(vendor.pk, vendor.name, vendor_url(vendor.pk))
+            vendors[vendor.pk] = VendorGroup(vendor.pk, vendor.name, write.vendor_url(vendor.pk))
         vendors[vendor.pk].contracts.append(group)
         if group.more_count:
-            group.more_url = breach_list_url(contract=group.id)
+            group.more_url = write.breach_list_url(contract=group.id)
 
-    everything_url = breach_list_url() if all_vendors else breach_list_url(mine="true")
+    everything_url = write.breach_list_url() if all_vendors else write.breach_list_url(mine="true")
     return Digest(
         recipient_id=user.pk,
         recipient_email=user.email,
@@ -407,7 +457,7 @@ def _assemble(user, week, all_vendors, new_breaches, overdue, renewals, sections
         week_start=week_start,
         week_end=week_end,
         all_vendors=all_vendors,
-        week_label=f"{format_date(week_start)} – {format_date(week_end)}",
+        week_label=f"{write.date(week_start)} – {write.date(week_end)}",
         vendors=list(vendors.values()),
         breach_count=len(new_breaches),
         major_count=sum(1 for b in new_breaches if b.severity == Severity.MAJOR),
@@ -419,16 +469,16 @@ def _assemble(user, week, all_vendors, new_breaches, overdue, renewals, sections
                 "reference": contract.reference,
                 "title": contract.title,
                 "vendor": contract.vendor.name,
-                "url": contract_url(contract.pk),
-                "notice_deadline": format_date(contract.notice_deadline),
-                "end_date": format_date(contract.end_date),
+                "url": write.contract_url(contract.pk),
+                "notice_deadline": write.date(contract.notice_deadline),
+                "end_date": write.date(contract.end_date),
                 "auto_renew": contract.auto_renew,
                 "days_left": (contract.notice_deadline - today).days,
             }
             for contract in renewals
         ],
         breaches_url=everything_url,
-        site_url=settings.SITE_URL,
+        site_url=write.site_url,
         more_contracts=len(left_out),
         more_contracts_lines=sum(g.line_count for g in left_out),
         more_contracts_url=everything_url,
@@ -436,25 +486,40 @@ def _assemble(user, week, all_vendors, new_breaches, overdue, renewals, sections
     )
 
 
-def _breach_line(breach):
+def _label(choices, value):
+    """``get_<field>_display()`` without building the choices' dict for every call."""
+    return str(_labels(choices).get(value, value))
+
+
+@functools.lru_cache(maxsize=8)
+def _labels(choices):
+    return dict(choices.choices)
+
+
+@functools.lru_cache(maxsize=4096)
+def _describe_period(frequency, start):
+    return periods.describe_period(frequency, start)  # strftime, for the same few periods thousands of times
+
+
+def _breach_line(breach, write):
     if breach.sla_id:
-        unit = breach.sla.kpi.get_unit_display()
+        unit = _label(Unit, breach.sla.kpi.unit)
         subject = breach.sla.kpi.name
         if breach.sla.frequency == "daily":
-            period = format_date(breach.period_start)
+            period = write.date(breach.period_start)
         else:
-            period = periods.describe_period(breach.sla.frequency, breach.period_start)
+            period = _describe_period(breach.sla.frequency, breach.period_start)
     else:
         unit = ""
         subject = f"Replacement for {breach.obligation.departed.full_name}" if breach.obligation_id else "Replacement"
-        period = f"due {format_date(breach.period_end)}"
+        period = f"due {write.date(breach.period_end)}"
     return BreachLine(
         id=breach.pk,
-        url=breach_url(breach.pk),
+        url=write.breach_url(breach.pk),
         kind=breach.kind,
-        kind_label=breach.get_kind_display(),
+        kind_label=_label(BreachKind, breach.kind),
         severity=breach.severity,
-        status=breach.get_status_display(),
+        status=_label(BreachStatus, breach.status),
         subject=subject,
         period=period,
         expected=_number(breach.expected, unit) if breach.sla_id else "—",
@@ -463,22 +528,22 @@ def _breach_line(breach):
         if breach.sla_id
         else "—",
         credit=format_money(breach.service_credit, breach.contract.currency) if breach.service_credit else "",
-        detected_on=format_date(breach.detected_at),
+        detected_on=write.date(breach.detected_at),
     )
 
 
-def _overdue_line(breach, week_start, week_end, today):
+def _overdue_line(breach, week_start, week_end, today, write):
     departed = breach.obligation.departed if breach.obligation_id else None
     due_on = breach.obligation.due_on if breach.obligation_id else breach.period_end
-    detected = timezone.localtime(breach.detected_at).date()
+    detected = timezone.localtime(breach.detected_at, write.zone).date()
     return OverdueLine(
         breach_id=breach.pk,
-        url=breach_url(breach.pk),
+        url=write.breach_url(breach.pk),
         staff_name=departed.full_name if departed else "—",
-        left_on=format_date(departed.left_on if departed else breach.period_start),
-        due_on=format_date(due_on),
+        left_on=write.date(departed.left_on if departed else breach.period_start),
+        due_on=write.date(due_on),
         days_overdue=max((today - due_on).days, 0),
-        status=breach.get_status_display(),
+        status=_label(BreachStatus, breach.status),
         is_new=week_start <= detected <= week_end,
     )
 
