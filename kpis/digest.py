@@ -606,9 +606,9 @@ NOT_SENT = Q(status__in=[DigestDelivery.Status.PENDING, DigestDelivery.Status.FA
 BATCH_SIZE = 200
 
 
-def _batches(items, is_all_vendors, size=BATCH_SIZE):
+def _batches(items, is_all_vendors, size=None):
     """``items`` in batches of ``size``; the all-vendors ones (whose digests read every contract) apart."""
-    items = list(items)
+    items, size = list(items), size or BATCH_SIZE
     batches = []
     for everything in (False, True):
         chosen = [item for item in items if is_all_vendors(item) == everything]
@@ -640,10 +640,11 @@ def plan_weekly_digest(week):
     return [pk for pk, _everything in _plan(week)]
 
 
-def plan_weekly_batches(week, size=BATCH_SIZE):
-    """``plan_weekly_digest`` in batches of at most ``size`` delivery ids, the all-vendors digests in
-    batches of their own (each reads every contract's breaches)."""
-    return [[pk for pk, _everything in batch] for batch in _batches(_plan(week), lambda row: row[1], size)]
+def plan_weekly_batches(week, size=None):
+    """``plan_weekly_digest`` in batches of at most ``size`` (``BATCH_SIZE``) delivery ids, the all-vendors
+    digests in batches of their own (each reads every contract's breaches)."""
+    batches = _batches(_plan(week), lambda row: row[1], size or BATCH_SIZE)
+    return [[pk for pk, _everything in batch] for batch in batches]
 
 
 # A claim older than this is presumed dead (worker killed mid-send) and may be taken over.
