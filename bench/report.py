@@ -195,14 +195,23 @@ def _digest_lines(res, step):
         f"in {at_target:,.0f} s at this rate; target < {limit} s for {managers:,}: {_ok(at_target < limit)}",
         "",
     ]
+    cpu = res.get("cpu_seconds")
+    if cpu:
+        total = sum(cpu.values())
+        lines += [
+            f"CPU spent on the run: worker {cpu['worker']} s, PostgreSQL {cpu['postgresql']} s, planning and "
+            f"the SMTP sink {cpu['bench_and_sink']} s: {total:.1f} s, so at least {total / 2:.1f} s on 2 idle "
+            f"cores ({managers:,} managers: {total / 2 * managers / max(res['emails'], 1):,.0f} s). Load "
+            f"average during the run: {res['load_average']} (other work on the same cores stretches the wall time).",
+            "",
+        ]
     batch = res.get("one_batch")
     if batch:
         lines += [
             f"Planning {res['planning_seconds']} s ({res['planning_queries']} queries). A batch of "
             f"{batch['emails']} e-mails: {batch['build_queries']} queries to build; CPU per e-mail: build "
             f"{batch['build_ms_per_email']} ms, render {batch['render_ms_per_email']} ms, MIME "
-            f"{batch['mime_ms_per_email']} ms. The SMTP sink took {res['sink_cpu_seconds']} s of CPU on the "
-            f"same cores; mean message {res['mean_message_bytes']:,} bytes.",
+            f"{batch['mime_ms_per_email']} ms; mean message {res['mean_message_bytes']:,} bytes.",
             "",
         ]
     lines += [
