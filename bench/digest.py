@@ -115,7 +115,8 @@ def _database_url():
 def start_worker(queue, smtp_port, log_path, processes):
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.local"),
+        # The bench's settings even under the test suite's smoke run, whose settings keep e-mail in memory.
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
         "DATABASE_URL": _database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
