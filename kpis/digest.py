@@ -4,20 +4,22 @@
   but ``withdrawn``) or an overdue replacement still open on one of their contracts; plus every user
   whose profile has ``receives_all_vendors_digest`` (one digest covering every contract), when there
   is anything to report at all. Users without an e-mail address or inactive are skipped.
-* ``build_digest(user, week, all_vendors)`` — the content, as plain data (lists, strings, URLs),
-  grouped vendor → contract → breach, in a constant number of queries; ``None`` when there is nothing
-  to report. Links are absolute: ``settings.SITE_URL`` + ``/breaches/<id>/``, ``/contracts/<id>/``.
+* ``build_digests([(user, all_vendors)], week)`` — the content for a batch of recipients, as plain data
+  (lists, strings, URLs), grouped vendor → contract → breach, in the same few queries whatever the
+  number of recipients and breaches (``build_digest`` for one); ``None`` for a recipient with nothing to
+  report. Links are absolute: ``settings.SITE_URL`` + ``/breaches/<id>/``, ``/contracts/<id>/``.
   "New" are the breaches detected that week; an open replacement breach is listed once, as an overdue
   replacement, never as new. The e-mail stays small enough to open (Gmail clips an HTML part past
   102 KB): at most ``LIMIT`` contracts in full (the most major breaches first) and ``LIMIT`` lines of
   each, then "and N more" with a link to the breach list filtered to them. Counts and credits in the
   subject and the summary always cover everything. Every date is written one way, ``format_date``.
 * Sending is made repeat-safe by ``DigestDelivery`` (unique recipient + week):
-  ``plan_weekly_digest(week)`` creates one row per recipient (one bulk insert) and returns the rows
-  still to send; ``deliver_digest(delivery_id)`` claims that row with one conditional UPDATE
-  (``claim_delivery``), sends, and marks it ``sent``. A failed SMTP send marks it ``failed`` and
-  re-raises so Celery retries with backoff; a duplicate or late task cannot claim a row that is
-  ``sent`` or being sent, so it sends nothing.
+  ``plan_weekly_batches(week)`` creates one row per recipient (one bulk insert) and returns the rows
+  still to send in batches of ``BATCH_SIZE``; ``deliver_digests(ids)`` claims a batch's rows
+  (``claim_deliveries``: locked, then one UPDATE), builds them together, sends them over one SMTP
+  connection and marks each ``sent`` as it goes. A failed send marks its row ``failed`` and the task
+  re-raises so Celery retries the batch with backoff; a duplicate or late task cannot claim a row that
+  is ``sent`` or being sent, so it sends nothing twice.
 """
 
 import contextlib
