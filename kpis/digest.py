@@ -305,7 +305,7 @@ def build_digests(recipients, week, today=None, limit=LIMIT):
     overdue replacements, the renewals due (each for all the batch's contracts at once), the exchange
     rates when credits are in a currency other than the reporting one, and one per digest section hook.
     A batch with an all-vendors recipient reads everything, so the planner gives those a batch of their
-    own (``delivery_batches``). Everything the templates need is evaluated here.
+    own (``plan_weekly_batches``). Everything the templates need is evaluated here.
     """
     week_start, week_end = periods.parse_iso_week(week)
     today = today or timezone.localdate()
@@ -318,9 +318,8 @@ def build_digests(recipients, week, today=None, limit=LIMIT):
         today=today,
     )
     contracts = scope.contracts()
-    owner_of = _owner_of_breach
-    new_breaches = scope.split(list(_new_breaches(contracts, week_start, week_end)), owner_of)
-    overdue = scope.split(list(_overdue_replacements(contracts)), owner_of)
+    new_breaches = scope.split(list(_new_breaches(contracts, week_start, week_end)), _owner_of_breach)
+    overdue = scope.split(list(_overdue_replacements(contracts)), _owner_of_breach)
     has_news = {key for key in new_breaches if new_breaches[key] or overdue[key]}
     if not has_news:
         return {user.pk: None for user, _everything in recipients}
