@@ -8,8 +8,9 @@ The worker is started (and ready) before the clock starts; the sink shares the m
 
 The broker is the one the settings name (``CELERY_BROKER_URL``): Redis in production, kombu's filesystem
 broker when the bench runs without one. The bench plans and publishes the batches as beat's
-``send_weekly_breach_digest`` does, but to a queue of this run's own, so no other worker takes them. Checked, not just timed: every delivery sent once (one message per recipient, none twice), and
-the largest HTML part under Gmail's clipping size.
+``send_weekly_breach_digest`` does, but to a queue of this run's own, so no other worker takes them.
+Checked, not just timed: every delivery sent once (one message per recipient, none twice), and the largest
+HTML part under Gmail's clipping size.
 """
 
 import datetime
