@@ -192,7 +192,8 @@ def _digest_lines(res, step):
         "### 5. Weekly digest",
         "",
         f"{res.get('emails')} e-mails in {seconds} s {how}: {rate:,.1f} e-mails/s, so {managers:,} managers "
-        f"in {at_target:,.0f} s at this rate; target < {limit} s for {managers:,}: {_ok(at_target < limit)}",
+        f"in {at_target:,.0f} s at this rate{' (extrapolated)' if res.get('emails', 0) < managers else ''}; "
+        f"target < {limit} s for {managers:,}: {_ok(at_target < limit)}",
         "",
     ]
     cpu = res.get("cpu_seconds")
