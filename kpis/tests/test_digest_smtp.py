@@ -26,8 +26,10 @@ class Inbox:
     def __init__(self, refuse=0):
         self.messages = []
         self.refuse = refuse
+        self.connections = set()  # the client's (address, port) of each SMTP connection a message came over
 
     async def handle_DATA(self, server, session, envelope):
+        self.connections.add(session.peer)
         if self.refuse:
             self.refuse -= 1
             return "451 Requested action aborted: try again later"
