@@ -229,6 +229,16 @@ def test_broker_url_points_at_the_redis_service(services):
         assert url.scheme == "redis" and url.hostname == "redis" and (url.port or 6379) == 6379
 
 
+def test_cache_url_points_at_the_redis_service_apart_from_the_broker(services):
+    """The API's per-key throttle counts in the cache: every web worker must share one (a Redis database
+    of its own, not the broker's)."""
+    for name in DJANGO_SERVICES:
+        env = environment(services[name])
+        cache, broker = urlsplit(env["CACHE_URL"]), urlsplit(env["CELERY_BROKER_URL"])
+        assert cache.scheme == "redis" and cache.hostname == "redis" and (cache.port or 6379) == 6379
+        assert cache.path != broker.path
+
+
 def test_email_url_points_at_the_mail_catchers_smtp_port(services):
     smtp_port = None
     for mapping in services["mailpit"]["ports"]:

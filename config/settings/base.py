@@ -332,7 +332,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
-# Requests per key (each key counted on its own; per process: the web tier's workers each count).
+# The cache holds the API's per-key request counts: one shared Redis cache (CACHE_URL=redis://…) makes every
+# web worker count against the same limit; the default, a per-process memory cache, counts per worker.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Requests per key (each key counted on its own, in the cache above).
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
 SPECTACULAR_SETTINGS = {
     "TITLE": "SLA tracker API",
