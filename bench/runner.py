@@ -302,13 +302,14 @@ def bench_digest():
 
 
 # --- 6. throughput under concurrent load -------------------------------------------------------
-def bench_throughput(seconds=15, connections=8, port=8199):
+def bench_throughput(seconds=15, connections=8, port=None):
     import shutil
 
     from django.contrib.sessions.backends.db import SessionStore
 
     if shutil.which("wrk") is None:
         return {"skipped": "wrk is not installed (the load step measures the same with a Python client)"}
+    port = port or int(os.environ.get("BENCH_PORT", 8199))
     user = get_user_model().objects.filter(is_superuser=True).first()
     session = SessionStore()
     session["_auth_user_id"] = str(user.pk)
