@@ -31,6 +31,7 @@ PAGES = {
     "dashboard": reverse_lazy("dashboard:home"),
 }
 REQUEST_TIMEOUT = 30
+APPLICATION_NAME = "sla-bench-load"
 MAX_REQUESTS_PER_CLIENT = 100_000  # a bound besides the clock
 
 
@@ -69,6 +70,7 @@ def start_gunicorn(port, database_url, log_path):
         "DATABASE_URL": database_url,
         "DEBUG": "False",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "PGAPPNAME": APPLICATION_NAME,  # libpq: tells the CPU meter which backends are this server's
     }
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     log = open(log_path, "w")  # noqa: SIM115  (closed in stop_gunicorn)
@@ -115,7 +117,7 @@ def stop_gunicorn(process):
 
 
 class CpuMeter:
-    """CPU seconds spent by gunicorn (master and workers) and by the database's backends for this database while
+    """CPU seconds spent by gunicorn (master and workers) and by the database backends of its connections while
     the clients run: requests/s depends on what else the machine runs, CPU per request much less (Linux /proc;
     backends opened or closed meanwhile are sampled every half second)."""
 
@@ -139,8 +141,8 @@ class CpuMeter:
         workers = children.read_text().split() if children.exists() else []
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
-                "AND backend_type = 'client backend'"
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = %s",
+                [APPLICATION_NAME],
             )
             backends = [row[0] for row in cursor.fetchall()]
         return [("web", self.server_pid), *(("web", int(pid)) for pid in workers), *(("db", pid) for pid in backends)]

@@ -31,6 +31,7 @@ Integer ranges: the cap share multiplies two cent amounts, exact up to a monthly
 about 30 million in the contract currency.
 """
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Count, F, Sum
 
@@ -181,7 +182,10 @@ def credit_totals_within(breaches, cap):
         if count > cap:
             return RowCount(count, AT_LEAST), None
         return RowCount(count), credit_totals(breaches)
-    sql, params = bounded.query.sql_with_params()
+    try:
+        sql, params = bounded.query.sql_with_params()
+    except EmptyResultSet:  # filters that can match nothing (``?contract=x``): no query at all
+        return RowCount(0), []
     table = Breach._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
