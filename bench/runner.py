@@ -320,6 +320,8 @@ def bench_throughput(seconds=15, connections=8, port=None):
     server = subprocess.Popen(  # nosec B603  # argv is the venv's gunicorn with fixed options, no shell
         [
             str(Path(sys.executable).parent / "gunicorn"),
+            "-c",
+            "config/gunicorn.conf.py",
             "config.wsgi",
             "-w",
             "2",
@@ -332,7 +334,7 @@ def bench_throughput(seconds=15, connections=8, port=None):
         env=env,
     )
     try:
-        time.sleep(4)
+        wait_until_serving(port)
         url = f"http://127.0.0.1:{port}/contracts/?service_type=front_office"
         out = subprocess.run(  # nosec B603 B607  # wrk from PATH with fixed options and our own loopback URL, no shell
             [
@@ -365,6 +367,21 @@ def bench_throughput(seconds=15, connections=8, port=None):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def wait_until_serving(port, seconds=30):
+    """Until gunicorn answers (a fixed sleep measured nothing when a busy machine was slow to start it)."""
+    from bench.load import get
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if get(port, "/health/?only=database") == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer on port {port} within {seconds} s")
 
 
 def machine():
