@@ -153,16 +153,21 @@ def render(runs):
                 f"### 7. Mixed pages under concurrent load (gunicorn, {load['workers']} workers, logged-in clients "
                 "on loopback)",
                 "",
-                f"Each client asks in turn for: {pages}. Target: no errors.",
+                f"Each client asks in turn for: {pages}. Target: no errors. CPU per request: gunicorn (master and "
+                "workers), the database's backends and the clients, from /proc: what the requests cost whatever else "
+                "the machine runs.",
                 "",
-                "| clients | seconds | requests | requests/s | p50 ms | p99 ms | errors |",
-                "|---|---|---|---|---|---|---|",
+                "| clients | seconds | requests | requests/s | p50 ms | p99 ms | errors | CPU ms per request: web / "
+                "database / clients |",
+                "|---|---|---|---|---|---|---|---|",
             ]
             for level in load["levels"].values():
+                cpu = level.get("cpu_per_request")
+                cpu = f"{cpu['web_cpu_ms']} / {cpu['db_cpu_ms']} / {cpu['client_cpu_ms']}" if cpu else "—"
                 lines.append(
                     f"| {level['clients']} | {level['seconds']} | {level['requests']} | "
                     f"{level.get('requests_per_second', '—')} | {level.get('p50_ms', '—')} | "
-                    f"{level.get('p99_ms', '—')} | {level['errors']}: {_ok(level['errors'] == 0)} |"
+                    f"{level.get('p99_ms', '—')} | {level['errors']}: {_ok(level['errors'] == 0)} | {cpu} |"
                 )
             lines.append("")
         if errors:

@@ -302,13 +302,14 @@ def bench_digest():
 
 
 # --- 6. throughput under concurrent load -------------------------------------------------------
-def bench_throughput(seconds=15, connections=8, port=8199):
+def bench_throughput(seconds=15, connections=8, port=None):
     import shutil
 
     from django.contrib.sessions.backends.db import SessionStore
 
     if shutil.which("wrk") is None:
         return {"skipped": "wrk is not installed (the load step measures the same with a Python client)"}
+    port = port or int(os.environ.get("BENCH_PORT", 8199))
     user = get_user_model().objects.filter(is_superuser=True).first()
     session = SessionStore()
     session["_auth_user_id"] = str(user.pk)
@@ -319,6 +320,8 @@ def bench_throughput(seconds=15, connections=8, port=8199):
     server = subprocess.Popen(  # nosec B603  # argv is the venv's gunicorn with fixed options, no shell
         [
             str(Path(sys.executable).parent / "gunicorn"),
+            "-c",
+            "config/gunicorn.conf.py",
             "config.wsgi",
             "-w",
             "2",
@@ -331,7 +334,7 @@ def bench_throughput(seconds=15, connections=8, port=8199):
         env=env,
     )
     try:
-        time.sleep(4)
+        wait_until_serving(port)
         url = f"http://127.0.0.1:{port}/contracts/?service_type=front_office"
         out = subprocess.run(  # nosec B603 B607  # wrk from PATH with fixed options and our own loopback URL, no shell
             [
@@ -364,6 +367,21 @@ def bench_throughput(seconds=15, connections=8, port=8199):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def wait_until_serving(port, seconds=30):
+    """Until gunicorn answers (a fixed sleep measured nothing when a busy machine was slow to start it)."""
+    from bench.load import get
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if get(port, "/health/?only=database") == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer on port {port} within {seconds} s")
 
 
 def machine():

@@ -1,6 +1,6 @@
 from common.views import ObjectDetailView, ObjectEditView, ObjectListView
 
-from .credits import credit_totals
+from .credits import credit_totals_within
 from .filtersets import BreachFilterSet
 from .forms import BreachEditForm
 from .history import breach_history
@@ -15,11 +15,18 @@ class BreachListView(ObjectListView):
     table_class = BreachTable
     title = "Breaches"
     template_name = "kpis/breach_list.html"
+    # Millions of rows at the xl preset: counted exactly, and their credits totalled, up to this many.
+    count_cap = 10_000
+
+    def get_table_pagination(self, table):
+        # Service credits of every filtered row (not just this page), per currency, and how many rows there
+        # are: one query, which the paginator takes as its count.
+        self.row_count, self.credit_totals = credit_totals_within(self.object_list, self.count_cap)
+        return {**super().get_table_pagination(table), "known_count": self.row_count}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        # Service credits of every filtered row (not just this page), per currency: one aggregate query.
-        context["credit_totals"] = credit_totals(self.object_list)
+        context.update(credit_totals=self.credit_totals, count_cap=self.count_cap)
         return context
 
 

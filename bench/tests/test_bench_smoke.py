@@ -32,8 +32,12 @@ def test_bench_harness_runs_end_to_end_on_a_tiny_data_set(tmp_path, settings):
     assert set(load) == {"2", "3"}
     assert all(level["requests"] > 0 and level["errors"] == 0 for level in load.values()), load
     assert all(level["p50_ms"] <= level["p99_ms"] for level in load.values())
+    # what the requests cost: gunicorn's workers and the database's backends both did the work
+    assert all(level["cpu_per_request"]["web_cpu_ms"] > 0 for level in load.values()), load
+    assert all(level["cpu_per_request"]["db_cpu_ms"] > 0 for level in load.values()), load
     text = (tmp_path / "RESULTS.md").read_text()
     assert "### 1. detect_breaches" in text and "### 7. Mixed pages under concurrent load" in text
+    assert "CPU ms per request" in text
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

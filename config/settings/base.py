@@ -354,7 +354,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
+DJANGO_TABLES2_TEMPLATE = "common/table.html"  # bootstrap5-responsive, rows in one pass
 DJANGO_TABLES2_TABLE_ATTRS = {"class": "table table-sm table-hover align-middle"}
 
 # Logs: one line per record on stderr, each with the request id (common.logs). LOG_FORMAT=json (the
