@@ -5,6 +5,7 @@ the test suite: the suite runs only a tiny smoke of these functions.
 """
 
 import datetime
+import gc
 import json
 import os
 import random
@@ -252,6 +253,7 @@ def bench_pages(repeat=20):
     pages["dashboard (all contracts, admin)"] = pages.pop("dashboard")
     clients["dashboard (all contracts, admin)"] = client
     results = {}
+    gc.freeze()  # as config/wsgi.py does once a web worker has loaded the app
     for name, url in pages.items():
         client = clients[name]
         client.get(url)  # warm caches and connections

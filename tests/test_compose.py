@@ -147,6 +147,9 @@ def test_web_migrates_collects_static_then_runs_gunicorn_on_config_wsgi(services
     assert words[gunicorn + 1] in ("config.wsgi", "config.wsgi:application")
     assert (ROOT / "config" / "wsgi.py").exists()
     assert "--noinput" in text
+    # Workers, threads and keep-alive come from the one gunicorn settings file the benchmark measures.
+    assert words[words.index("--config") + 1] == "config/gunicorn.conf.py"
+    assert (ROOT / "config" / "gunicorn.conf.py").exists()
 
 
 @pytest.mark.parametrize("name, subcommand", [("worker", "worker"), ("beat", "beat")])
