@@ -59,9 +59,9 @@ def get(port, path, cookie=None):
         connection.close()
 
 
-def start_gunicorn(port, database_url, log_path):
+def start_gunicorn(port, database_url, log_path, env=None):
     env = {
-        **os.environ,
+        **(env or os.environ),
         "DATABASE_URL": database_url,
         "DEBUG": "False",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
