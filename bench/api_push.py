@@ -7,7 +7,8 @@ key pushes them to ``POST /api/v1/measurements/`` on gunicorn (2 workers, as the
 of 10,000, one request after the other, as an integration would. Reported: figures/s over the whole
 push, each request's time, and the time from the last response until the breaches of the pushed
 figures are recorded, by a real Celery worker (``--pool solo``, the project's broker) running the
-queued checks. Then the first batch is pushed again: it must change nothing. Everything the step
+queued checks while the push goes on (``BENCH_API_PUSH_CHECKS=sweep``: no worker, the pending-check
+sweep runs once after the push). Then the first batch is pushed again: it must change nothing. Everything the step
 created is deleted at the end (and left-overs of an interrupted run at the start).
 """
 
@@ -32,6 +33,7 @@ from contracts.models import Contract
 from kpis.breaches import detect_breaches
 from kpis.choices import BreachKind, BreachStatus, Direction
 from kpis.models import KPI, SLA, Breach, Measurement, PendingCheck
+from kpis.pending import run_pending_checks
 from vendors.models import Vendor
 
 from .load import free_port, start_gunicorn, stop_gunicorn
@@ -45,6 +47,10 @@ URL = "/api/v1/measurements/"
 REQUEST_TIMEOUT = 120
 BREACH_WAIT_SECONDS = 300
 TARGET_PER_SECOND = 20_000
+CHECKS_RUN_BY = {
+    "worker": "a Celery worker (--pool solo) on the project's broker, while the push goes on",
+    "sweep": "the pending-check sweep (kpis.pending.run_pending_checks) run once after the push, no worker",
+}
 
 
 def scale_for(preset):
@@ -272,7 +278,7 @@ def performance_breaches(slas):
     return Breach.objects.filter(sla__in=slas, kind=BreachKind.PERFORMANCE).exclude(status=BreachStatus.WITHDRAWN)
 
 
-def bench_api_push(database_url, preset, port=None, log_dir=None):
+def bench_api_push(database_url, preset, port=None, log_dir=None, checks=None):
     total, batch_size, contracts = scale_for(preset)
     today = timezone.localdate()
     work = Path(log_dir or settings.DATA_DIR) / "api_push"
@@ -289,7 +295,8 @@ def bench_api_push(database_url, preset, port=None, log_dir=None):
     env = {**os.environ, "DATABASE_URL": database_url, "DATA_DIR": str(work), "API_THROTTLE_RATE": "10000/min"}
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     port = port or int(os.environ.get("BENCH_PORT", 0)) or free_port()
-    worker = start_worker(env, work / "worker.log")
+    checks = checks or os.environ.get("BENCH_API_PUSH_CHECKS", "worker")
+    worker = start_worker(env, work / "worker.log") if checks == "worker" else None
     server = start_gunicorn(port, database_url, work / "gunicorn.log", env=env)
     requests, counts = [], {"created": 0, "corrected": 0, "unchanged": 0}
     try:
@@ -304,6 +311,8 @@ def bench_api_push(database_url, preset, port=None, log_dir=None):
                 counts[name] += answer[name]
         pushed = time.perf_counter()
         seconds = pushed - started
+        if worker is None:
+            run_pending_checks()  # what the every-minute sweep runs, here at once
         recorded, found = _wait_for_breaches(slas, expected, worker)
         after_push = time.perf_counter() - pushed
         sent = time.perf_counter()
@@ -311,7 +320,8 @@ def bench_api_push(database_url, preset, port=None, log_dir=None):
         repeat_seconds = time.perf_counter() - sent
     finally:
         stop_gunicorn(server)
-        stop_worker(worker)
+        if worker is not None:
+            stop_worker(worker)
     figures_result = {
         "figures": len(figures),
         "batch_size": batch_size,
@@ -320,7 +330,7 @@ def bench_api_push(database_url, preset, port=None, log_dir=None):
         "figures_per_second": round(len(figures) / seconds),
         "request_seconds": requests,
         "counts": counts,
-        "checks_run_by": "a Celery worker (--pool solo) on the project's broker",
+        "checks_run_by": CHECKS_RUN_BY[checks],
         "breaches_expected": expected,
         "breaches_found": found,
         "breaches_recorded_seconds_after_push": round(after_push, 3) if recorded else None,
@@ -345,7 +355,7 @@ def _wait_for_breaches(slas, expected, worker):
     deadline = time.monotonic() + BREACH_WAIT_SECONDS
     found = 0
     while time.monotonic() < deadline:
-        if worker.poll() is not None:
+        if worker is not None and worker.poll() is not None:
             raise RuntimeError(f"the Celery worker stopped: {Path(worker.log.name).read_text()[-2000:]}")
         pending = PendingCheck.objects.filter(sla_id__in=sla_ids).exists()
         found = performance_breaches(slas).count()

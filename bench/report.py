@@ -177,8 +177,37 @@ def render(runs):
                     f"{level.get('p99_ms', '—')} | {level['errors']}: {_ok(level['errors'] == 0)} |"
                 )
             lines.append("")
+        lines += api_push_section(r.get("api_push"))
         if errors:
             lines += ["### Steps that failed in the last run", ""]
             lines += [f"- {step}: {error}" for step, error in errors.items()]
             lines.append("")
     return "\n".join(lines) + "\n"
+
+
+def api_push_section(push):
+    """Step 8: a vendor key pushing figures through the live API (``bench/api_push.py``)."""
+    if not push or "figures_per_second" not in push:
+        return []
+    from bench.api_push import TARGET_PER_SECOND
+
+    rate, counts, again = push["figures_per_second"], push["counts"], push["repeat_first_batch"]
+    recorded = push.get("breaches_recorded_seconds_after_push")
+    return [
+        "### 8. API push (vendor key, gunicorn 2 workers, one client on loopback)",
+        "",
+        f"{push['figures']:,} figures in {push['requests']} requests of {push['batch_size']:,} "
+        f"(`POST /api/v1/measurements/`): {push['seconds']} s → **{rate:,} figures/s** "
+        f"(target ≥ {TARGET_PER_SECOND:,}/s: {_ok(rate >= TARGET_PER_SECOND)}). "
+        f"Created {counts['created']:,}, corrected {counts['corrected']:,}, unchanged {counts['unchanged']:,}. "
+        f"Each request: {', '.join(f'{s} s' for s in push['request_seconds'])}.",
+        "",
+        f"Breaches of the pushed figures recorded {recorded} s after the last response "
+        f"({push['breaches_found']:,} performance breaches, as expected: "
+        f"{_ok(push['breaches_found'] == push['breaches_expected'])}); the queued checks run by "
+        f"{push['checks_run_by']}.",
+        "",
+        f"The first batch pushed again: HTTP {again['status']} {again['answer']} in {again['seconds']} s "
+        f"(changes nothing: {_ok(again['answer'].get('unchanged') == push['batch_size'])}).",
+        "",
+    ]

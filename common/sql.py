@@ -9,7 +9,6 @@ columns are stored as floating point.
 """
 
 import datetime
-import decimal
 import json
 import zlib
 from contextlib import contextmanager
@@ -109,25 +108,15 @@ def pairs_select(pairs):
 
 def rows_select(columns, rows):
     """``SELECT`` over literal rows, as SQL and params: ``columns`` = [(name, PostgreSQL type)], ``rows``
-    tuples in that order. One JSON parameter whatever the number of rows: 10,000 rows cost one round
-    trip and one string to send (arrays, one per column, are quoted element by element by the driver:
-    0.15 s for 10,000 rows of five columns)."""
-    data = json.dumps(
-        [{name: _json_value(value) for (name, _), value in zip(columns, row, strict=True)} for row in rows]
-    )
+    tuples in that order (dates, decimals, numbers, text, None). One JSON parameter whatever the number
+    of rows: 10,000 rows cost one round trip and one string to send, encoded in C (arrays, one per column,
+    are quoted element by element by the driver: 0.15 s for 10,000 rows of five columns)."""
+    data = json.dumps(rows, default=str)  # dates as YYYY-MM-DD, decimals exactly as written
     if is_postgresql():
-        types = ", ".join(f"{name} {kind}" for name, kind in columns)
-        return f"SELECT * FROM json_to_recordset(%s::json) AS t({types})", [data]
-    picks = ", ".join(f"json_extract(value, '$.{name}') AS {name}" for name, _ in columns)
+        picks = ", ".join(f"CAST(r ->> {i} AS {kind}) AS {name}" for i, (name, kind) in enumerate(columns))
+        return f"SELECT {picks} FROM json_array_elements(%s::json) AS r", [data]
+    picks = ", ".join(f"json_extract(value, '$[{i}]') AS {name}" for i, (name, _) in enumerate(columns))
     return f"SELECT {picks} FROM json_each(%s)", [data]
-
-
-def _json_value(value):
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return str(value)  # exact: PostgreSQL reads it as numeric, SQLite as Django stores a DecimalField
-    return value
 
 
 def probe(outer_sql, table, alias, condition, unique=False):

@@ -286,6 +286,8 @@ def _is_header(cells):
 def _choose_sla(candidates, start):
     """The SLA among ``candidates`` (same contract and KPI) in effect in the period containing ``start``;
     when none is, the one closest before it (or the first) so the message says why."""
+    if len(candidates) == 1:
+        return candidates[0]
     for sla in candidates:
         period_start, period_end = periods.period_bounds(sla.frequency, start)
         if sla.effective_from <= period_end and (sla.effective_to is None or sla.effective_to >= period_start):
@@ -355,6 +357,13 @@ def check_figures(figures, may_record, today=None, refer_to="line"):
         slas_by_contract_kpi.setdefault((sla.contract_id, sla.kpi.code), []).append(sla)
 
     seen = {}
+    implausible_dates = {}  # a push has many figures per day: each day is judged once
+
+    def implausible_date(day):
+        if day not in implausible_dates:
+            implausible_dates[day] = plausible_date_error(day, today)
+        return implausible_dates[day]
+
     for figure in figures:
         reference, code = str(figure.reference).strip(), str(figure.code).strip()
         start_cell, value_cell, note = figure.period_start, figure.value, figure.note
@@ -370,7 +379,7 @@ def check_figures(figures, may_record, today=None, refer_to="line"):
         start = _parse_date(start_cell)
         if start is None:
             problems.append(f"“{_show(start_cell)}” is not a date (write YYYY-MM-DD)")
-        elif implausible := plausible_date_error(start, today):
+        elif implausible := implausible_date(start):
             problems.append(implausible.rstrip("."))
             start = None  # no period is worked out for year 9999 (a week of it ends in the year 10000)
         value, value_problem = parse_value(value_cell)
