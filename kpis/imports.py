@@ -369,11 +369,12 @@ def check_figures(figures, may_record, today=None, refer_to="line"):
         start_cell, value_cell, note = figure.period_start, figure.value, figure.note
         problems = []
         contract = contracts.get(reference)
+        allowed = contract is not None and contract.pk in writable
         if not reference:
             problems.append("the contract reference is empty")
         elif contract is None:
             problems.append(f"no contract with reference “{_show(reference)}”")
-        elif contract.pk not in writable:
+        elif not allowed:
             problems.append(f"you may not enter figures for contract {reference} (not yours)")
             checked.forbidden.append(figure.key)
         start = _parse_date(start_cell)
@@ -388,7 +389,7 @@ def check_figures(figures, may_record, today=None, refer_to="line"):
         if note is not None and len(str(note)) > SHORT_TEXT_MAX_LENGTH:
             problems.append(f"the note is longer than {SHORT_TEXT_MAX_LENGTH:,} characters")
         sla = None
-        if contract is not None and contract.pk in writable:
+        if allowed:
             candidates = slas_by_contract_kpi.get((contract.pk, code), [])
             if not code:
                 problems.append("the KPI code is empty")
@@ -401,12 +402,13 @@ def check_figures(figures, may_record, today=None, refer_to="line"):
                 if period_problem:
                     problems.append(period_problem)
         if sla is not None and start is not None:
+            kpi = sla.kpi
             if value is not None and value < 0:
                 problems.append("a KPI figure cannot be negative")
-            if value is not None and sla.kpi.unit == Unit.PERCENT and value > 100:
-                problems.append(f"{sla.kpi.name} is a percentage: give a value between 0 and 100")
-            if sla.kpi.is_computed:
-                problems.append(f"{sla.kpi.name} is computed from the roster, not imported")
+            if value is not None and kpi.unit == Unit.PERCENT and value > 100:
+                problems.append(f"{kpi.name} is a percentage: give a value between 0 and 100")
+            if kpi.is_computed:
+                problems.append(f"{kpi.name} is computed from the roster, not imported")
             key = (sla.pk, start)
             if key in seen:
                 problems.append(f"the same SLA and period is already on {refer_to} {seen[key]}")
