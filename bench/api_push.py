@@ -4,12 +4,13 @@ A vendor of its own ("API push bench vendor": 28 contracts with 5 daily SLAs eac
 is created with 40 % of the figures already on record: half of those are pushed again unchanged, half
 corrected; the other 60 % are new periods; about 15 % of the pushed figures miss their SLA. A vendor
 key pushes them to ``POST /api/v1/measurements/`` on gunicorn (2 workers, as the load step) in batches
-of 10,000, one request after the other, as an integration would. Reported: figures/s over the whole
-push, each request's time, and the time from the last response until the breaches of the pushed
-figures are recorded, by a real Celery worker (``--pool solo``, the project's broker) running the
-queued checks while the push goes on (``BENCH_API_PUSH_CHECKS=sweep``: no worker, the pending-check
-sweep runs once after the push). Then the first batch is pushed again: it must change nothing. Everything the step
-created is deleted at the end (and left-overs of an interrupted run at the start).
+of 10,000, one request after the other as an integration would (``BENCH_API_PUSH_CLIENTS=2``: two at a
+time). Reported: figures/s over the whole push, each request's time, and the time from the last
+response until the breaches of the pushed figures are recorded, by a real Celery worker (``--pool
+solo``, the project's broker) running the queued checks while the push goes on
+(``BENCH_API_PUSH_CHECKS=sweep``: no worker, the pending-check sweep runs once after the push). Then
+the first batch is pushed again: it must change nothing. Everything the step created is deleted at the
+end (and left-overs of an interrupted run at the start).
 """
 
 import datetime
@@ -20,6 +21,7 @@ import random
 import subprocess  # nosec B404  # this virtualenv's celery, fixed argument list
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
@@ -274,11 +276,26 @@ def post(port, key, body):
         conn.close()
 
 
+def push_all(port, key, bodies, clients):
+    """POST every body, ``clients`` at a time (each client one request after the other); returns
+    ``[(seconds, answer)]`` in body order. Any answer but 200 fails the step."""
+
+    def push(body):
+        sent = time.perf_counter()
+        status, answer = post(port, key, body)
+        if status != 200:
+            raise RuntimeError(f"push answered HTTP {status}: {str(answer)[:500]}")
+        return round(time.perf_counter() - sent, 3), answer
+
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        return list(pool.map(push, bodies))
+
+
 def performance_breaches(slas):
     return Breach.objects.filter(sla__in=slas, kind=BreachKind.PERFORMANCE).exclude(status=BreachStatus.WITHDRAWN)
 
 
-def bench_api_push(database_url, preset, port=None, log_dir=None, checks=None):
+def bench_api_push(database_url, preset, port=None, log_dir=None, checks=None, clients=None):
     total, batch_size, contracts = scale_for(preset)
     today = timezone.localdate()
     work = Path(log_dir or settings.DATA_DIR) / "api_push"
@@ -298,18 +315,14 @@ def bench_api_push(database_url, preset, port=None, log_dir=None, checks=None):
     checks = checks or os.environ.get("BENCH_API_PUSH_CHECKS", "worker")
     worker = start_worker(env, work / "worker.log") if checks == "worker" else None
     server = start_gunicorn(port, database_url, work / "gunicorn.log", env=env)
-    requests, counts = [], {"created": 0, "corrected": 0, "unchanged": 0}
+    clients = clients or int(os.environ.get("BENCH_API_PUSH_CLIENTS", 1))
+    load_before = os.getloadavg()[0]
     try:
         started = time.perf_counter()
-        for body in bodies:
-            sent = time.perf_counter()
-            status, answer = post(port, raw_key, body)
-            requests.append(round(time.perf_counter() - sent, 3))
-            if status != 200:
-                raise RuntimeError(f"push answered HTTP {status}: {str(answer)[:500]}")
-            for name in counts:
-                counts[name] += answer[name]
+        answers = push_all(port, raw_key, bodies, clients)
         pushed = time.perf_counter()
+        counts = {name: sum(answer[name] for _, answer in answers) for name in ("created", "corrected", "unchanged")}
+        requests = [seconds for seconds, _ in answers]
         seconds = pushed - started
         if worker is None:
             run_pending_checks()  # what the every-minute sweep runs, here at once
@@ -336,6 +349,10 @@ def bench_api_push(database_url, preset, port=None, log_dir=None, checks=None):
         "breaches_recorded_seconds_after_push": round(after_push, 3) if recorded else None,
         "repeat_first_batch": {"status": status, "answer": again, "seconds": round(repeat_seconds, 3)},
         "workers": 2,
+        "clients": clients,
+        # The machine is shared: what else ran shows in the load average (2 cores: 2.0 is both busy).
+        "load_average_before": round(load_before, 1),
+        "load_average_after": round(os.getloadavg()[0], 1),
     }
     errors = []
     if not recorded:

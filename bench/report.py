@@ -194,13 +194,15 @@ def api_push_section(push):
     rate, counts, again = push["figures_per_second"], push["counts"], push["repeat_first_batch"]
     recorded = push.get("breaches_recorded_seconds_after_push")
     return [
-        "### 8. API push (vendor key, gunicorn 2 workers, one client on loopback)",
+        f"### 8. API push (vendor key, gunicorn 2 workers, {push.get('clients', 1)} client(s) on loopback)",
         "",
         f"{push['figures']:,} figures in {push['requests']} requests of {push['batch_size']:,} "
         f"(`POST /api/v1/measurements/`): {push['seconds']} s → **{rate:,} figures/s** "
         f"(target ≥ {TARGET_PER_SECOND:,}/s: {_ok(rate >= TARGET_PER_SECOND)}). "
         f"Created {counts['created']:,}, corrected {counts['corrected']:,}, unchanged {counts['unchanged']:,}. "
-        f"Each request: {', '.join(f'{s} s' for s in push['request_seconds'])}.",
+        f"Each request: {', '.join(f'{s} s' for s in push['request_seconds'])}. Load average (other "
+        f"work on this shared 2-core machine): {push.get('load_average_before')} before, "
+        f"{push.get('load_average_after')} after.",
         "",
         f"Breaches of the pushed figures recorded {recorded} s after the last response "
         f"({push['breaches_found']:,} performance breaches, as expected: "
