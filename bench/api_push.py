@@ -38,7 +38,7 @@ from kpis.models import KPI, SLA, Breach, Measurement, PendingCheck
 from kpis.pending import run_pending_checks
 from vendors.models import Vendor
 
-from .load import free_port, start_gunicorn, stop_gunicorn
+from .load import free_port, start_gunicorn, stop_process
 from .scale_data import LEVELS, write_rows
 
 VENDOR_NAME = "API push bench vendor"
@@ -228,7 +228,7 @@ def expected_breaches(slas, pushed, on_record):
 
 # --- the worker ----------------------------------------------------------------------------------
 def start_worker(env, log_path):
-    log = open(log_path, "w")  # noqa: SIM115  (closed in stop_worker)
+    log = open(log_path, "w")  # noqa: SIM115  (closed in stop_process)
     process = subprocess.Popen(  # nosec B603  # this virtualenv's celery, fixed options
         [
             str(Path(sys.executable).parent / "celery"),
@@ -251,16 +251,6 @@ def start_worker(env, log_path):
     )
     process.log = log
     return process
-
-
-def stop_worker(process):
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    process.log.close()
 
 
 # --- the push --------------------------------------------------------------------------------------
@@ -332,9 +322,9 @@ def bench_api_push(database_url, preset, port=None, log_dir=None, checks=None, c
         status, again = post(port, raw_key, bodies[0])
         repeat_seconds = time.perf_counter() - sent
     finally:
-        stop_gunicorn(server)
+        stop_process(server)
         if worker is not None:
-            stop_worker(worker)
+            stop_process(worker)
     figures_result = {
         "figures": len(figures),
         "batch_size": batch_size,

@@ -67,7 +67,7 @@ def start_gunicorn(port, database_url, log_path, env=None):
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
     }
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    log = open(log_path, "w")  # noqa: SIM115  (closed in stop_gunicorn)
+    log = open(log_path, "w")  # noqa: SIM115  (closed in stop_process)
     process = subprocess.Popen(  # nosec B603  # this virtualenv's gunicorn, fixed options, loopback only
         [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}"],
         cwd=ROOT,
@@ -87,11 +87,12 @@ def start_gunicorn(port, database_url, log_path, env=None):
         except OSError:
             pass
         time.sleep(0.2)
-    stop_gunicorn(process)
+    stop_process(process)
     raise RuntimeError(f"gunicorn did not start; its log:\n{Path(log_path).read_text()[-2000:]}")
 
 
-def stop_gunicorn(process):
+def stop_process(process):
+    """Stop a server or worker started here (with its ``log``), killing it if it does not stop in 15 s."""
     process.terminate()
     try:
         process.wait(timeout=15)
@@ -164,7 +165,7 @@ def bench_load(database_url, seconds=60, concurrency=(8, 32), log_dir=None):
             cookies = [session_cookie(user) for _ in range(clients)]
             figures["levels"][str(clients)] = drive(port, cookies, seconds)
     finally:
-        stop_gunicorn(server)
+        stop_process(server)
     failed = {level: f["errors"] for level, f in figures["levels"].items() if f["errors"] or not f["requests"]}
     if failed:
         figures["error"] = f"failed requests (or none made) at these concurrency levels: {failed}"

@@ -9,7 +9,6 @@ import datetime
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,7 +17,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from api.models import ApiKey
@@ -34,6 +32,7 @@ from tests.factories import (
     UserFactory,
     VendorFactory,
 )
+from tests.processes import database_url, free_port
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -47,18 +46,6 @@ CHECKS = [
 MAX_EXAMPLES = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "10")
 SEED = os.environ.get("SCHEMATHESIS_SEED", "20261201")
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="the live server shares the test database")
-
-
-def database_url():
-    db = settings.DATABASES["default"]
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

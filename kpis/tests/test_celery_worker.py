@@ -11,13 +11,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from contracts.tasks import check_replacement_obligations
 from kpis.models import Breach, Measurement
 from kpis.tasks import detect_breaches
 from tests.factories import ContractFactory, SLAFactory, StaffMemberFactory
+from tests.processes import database_url
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 pytestmark = [
@@ -34,12 +34,6 @@ def redis_available(url):
         return True
     except Exception:  # noqa: BLE001
         return False
-
-
-def database_url():
-    db = settings.DATABASES["default"]
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 # This test's own Redis database (not the suite's default 15), shared by this process and the worker.
