@@ -194,7 +194,8 @@ def api_push_section(push):
     rate, counts, again = push["figures_per_second"], push["counts"], push["repeat_first_batch"]
     recorded = push.get("breaches_recorded_seconds_after_push")
     return [
-        f"### 8. API push (vendor key, gunicorn 2 workers, {push.get('clients', 1)} client(s) on loopback)",
+        f"### 8. API push (vendor key, gunicorn 2 workers, {push.get('clients', 1)} "
+        f"client{'s' if push.get('clients', 1) > 1 else ''} on loopback)",
         "",
         f"{push['figures']:,} figures in {push['requests']} requests of {push['batch_size']:,} "
         f"(`POST /api/v1/measurements/`): {push['seconds']} s → **{rate:,} figures/s** "
