@@ -48,7 +48,6 @@ DAYS = 730
 URL = "/api/v1/measurements/"
 REQUEST_TIMEOUT = 120
 BREACH_WAIT_SECONDS = 300
-TARGET_PER_SECOND = 20_000
 CHECKS_RUN_BY = {
     "worker": "a Celery worker (--pool solo) on the project's broker, while the push goes on",
     "sweep": "the pending-check sweep (kpis.pending.run_pending_checks) run once after the push, no worker",

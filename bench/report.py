@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 TARGETS_MS = 300
+API_PUSH_TARGET_PER_SECOND = 20_000  # figures/s through POST /api/v1/measurements/ (issue #15)
 
 
 def write_results(results, out_dir: Path):
@@ -189,8 +190,6 @@ def api_push_section(push):
     """Step 8: a vendor key pushing figures through the live API (``bench/api_push.py``)."""
     if not push or "figures_per_second" not in push:
         return []
-    from bench.api_push import TARGET_PER_SECOND
-
     rate, counts, again = push["figures_per_second"], push["counts"], push["repeat_first_batch"]
     recorded = push.get("breaches_recorded_seconds_after_push")
     return [
@@ -199,7 +198,7 @@ def api_push_section(push):
         "",
         f"{push['figures']:,} figures in {push['requests']} requests of {push['batch_size']:,} "
         f"(`POST /api/v1/measurements/`): {push['seconds']} s → **{rate:,} figures/s** "
-        f"(target ≥ {TARGET_PER_SECOND:,}/s: {_ok(rate >= TARGET_PER_SECOND)}). "
+        f"(target ≥ {API_PUSH_TARGET_PER_SECOND:,}/s: {_ok(rate >= API_PUSH_TARGET_PER_SECOND)}). "
         f"Created {counts['created']:,}, corrected {counts['corrected']:,}, unchanged {counts['unchanged']:,}. "
         f"Each request: {', '.join(f'{s} s' for s in push['request_seconds'])}. Load average (other "
         f"work on this shared 2-core machine): {push.get('load_average_before')} before, "
