@@ -64,16 +64,16 @@ def get(port, path, cookie=None):
         connection.close()
 
 
-def start_gunicorn(port, database_url, log_path):
+def start_gunicorn(port, database_url, log_path, env=None):
     env = {
-        **os.environ,
+        **(env or os.environ),
         "DATABASE_URL": database_url,
         "DEBUG": "False",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "PGAPPNAME": APPLICATION_NAME,  # libpq: tells the CPU meter which backends are this server's
     }
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    log = open(log_path, "w")  # noqa: SIM115  (closed in stop_gunicorn)
+    log = open(log_path, "w")  # noqa: SIM115  (closed in stop_process)
     process = subprocess.Popen(  # nosec B603  # this virtualenv's gunicorn, fixed options, loopback only
         [
             str(Path(sys.executable).parent / "gunicorn"),
@@ -102,11 +102,12 @@ def start_gunicorn(port, database_url, log_path):
         except OSError:
             pass
         time.sleep(0.2)
-    stop_gunicorn(process)
+    stop_process(process)
     raise RuntimeError(f"gunicorn did not start; its log:\n{Path(log_path).read_text()[-2000:]}")
 
 
-def stop_gunicorn(process):
+def stop_process(process):
+    """Stop a server or worker started here (with its ``log``), killing it if it does not stop in 15 s."""
     process.terminate()
     try:
         process.wait(timeout=15)
@@ -253,7 +254,7 @@ def bench_load(database_url, seconds=60, concurrency=(8, 32), log_dir=None):
             cookies = [session_cookie(user) for _ in range(clients)]
             figures["levels"][str(clients)] = drive(port, cookies, seconds, server.pid)
     finally:
-        stop_gunicorn(server)
+        stop_process(server)
     failed = {level: f["errors"] for level, f in figures["levels"].items() if f["errors"] or not f["requests"]}
     if failed:
         figures["error"] = f"failed requests (or none made) at these concurrency levels: {failed}"

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 TARGETS_MS = 300
+API_PUSH_TARGET_PER_SECOND = 20_000  # figures/s through POST /api/v1/measurements/ (issue #15)
 
 
 def write_results(results, out_dir: Path):
@@ -170,6 +171,7 @@ def render(runs):
                     f"{level.get('p99_ms', '—')} | {level['errors']}: {_ok(level['errors'] == 0)} | {cpu} |"
                 )
             lines.append("")
+        lines += api_push_section(r.get("api_push"))
         if errors:
             lines += ["### Steps that failed in the last run", ""]
             lines += [f"- {step}: {error}" for step, error in errors.items()]
@@ -227,3 +229,25 @@ def _digest_lines(res, step):
         "",
     ]
     return lines
+def api_push_section(push):
+    """Step 8: a vendor key pushing figures through the live API (``bench/api_push.py``)."""
+    if not push or "figures_per_second" not in push:
+        return []
+    rate, counts, again = push["figures_per_second"], push["counts"], push["repeat_first_batch"]
+    recorded = push.get("breaches_recorded_seconds_after_push")
+    return [
+        f"### 8. API push (vendor key, gunicorn 2 workers, {push.get('clients', 1)} "
+        f"client{'s' if push.get('clients', 1) > 1 else ''} on loopback)",
+        f"{push['figures']:,} figures in {push['requests']} requests of {push['batch_size']:,} "
+        f"(`POST /api/v1/measurements/`): {push['seconds']} s → **{rate:,} figures/s** "
+        f"(target ≥ {API_PUSH_TARGET_PER_SECOND:,}/s: {_ok(rate >= API_PUSH_TARGET_PER_SECOND)}). "
+        f"Created {counts['created']:,}, corrected {counts['corrected']:,}, unchanged {counts['unchanged']:,}. "
+        f"Each request: {', '.join(f'{s} s' for s in push['request_seconds'])}. Load average (other "
+        f"work on this shared 2-core machine): {push.get('load_average_before')} before, "
+        f"{push.get('load_average_after')} after.",
+        f"Breaches of the pushed figures recorded {recorded} s after the last response "
+        f"({push['breaches_found']:,} performance breaches, as expected: "
+        f"{_ok(push['breaches_found'] == push['breaches_expected'])}); the queued checks run by "
+        f"{push['checks_run_by']}.",
+        f"The first batch pushed again: HTTP {again['status']} {again['answer']} in {again['seconds']} s "
+        f"(changes nothing: {_ok(again['answer'].get('unchanged') == push['batch_size'])}).",

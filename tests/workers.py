@@ -1,9 +1,10 @@
 """Test helpers that start real processes: a Celery worker on its own Redis queue against the test database,
-and a pytest run of some modules on the embedded SQLite database."""
+a server on a free port, and a pytest run of some modules on the embedded SQLite database."""
 
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -27,9 +28,16 @@ def redis_available(url):
 
 
 def database_url():
+    """The URL of the *test* database this process writes to, for a child process to use it too."""
     db = settings.DATABASES["default"]
     auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 @contextlib.contextmanager

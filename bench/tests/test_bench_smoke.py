@@ -5,7 +5,9 @@ import json
 import pytest
 from django.core.management import call_command
 
+from bench.api_push import VENDOR_NAME as API_PUSH_VENDOR
 from bench.management.commands.run_bench import STEPS
+from vendors.models import Vendor
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -38,6 +40,13 @@ def test_bench_harness_runs_end_to_end_on_a_tiny_data_set(tmp_path, settings):
     text = (tmp_path / "RESULTS.md").read_text()
     assert "### 1. detect_breaches" in text and "### 7. Mixed pages under concurrent load" in text
     assert "CPU ms per request" in text
+    push = results["api_push"]
+    assert sum(push["counts"].values()) == push["figures"] > 0
+    assert push["counts"]["corrected"] > 0 and push["counts"]["unchanged"] > 0 and push["counts"]["created"] > 0
+    assert push["breaches_found"] == push["breaches_expected"] > 0  # recorded by a real worker
+    assert push["repeat_first_batch"]["answer"] == {"created": 0, "corrected": 0, "unchanged": push["batch_size"]}
+    assert not Vendor.objects.filter(name=API_PUSH_VENDOR).exists()  # the step removes what it made
+    assert "### 8. API push" in text
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -352,6 +352,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.document_error_responses",  # every error status, in the one error shape
+    ],
 }
 
 DJANGO_TABLES2_TEMPLATE = "common/table.html"  # bootstrap5-responsive, rows in one pass
