@@ -229,6 +229,8 @@ def _digest_lines(res, step):
         "",
     ]
     return lines
+
+
 def api_push_section(push):
     """Step 8: a vendor key pushing figures through the live API (``bench/api_push.py``)."""
     if not push or "figures_per_second" not in push:
@@ -238,6 +240,7 @@ def api_push_section(push):
     return [
         f"### 8. API push (vendor key, gunicorn 2 workers, {push.get('clients', 1)} "
         f"client{'s' if push.get('clients', 1) > 1 else ''} on loopback)",
+        "",
         f"{push['figures']:,} figures in {push['requests']} requests of {push['batch_size']:,} "
         f"(`POST /api/v1/measurements/`): {push['seconds']} s → **{rate:,} figures/s** "
         f"(target ≥ {API_PUSH_TARGET_PER_SECOND:,}/s: {_ok(rate >= API_PUSH_TARGET_PER_SECOND)}). "
@@ -245,9 +248,13 @@ def api_push_section(push):
         f"Each request: {', '.join(f'{s} s' for s in push['request_seconds'])}. Load average (other "
         f"work on this shared 2-core machine): {push.get('load_average_before')} before, "
         f"{push.get('load_average_after')} after.",
+        "",
         f"Breaches of the pushed figures recorded {recorded} s after the last response "
         f"({push['breaches_found']:,} performance breaches, as expected: "
         f"{_ok(push['breaches_found'] == push['breaches_expected'])}); the queued checks run by "
         f"{push['checks_run_by']}.",
+        "",
         f"The first batch pushed again: HTTP {again['status']} {again['answer']} in {again['seconds']} s "
         f"(changes nothing: {_ok(again['answer'].get('unchanged') == push['batch_size'])}).",
+        "",
+    ]
