@@ -5,7 +5,7 @@ from .filtersets import BreachFilterSet
 from .forms import BreachEditForm
 from .history import breach_history
 from .models import Breach
-from .tables import BreachTable
+from .tables import BreachSelectColumn, BreachTable
 
 
 class BreachListView(ObjectListView):
@@ -16,8 +16,20 @@ class BreachListView(ObjectListView):
     title = "Breaches"
     template_name = "kpis/breach_list.html"
 
+    def can_select(self):
+        """Managers and admins choose breaches to act on (a corrective action); viewers only read."""
+        return self.request.user.has_perm("kpis.change_breach")
+
+    def get_table_kwargs(self):
+        kwargs = super().get_table_kwargs()
+        if self.can_select():
+            kwargs["extra_columns"] = [("select", BreachSelectColumn())]
+            kwargs["sequence"] = ("select", "...")
+        return kwargs
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        context["can_select"] = self.can_select()
         # Service credits of every filtered row (not just this page), per currency: one aggregate query.
         context["credit_totals"] = credit_totals(self.object_list)
         return context
