@@ -28,7 +28,12 @@ VENDOR_REASON_PREFIX = "vendor via "
 
 
 class TransitionError(ValueError):
-    """The change is not possible (not a status, a step the workflow does not have, a bad value)."""
+    """The change is not possible (not a status, a step the workflow does not have, a bad value); ``field``
+    names what was wrong (``status``, ``progress_notes``)."""
+
+    def __init__(self, message, field="status"):
+        super().__init__(message)
+        self.field = field
 
 
 class StepForbidden(TransitionError):
@@ -83,14 +88,16 @@ def watch_until(action, verified_on):
 def _take_step(action, new_status, actor, today):
     if new_status not in ActionStatus.values:
         raise TransitionError(f"“{str(new_status)[:30]}” is not a status.")
-    if new_status not in TRANSITIONS[ActionStatus(action.status)]:
-        raise TransitionError(
-            f"A {action.get_status_display().lower()} action cannot become {ActionStatus(new_status).label.lower()}."
-        )
+    if actor.is_vendor and action.status not in VENDOR_STATUSES:
+        raise StepForbidden(f"This action is {action.get_status_display().lower()}: only the client reopens it.")
     if actor.is_vendor and new_status not in VENDOR_STATUSES:
         raise StepForbidden(
             f"The vendor cannot mark an action {ActionStatus(new_status).label.lower()}: "
             "the client verifies or cancels it."
+        )
+    if new_status not in TRANSITIONS[ActionStatus(action.status)]:
+        raise TransitionError(
+            f"A {action.get_status_display().lower()} action cannot become {ActionStatus(new_status).label.lower()}."
         )
     if new_status == ActionStatus.VERIFIED and action.done_by_id is not None and action.done_by_id == actor.user.pk:
         raise StepForbidden(
@@ -112,7 +119,7 @@ def _checked_progress(action, text):
     try:
         return CorrectiveAction._meta.get_field("progress_notes").clean(text, action)
     except ValidationError as error:
-        raise TransitionError(" ".join(error.messages)) from None
+        raise TransitionError(" ".join(error.messages), field="progress_notes") from None
 
 
 def update_action(action_id, actor, *, status=None, progress_notes=None, fields=None, breaches=None, today=None):
@@ -125,9 +132,9 @@ def update_action(action_id, actor, *, status=None, progress_notes=None, fields=
         action = CorrectiveAction.objects.select_for_update().get(pk=action_id)
         if actor.is_vendor:
             if fields or breaches is not None:
-                raise StepForbidden("The vendor updates an action's status and progress notes only.")
+                raise StepForbidden("The vendor updates an action's status and progress notes only.", field=None)
             if not vendor_may_update(action):
-                raise StepForbidden("This action is the client's: the vendor cannot change it.")
+                raise StepForbidden("This action is the client's: the vendor cannot change it.", field=None)
         changed = []
         for name, value in (fields or {}).items():
             if getattr(action, name) != value:
