@@ -57,7 +57,7 @@ class ActionDetailView(ObjectDetailView):
 def _history_entries(action):
     """The action's last 50 changes: when, who (a person, the vendor through its key, or the system), what."""
     entries = []
-    for h in action.history.select_related("history_user").order_by("-history_date")[:50]:
+    for h in action.history.select_related("history_user").order_by("-history_date", "-history_id")[:50]:
         reason = h.history_change_reason or ""
         if h.history_user is not None:
             who = h.history_user.get_full_name() or h.history_user.username
