@@ -334,6 +334,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # A corrective action's status is read and written by two components: one name for its enum.
+    "ENUM_NAME_OVERRIDES": {"ActionStatusEnum": "governance.choices.ActionStatus"},
 }
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
