@@ -24,7 +24,7 @@ VENDOR_STATUSES = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS, ActionStatus.DON
 
 
 # A history row written by the vendor (no user) starts its reason with this (the action page names the vendor).
-VENDOR_REASON_PREFIX = "vendor via "
+VENDOR_REASON_PREFIX = "vendor "
 
 
 class TransitionError(ValueError):
@@ -64,7 +64,7 @@ class Actor:
     def reason(self, what):
         """The history's reason for ``what`` this actor did."""
         if self.is_vendor:
-            return f"{VENDOR_REASON_PREFIX}{self.key_name}: {what}"
+            return f"{VENDOR_REASON_PREFIX}via {self.key_name}: {what}"
         return f"{self.via}: {what}" if self.via else what
 
 

@@ -62,7 +62,7 @@ def _history_entries(action):
         if h.history_user is not None:
             who = h.history_user.get_full_name() or h.history_user.username
         elif reason.startswith(actions.VENDOR_REASON_PREFIX):
-            who, reason = action.contract.vendor.name, reason[len("vendor ") :]
+            who, reason = action.contract.vendor.name, reason.removeprefix(actions.VENDOR_REASON_PREFIX)
         else:
             who = "system"
         what = "opened" if h.history_type == "+" else (reason or "edited")
