@@ -96,8 +96,10 @@ def _take_step(action, new_status, actor, today):
             "the client verifies or cancels it."
         )
     if new_status not in TRANSITIONS[ActionStatus(action.status)]:
+        current = action.get_status_display().lower()
         raise TransitionError(
-            f"A {action.get_status_display().lower()} action cannot become {ActionStatus(new_status).label.lower()}."
+            f"{'An' if current[0] in 'aeiou' else 'A'} {current} action cannot become "
+            f"{ActionStatus(new_status).label.lower()}."
         )
     if new_status == ActionStatus.VERIFIED and action.done_by_id is not None and action.done_by_id == actor.user.pk:
         raise StepForbidden(

@@ -278,7 +278,7 @@ def test_a_step_the_workflow_does_not_have_is_400(key_client, owner, vendor_acti
     before = _state(vendor_action)
     response = key_client(owner).patch(f"{URL}{vendor_action.pk}/", {"status": "verified"}, format="json")
     assert response.status_code == 400
-    assert response.json()["errors"]["status"] == ["A open action cannot become verified."]
+    assert response.json()["errors"]["status"] == ["An open action cannot become verified."]
     assert _state(vendor_action) == before
 
 

@@ -221,3 +221,15 @@ def test_the_action_page_names_the_vendor_when_its_key_marked_it_done(client, vi
     assert (
         f"<strong>{sla.contract.vendor.name}</strong> · via API key sla_ab12… (Acme WFM): status → done" in (entries[0])
     )
+
+
+def test_the_database_records_who_marked_an_action_done_a_person_or_the_vendors_key(sla):
+    from django.db import IntegrityError, transaction
+
+    values = dict(contract=sla.contract, title="Fix", action="x", owner_name="y", due_on=D(2026, 6, 1))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CorrectiveAction.objects.create(status="done", done_on=D(2026, 5, 1), **values)
+    by_key = CorrectiveAction.objects.create(
+        status="done", done_on=D(2026, 5, 1), done_by_key="API key sla_ab12… (Acme WFM)", **values
+    )
+    assert by_key.done_by_name == "API key sla_ab12… (Acme WFM)"
