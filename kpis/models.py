@@ -71,6 +71,10 @@ class SLAQuerySet(RestrictQuerySet):
     def active(self):
         return self.filter(active=True)
 
+    def contract_ids(self, sla_ids):
+        """The set of ids of the contracts the SLAs ``sla_ids`` belong to (no query for no SLA)."""
+        return set(self.filter(pk__in=set(sla_ids)).values_list("contract_id", flat=True))
+
     def with_latest(self):
         """Annotate the latest figure: ``latest_value``, ``latest_period_start`` and ``latest_outcome``
         (``met`` / ``minor`` / ``major``, rule 1; None when nothing was reported)."""

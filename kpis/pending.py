@@ -118,8 +118,8 @@ def run_pending_checks(today=None):
         if figures:
             # A figure of a contract just checked whole is already done; checking it again is harmless.
             detect_breaches(figures=figures, today=today)
-        figure_contracts = SLA.objects.filter(pk__in={sla for sla, _ in figures}).values_list("contract_id", flat=True)
-        contract_ids = sorted(set(staffing) | set(contracts) | set(figure_contracts))
+        figure_contracts = SLA.objects.contract_ids(sla for sla, _ in figures)
+        contract_ids = sorted(set(staffing) | set(contracts) | figure_contracts)
     return {
         "figures": len(figures),
         "contracts": len(contracts),

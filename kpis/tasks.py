@@ -32,7 +32,7 @@ def detect_breaches(sla_ids=None, figures=None, today=None, contract_ids=None):
         checked = None
     else:
         slas = {int(pk) for pk in sla_ids or ()} | {int(figure[0]) for figure in figures or ()}
-        checked = set(contract_ids or ()) | set(SLA.objects.filter(pk__in=slas).values_list("contract_id", flat=True))
+        checked = set(contract_ids or ()) | SLA.objects.contract_ids(slas)
     breaches_checked.send(sender=detect_breaches, contract_ids=checked, today=_date(today))
     return summary
 

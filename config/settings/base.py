@@ -68,6 +68,7 @@ LOCAL_APPS = [
     "reports",
     "health",
     "api",
+    "outbound",  # webhooks and chat alerts: above the domain, follows the engine through its signal
     "demo",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
@@ -253,6 +254,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+# The queue tasks go to unless routed (Celery's default "celery"); the worker tests give each worker its own.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 # Publishing never holds a request for long: a broker that accepts the connection and never answers
 # costs at most a couple of seconds (no publish retries; bounded connect and socket timeouts). The check
 # is already owed in the database (``kpis.pending``); the sweep below runs it when the broker is back.
@@ -289,6 +292,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kpis.tasks.send_weekly_breach_digest",
         "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
     },
+    "outbound-dispatch-every-minute": {  # webhook / alert events a lost message left, and retries lost
+        "task": "outbound.tasks.dispatch_events",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
     "beat-heartbeat": {  # /health/ reports how long ago beat last ticked
         "task": "health.tasks.beat_heartbeat",
         "schedule": 60.0,
@@ -301,6 +309,13 @@ CELERY_BEAT_SCHEDULE = {
 HEALTH_BREACH_CHECK_MAX_AGE_SECONDS = env.int("HEALTH_BREACH_CHECK_MAX_AGE_SECONDS", default=2 * 60 * 60)
 HEALTH_BEAT_MAX_AGE_SECONDS = env.int("HEALTH_BEAT_MAX_AGE_SECONDS", default=5 * 60)
 HEALTH_BROKER_TIMEOUT_SECONDS = env.float("HEALTH_BROKER_TIMEOUT_SECONDS", default=2.0)
+
+# --- Outbound webhooks and chat alerts (the ``outbound`` app) ----------------------------------------
+# Each try waits at most this long to connect and as long again for the answer; redirects are not followed.
+OUTBOUND_TIMEOUT_SECONDS = env.float("OUTBOUND_TIMEOUT_SECONDS", default=5.0)
+# A failed delivery is tried again after 1, 2, 4 … times this (at most 10 minutes), OUTBOUND_MAX_ATTEMPTS in all.
+OUTBOUND_RETRY_BACKOFF_SECONDS = env.float("OUTBOUND_RETRY_BACKOFF_SECONDS", default=30.0)
+OUTBOUND_MAX_ATTEMPTS = env.int("OUTBOUND_MAX_ATTEMPTS", default=8)
 
 # --- API (/api/v1/, the ``api`` app) ---------------------------------------------------------
 # Bearer keys only (no session: nothing under /api/ needs CSRF); errors always {"detail": ..., ["errors": ...]}.
