@@ -5,7 +5,7 @@ from .filtersets import BreachFilterSet
 from .forms import BreachEditForm
 from .history import breach_history
 from .models import Breach
-from .tables import BreachTable
+from .tables import BreachSelectColumn, BreachTable
 
 
 class BreachListView(ObjectListView):
@@ -24,9 +24,20 @@ class BreachListView(ObjectListView):
         self.row_count, self.credit_totals = credit_totals_within(self.object_list, self.count_cap)
         return {**super().get_table_pagination(table), "known_count": self.row_count}
 
+    def can_select(self):
+        """Managers and admins choose breaches to act on (a corrective action); viewers only read."""
+        return self.request.user.has_perm("kpis.change_breach")
+
+    def get_table_kwargs(self):
+        kwargs = super().get_table_kwargs()
+        if self.can_select():
+            kwargs["extra_columns"] = [("select", BreachSelectColumn())]
+            kwargs["sequence"] = ("select", "...")
+        return kwargs
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(credit_totals=self.credit_totals, count_cap=self.count_cap)
+        context.update(credit_totals=self.credit_totals, count_cap=self.count_cap, can_select=self.can_select())
         return context
 
 

@@ -356,6 +356,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.document_error_responses",  # every error status, in the one error shape
     ],
+    # A corrective action's status is read and written by two components: one name for its enum.
+    "ENUM_NAME_OVERRIDES": {"ActionStatusEnum": "governance.choices.ActionStatus"},
 }
 
 DJANGO_TABLES2_TEMPLATE = "common/table.html"  # bootstrap5-responsive, rows in one pass
