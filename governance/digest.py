@@ -1,4 +1,5 @@
-"""Governance's section of the weekly digest, plugged in through ``settings.DIGEST_SECTIONS``."""
+"""Governance's section of the weekly digest, plugged in through ``settings.DIGEST_SECTIONS``, and who has one
+(``settings.DIGEST_RECIPIENTS``): an owner with overdue actions gets a digest even in a week without breaches."""
 
 from urllib.parse import urlencode
 
@@ -11,6 +12,11 @@ from kpis.digest import ALL_VENDORS, DigestSection, absolute_url, format_date
 from .models import CorrectiveAction
 
 LIMIT = 20
+
+
+def owners_with_overdue_actions(today):
+    """Owners of contracts with a corrective action overdue on ``today``: one query."""
+    return CorrectiveAction.objects.overdue(today).values_list("contract__owner_id", flat=True).distinct()
 
 
 def overdue_actions_sections(scope):

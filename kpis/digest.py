@@ -3,7 +3,9 @@
 * ``digest_recipients(week)`` — each contract owner with a breach detected that ISO week (anything
   but ``withdrawn``) or an overdue replacement still open on one of their contracts; plus every user
   whose profile has ``receives_all_vendors_digest`` (one digest covering every contract), when there
-  is anything to report at all. Users without an e-mail address or inactive are skipped.
+  is anything to report at all; plus the owners another app has news for (``settings.DIGEST_RECIPIENTS``,
+  with their sections from ``settings.DIGEST_SECTIONS``: governance's overdue corrective actions). Users
+  without an e-mail address or inactive are skipped.
 * ``build_digests([(user, all_vendors)], week)`` — the content for a batch of recipients, as plain data
   (lists, strings, URLs), grouped vendor → contract → breach, in the same few queries whatever the
   number of recipients and breaches (``build_digest`` for one); ``None`` for a recipient with nothing to
@@ -249,6 +251,18 @@ def extra_sections(scope):
     return sections
 
 
+def owners_with_sections(today):
+    """The contract owners some app listed in ``settings.DIGEST_RECIPIENTS`` has news for (e.g. governance:
+    overdue corrective actions): each hook is a dotted path to a callable taking ``today`` and returning
+    owner ids. They get a digest even in a week without breaches, with those apps' sections."""
+    from django.utils.module_loading import import_string
+
+    owners = set()
+    for path in getattr(settings, "DIGEST_RECIPIENTS", ()):
+        owners |= set(import_string(path)(today))
+    return owners
+
+
 @dataclass
 class Digest:
     recipient_id: int
@@ -282,7 +296,7 @@ class Digest:
 
     @property
     def is_empty(self):
-        return not self.breach_count and not self.overdue_count
+        return not self.breach_count and not self.overdue_count and not self.sections
 
 
 def _number(value, unit):
@@ -320,12 +334,12 @@ def build_digests(recipients, week, today=None, limit=LIMIT):
     contracts = scope.contracts()
     new_breaches = scope.split(list(_new_breaches(contracts, week_start, week_end)), _owner_of_breach)
     overdue = scope.split(list(_overdue_replacements(contracts)), _owner_of_breach)
-    has_news = {key for key in new_breaches if new_breaches[key] or overdue[key]}
+    sections = extra_sections(scope)
+    has_news = {key for key in new_breaches if new_breaches[key] or overdue[key] or sections.get(key)}
     if not has_news:
         return {user.pk: None for user, _everything in recipients}
     renewals = scope.split(list(contracts_due_for_notice(NOTICE_WINDOW_DAYS, today, contracts)), _owner_of_contract)
     rates = RateBook.for_rows(_credit_rows(row for rows in new_breaches.values() for row in rows))
-    sections = extra_sections(scope)
 
     write = Writer()
     digests = {}
@@ -565,6 +579,7 @@ def digest_recipients(week):
         .values_list("contract__owner_id", flat=True)
         .distinct()
     )
+    owners |= owners_with_sections(timezone.localdate())
     if not owners:
         return {}
     users = (

@@ -27,9 +27,11 @@ HOME_COUNTRY = env.str("HOME_COUNTRY", default="US").upper()
 REPORTING_CURRENCY = env.str("REPORTING_CURRENCY", default="USD").upper()
 # Hooks through which the governance app plugs into lower apps without them importing it: the scorecard's
 # weights and bands kept by admins (reports.queries.scoring_policy), and extra sections of the weekly digest
-# (kpis.digest.extra_sections: callables (a DigestScope: a batch of digests) → {owner id or ALL_VENDORS: section}).
+# (kpis.digest.extra_sections: callables (a DigestScope: a batch of digests) → {owner id or ALL_VENDORS: section})
+# and who gets a digest for them alone (kpis.digest.owners_with_sections: callables (today) → owner ids).
 SCORECARD_POLICY_PROVIDER = "governance.scoring.current_policy"
 DIGEST_SECTIONS = ["governance.digest.overdue_actions_sections"]
+DIGEST_RECIPIENTS = ["governance.digest.owners_with_overdue_actions"]
 # Headless Chromium, which prints the quarterly business review to PDF (governance.pdf).
 CHROMIUM_PATH = env.str("CHROMIUM_PATH", default="/usr/bin/chromium")
 PDF_TIMEOUT_SECONDS = env.int("PDF_TIMEOUT_SECONDS", default=60)

@@ -44,12 +44,20 @@ def actions_of(owner, teammate):
     return late
 
 
-def test_overdue_actions_are_in_the_digest_email(smtp_server, owner, actions_of):  # noqa: F811
+def _messages(inbox):
+    return {
+        recipient: email.message_from_bytes(raw, policy=email.policy.default)
+        for recipients, raw in inbox.messages
+        for recipient in recipients
+    }
+
+
+def test_overdue_actions_are_in_the_digest_email(smtp_server, owner, teammate, actions_of):  # noqa: F811
     inbox = smtp_server()
     call_command("send_breach_digest", week=WEEK)
-    [(recipients, raw)] = inbox.messages
-    assert recipients == [owner.email]
-    message = email.message_from_bytes(raw, policy=email.policy.default)
+    messages = _messages(inbox)
+    assert set(messages) == {owner.email, teammate.email} and len(inbox.messages) == 2
+    message = messages[owner.email]
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     for part in (text, html):
@@ -69,3 +77,27 @@ def test_overdue_actions_are_on_the_owners_dashboard(client, owner, actions_of):
     assert "Retrain the evening shift" in panel and "(1)" in panel
     for other in ("Not due yet", "Cancelled late one", "Done late one"):
         assert other not in panel
+
+
+def test_an_owner_whose_only_news_is_a_late_action_gets_a_digest_of_it(smtp_server, owner, teammate, actions_of):  # noqa: F811
+    """No breach on the teammate's contracts this week: their digest still comes, with their late action only."""
+    inbox = smtp_server()
+    call_command("send_breach_digest", week=WEEK)
+    message = _messages(inbox)[teammate.email]
+    assert "0 new breaches" in message["Subject"]
+    for part in (message.get_body(("plain",)).get_content(), message.get_body(("html",)).get_content()):
+        section = part.split("Overdue corrective actions")[1]
+        assert "TEAM-1" in section and "Someone else" in section  # the HTML part escapes the apostrophe
+        assert "Retrain the evening shift" not in part
+    call_command("send_breach_digest", week=WEEK)  # a second run sends nothing more
+    assert len(inbox.messages) == 2
+
+
+def test_no_digest_for_an_owner_with_neither_breaches_nor_late_actions(smtp_server, owner, teammate):  # noqa: F811
+    contract = ContractFactory(owner=teammate)
+    CorrectiveAction.objects.create(
+        contract=contract, title="On time", action="x", owner_name="Lead", due_on=D(2026, 12, 7)
+    )
+    inbox = smtp_server()
+    call_command("send_breach_digest", week=WEEK)
+    assert inbox.messages == []
