@@ -2,8 +2,6 @@
 decided from the row as it is once locked, never from what was read before (two real PostgreSQL connections)."""
 
 import datetime
-import threading
-import time
 
 import pytest
 from django.db import connection
@@ -11,42 +9,13 @@ from django.db import connection
 from governance import actions
 from governance.choices import ActionStatus
 from governance.models import CorrectiveAction
-from kpis.tests.test_record import _connect
+from tests.concurrency import connect, in_another_connection, wait_until_a_backend_waits_on_a_lock
 from tests.factories import ContractFactory, UserFactory
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks between two connections"),
 ]
-
-
-def _in_another_connection(call):
-    outcome = {}
-
-    def run():
-        try:
-            outcome["result"] = call()
-        except Exception as error:  # noqa: BLE001 — reported by the test
-            outcome["error"] = error
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, outcome
-
-
-def _wait_for_a_lock_wait(timeout=20):
-    with _connect(autocommit=True) as watcher:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            waiting = watcher.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            ).fetchone()[0]
-            if waiting:
-                return
-            time.sleep(0.05)
-    raise AssertionError("the second change never waited for the first one's row lock")
 
 
 def test_a_verification_waits_for_a_reopening_and_is_then_refused():
@@ -62,17 +31,17 @@ def test_a_verification_waits_for_a_reopening_and_is_then_refused():
         done_by=owner,
         done_on=datetime.date(2026, 5, 1),
     )
-    with _connect() as reopening:
+    with connect() as reopening:
         # Someone moves the action back to in progress and holds the row until they commit.
         reopening.execute(
             f"UPDATE {CorrectiveAction._meta.db_table} SET status = 'in_progress', done_by_id = NULL, "
             "done_on = NULL WHERE id = %s",
             [action.pk],
         )
-        thread, outcome = _in_another_connection(
+        thread, outcome = in_another_connection(
             lambda: actions.update_action(action.pk, actions.Actor.person(verifier), status=ActionStatus.VERIFIED)
         )
-        _wait_for_a_lock_wait()
+        wait_until_a_backend_waits_on_a_lock("the second change never waited for the first one's row lock")
         reopening.commit()
     thread.join(30)
     assert isinstance(outcome.get("error"), actions.TransitionError), outcome

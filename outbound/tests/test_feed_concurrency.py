@@ -6,7 +6,6 @@ check's breaches for good; the feed waits for the engine's job locks instead."""
 
 import datetime
 import threading
-import time
 from decimal import Decimal
 
 import pytest
@@ -15,40 +14,13 @@ from django.db import connection, transaction
 from kpis.breaches import detect_breaches
 from kpis.models import Breach, Measurement
 from kpis.replacements import check_replacement_obligations
-from kpis.tests.test_record import _connect
 from outbound import events
 from outbound.models import Event, WebhookEndpoint
 from outbound.tests.conftest import OCTOBER, TODAY
+from tests.concurrency import in_another_connection, wait_until_a_backend_waits_on_a_lock
 from tests.factories import StaffMemberFactory
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="two transactions at once")
-
-
-def in_thread(work, outcome):
-    def run():
-        try:
-            outcome["result"] = work()
-        except Exception as error:  # noqa: BLE001 — reported by the test
-            outcome["error"] = error
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
-
-
-def wait_until_a_backend_waits_on_a_lock(timeout=20):
-    with _connect(autocommit=True) as watcher:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            query = (
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            if watcher.execute(query).fetchone()[0]:
-                return
-            time.sleep(0.05)
-    raise AssertionError("nobody waited on a lock")
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -67,15 +39,13 @@ def test_the_feed_waits_for_a_check_in_flight_and_misses_none_of_its_breaches(mo
             written.set()
             finish.wait(30)
 
-    slow = {}
-    slow_thread = in_thread(slow_check, slow)
+    slow_thread, slow = in_another_connection(slow_check)
     assert written.wait(30), slow
     # Meanwhile the replacement check commits its breach (a higher history id).
     check_replacement_obligations(today=TODAY)
     assert Breach.objects.filter(kind="replacement").exists() and not Breach.objects.filter(kind="performance").exists()
 
-    feed = {}
-    feed_thread = in_thread(events.dispatch_events, feed)
+    feed_thread, feed = in_another_connection(events.dispatch_events)
     wait_until_a_backend_waits_on_a_lock()
     assert feed_thread.is_alive()  # the feed waits for the check in flight
     finish.set()
