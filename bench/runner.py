@@ -28,6 +28,8 @@ from django.utils import timezone
 from kpis.models import SLA, Breach, Measurement
 from vendors.models import Vendor
 
+from .load import start_gunicorn, stop_process
+
 ROOT = Path(settings.BASE_DIR)
 
 
@@ -318,25 +320,8 @@ def bench_throughput(seconds=15, connections=8, port=None):
     session["_auth_user_backend"] = "access.backends.NonPolicyModelBackend"
     session["_auth_user_hash"] = user.get_session_auth_hash()
     session.create()
-    env = {**os.environ, "DEBUG": "False", "ALLOWED_HOSTS": "127.0.0.1,localhost"}
-    server = subprocess.Popen(  # nosec B603  # argv is the venv's gunicorn with fixed options, no shell
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "-c",
-            "config/gunicorn.conf.py",
-            "config.wsgi",
-            "-w",
-            "2",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    server = start_gunicorn(port, _database_url(), Path(settings.DATA_DIR) / "bench-throughput-gunicorn.log")
     try:
-        wait_until_serving(port)
         url = f"http://127.0.0.1:{port}/contracts/?service_type=front_office"
         out = subprocess.run(  # nosec B603 B607  # wrk from PATH with fixed options and our own loopback URL, no shell
             [
@@ -367,23 +352,7 @@ def bench_throughput(seconds=15, connections=8, port=None):
                 figures["non_2xx"] = int(line.split()[-1])
         return figures
     finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-def wait_until_serving(port, seconds=30):
-    """Until gunicorn answers (a fixed sleep measured nothing when a busy machine was slow to start it)."""
-    from bench.load import get
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if get(port, "/health/?only=database") == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer on port {port} within {seconds} s")
+        stop_process(server)
 
 
 def machine():
