@@ -8,6 +8,8 @@ the web views and templates, the admin (``access.admin_mixins``), the figure imp
   foreign key, or a ``contract_path`` naming the way to it); changes a vendor and its delivery centres
   only while they own a contract with it, or added it and no contract exists yet.
 - **viewer** (group "Viewers"): reads only. Anonymous: nothing (the login page, by middleware).
+- Models marked ``admin_only`` (webhook endpoints and their delivery log) are the admins' alone; models
+  marked ``personal`` (a manager's breach alerts) are made and changed by their user alone.
 
 Permissions are named Django-style (``contracts.change_contract``, ``kpis.add_sla``,
 ``vendors.change_deliverycenter``…): ``view``, ``add``, ``change`` and ``delete`` of every model of
@@ -28,7 +30,7 @@ from kpis.models import Breach
 from vendors.models import DeliveryCenter, Vendor
 
 # The apps whose models the policy decides (an app added later joins by adding its label here).
-POLICY_APPS = ("accounts", "vendors", "contracts", "kpis", "governance", "api")
+POLICY_APPS = ("accounts", "vendors", "contracts", "kpis", "governance", "api", "outbound")
 
 
 # --- who ---------------------------------------------------------------------------------------
@@ -116,6 +118,12 @@ def manages_vendor(user, obj):
     return vendor.created_by_id is not None and vendor.created_by_id == user.pk and not contracts.exists()
 
 
+@rules.predicate
+def is_own(user, obj):
+    """A person's own row (a model marked ``personal``, with a ``user`` field: their breach alerts)."""
+    return obj is not None and obj.user_id is not None and obj.user_id == user.pk
+
+
 creates = is_admin | is_manager
 changes_contract = is_admin | (is_manager & (model_level | owns_contract))
 changes_vendor = is_admin | (is_manager & (model_level | manages_vendor))
@@ -123,6 +131,11 @@ changes_vendor = is_admin | (is_manager & (model_level | manages_vendor))
 
 def rules_for(model):
     """``{action: predicate}`` for one model: the whole policy, model by model."""
+    if getattr(model, "admin_only", False):  # e.g. webhook endpoints: they carry secrets and reach out
+        return {action: is_admin for action in ACTIONS}
+    if getattr(model, "personal", False):  # a person's own settings: theirs alone to make and change
+        own = creates & (model_level | is_own)
+        return {"view": is_admin | own, "add": own, "change": own, "delete": is_admin | own}
     if issubclass(model, Contract):
         writes = {"add": creates, "change": changes_contract}
     elif issubclass(model, Vendor):
@@ -166,6 +179,8 @@ def restrict(queryset, user, action="view"):
     model = queryset.model
     if not rules_for(model)[action].test(user, None):
         return queryset.none()
+    if getattr(model, "personal", False) and not (action in ("view", "delete") and is_admin(user)):
+        return queryset.filter(user=user)
     if action == "view" or is_admin(user):
         return queryset
     if action == "delete":

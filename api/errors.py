@@ -8,6 +8,7 @@ validation failure (field → messages, or, for a bulk push, item index → mess
 from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -39,6 +40,7 @@ def page_not_found(request, exception):
     return defaults.page_not_found(request, exception)
 
 
+@csrf_exempt  # a PATCH to no URL is a 404, not the CSRF middleware's HTML 403 (API keys are not cookies)
 @login_not_required
 def api_not_found(request, *args, **kwargs):
     """The last URL under ``/api/``: what matches nothing is a JSON 404 (with ``DEBUG`` on too, where

@@ -6,13 +6,15 @@ Two kinds of caller:
   asked through ``access.permissions.can_change`` / ``can_add`` — and only here, so moving to the
   ``rules`` policy (``user.has_perm(perm, obj)``) changes this module alone;
 - a **vendor key** acts for one vendor: it may push figures and roster changes for that vendor's
-  contracts and read that vendor's rows, nothing else, and never changes a breach's status.
+  contracts, update the corrective actions it owns, and read that vendor's rows, nothing else; it never
+  changes a breach's status.
 """
 
 from rest_framework.permissions import BasePermission
 
 from access import permissions as policy
 from contracts.models import Contract, StaffMember
+from governance.actions import vendor_may_update
 from kpis.models import Measurement
 
 from .authentication import VendorPrincipal
@@ -59,6 +61,14 @@ def may_change_breach(user, breach) -> bool:
     if is_vendor_key(user):
         return False
     return policy.can_change(user, breach)
+
+
+def may_update_action(user, action) -> bool:
+    """A vendor key updates the corrective actions it owns (its vendor's, owner side vendor: status up to done
+    and progress notes, ``governance.actions``); a person the actions of the contracts they may change."""
+    if is_vendor_key(user):
+        return action.contract.vendor_id == user.vendor_id and vendor_may_update(action)
+    return policy.can_change(user, action)
 
 
 def may_write_at_all(user) -> bool:

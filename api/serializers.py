@@ -9,6 +9,8 @@ from vendors.models import Vendor
 
 
 class VendorSerializer(serializers.ModelSerializer):
+    # Not a URLField: the schema would promise a URI, and a vendor without a web site has "".
+    website = serializers.CharField(read_only=True, help_text="The vendor's web site (a URL), or empty.")
     certifications = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
 
     class Meta:

@@ -1,7 +1,7 @@
 from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
-from . import errors, views
+from . import action_views, errors, views
 
 app_name = "api"
 
@@ -13,6 +13,7 @@ router.register("measurements", views.MeasurementViewSet, basename="measurement"
 router.register("breaches", views.BreachViewSet, basename="breach")
 router.register("staff", views.StaffViewSet, basename="staff")
 router.register("obligations", views.ObligationViewSet, basename="obligation")
+router.register("actions", action_views.CorrectiveActionViewSet, basename="action")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

@@ -1,7 +1,7 @@
 """Export step: the breach list's CSV (``?_export=csv``, a StreamingHttpResponse over a server-side cursor)
 downloaded through gunicorn as a browser would, read as it streams.
 
-For each size, a fresh gunicorn with one worker (the production options otherwise: sync worker, 30 s
+For each size, a fresh gunicorn with one worker (`config/gunicorn.conf.py` otherwise: sync worker, 30 s
 timeout) answers one warm-up page, then the export; the client reads ``rows`` rows (or to the end when
 there are fewer) and hangs up. Reported: rows/s from the request to the last row read, time to the
 first row, and the worker's resident memory after the warm-up and at its peak (``VmHWM``): flat memory
@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from bench import processes
-from bench.load import session_cookie, start_gunicorn, stop_gunicorn
+from bench.load import session_cookie, start_gunicorn, stop_process
 
 READ_BYTES = 256 * 1024
 READ_TIMEOUT = 600
@@ -83,7 +83,7 @@ def bench_exports(database_url, sizes=(100_000, 1_000_000)):
             time.sleep(0.5)  # a worker timed out mid-stream is being replaced: its arbiter logs it
             cut = f"WORKER TIMEOUT (pid:{worker})" in log_path.read_text(errors="replace")
         finally:
-            stop_gunicorn(server)
+            stop_process(server)
         figures["sizes"][str(size)] = {
             "rows": rows,
             "seconds": round(seconds, 2),

@@ -19,6 +19,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection
 from django.urls import reverse_lazy
 from django.utils.text import format_lazy
 
@@ -30,12 +31,14 @@ PAGES = {
     "dashboard": reverse_lazy("dashboard:home"),
 }
 REQUEST_TIMEOUT = 30
+APPLICATION_NAME = "sla-bench-load"
 MAX_REQUESTS_PER_CLIENT = 100_000  # a bound besides the clock
 
 
 def free_port():
-    if os.environ.get("BENCH_PORT"):  # a shared machine: this user's ports (BENCH_PORT + 1 for this step)
-        return int(os.environ["BENCH_PORT"]) + 1
+    """``BENCH_PORT`` when set (a machine shared by several people gives each its ports), else any free one."""
+    if os.environ.get("BENCH_PORT"):
+        return int(os.environ["BENCH_PORT"])
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -61,17 +64,27 @@ def get(port, path, cookie=None):
         connection.close()
 
 
-def start_gunicorn(port, database_url, log_path, workers=2):
+def start_gunicorn(port, database_url, log_path, env=None, workers=2):
     env = {
-        **os.environ,
+        **(env or os.environ),
         "DATABASE_URL": database_url,
         "DEBUG": "False",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "PGAPPNAME": APPLICATION_NAME,  # libpq: tells the CPU meter which backends are this server's
     }
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    log = open(log_path, "w")  # noqa: SIM115  (closed in stop_gunicorn)
+    log = open(log_path, "w")  # noqa: SIM115  (closed in stop_process)
     process = subprocess.Popen(  # nosec B603  # this virtualenv's gunicorn, fixed options, loopback only
-        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}"],
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "-c",
+            "config/gunicorn.conf.py",
+            "config.wsgi",
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -89,11 +102,12 @@ def start_gunicorn(port, database_url, log_path, workers=2):
         except OSError:
             pass
         time.sleep(0.2)
-    stop_gunicorn(process)
+    stop_process(process)
     raise RuntimeError(f"gunicorn did not start; its log:\n{Path(log_path).read_text()[-2000:]}")
 
 
-def stop_gunicorn(process):
+def stop_process(process):
+    """Stop a server or worker started here (with its ``log``), killing it if it does not stop in 15 s."""
     process.terminate()
     try:
         process.wait(timeout=15)
@@ -101,6 +115,75 @@ def stop_gunicorn(process):
         process.kill()
         process.wait()
     process.log.close()
+
+
+class CpuMeter:
+    """CPU seconds spent by gunicorn (master and workers) and by the database backends of its connections while
+    the clients run: requests/s depends on what else the machine runs, CPU per request much less (Linux /proc;
+    backends opened or closed meanwhile are sampled every half second)."""
+
+    TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def __init__(self, server_pid):
+        self.server_pid = server_pid
+        self.first, self.last = {}, {}
+        self.stop = threading.Event()
+
+    @classmethod
+    def cpu_seconds(cls, pid):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / cls.TICKS  # utime + stime
+
+    def pids(self):
+        children = Path(f"/proc/{self.server_pid}/task/{self.server_pid}/children")
+        workers = children.read_text().split() if children.exists() else []
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = %s",
+                [APPLICATION_NAME],
+            )
+            backends = [row[0] for row in cursor.fetchall()]
+        return [("web", self.server_pid), *(("web", int(pid)) for pid in workers), *(("db", pid) for pid in backends)]
+
+    def sample(self, first=False):
+        for kind, pid in self.pids():
+            seconds = self.cpu_seconds(pid)
+            if seconds is None:
+                continue
+            # A process first seen after the start was born during the run: all its CPU counts.
+            self.first.setdefault((kind, pid), seconds if first else 0.0)
+            self.last[(kind, pid)] = seconds
+
+    def run(self):
+        while not self.stop.wait(0.5):
+            self.sample()
+
+    def __enter__(self):
+        self.sample(first=True)
+        self.client_started = time.process_time()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+        self.sample()
+        self.client_seconds = time.process_time() - self.client_started
+
+    def per_request_ms(self, requests):
+        used = {"web": 0.0, "db": 0.0}
+        for (kind, pid), seconds in self.last.items():
+            used[kind] += seconds - self.first[(kind, pid)]
+        requests = max(requests, 1)
+        return {
+            "web_cpu_ms": round(used["web"] * 1000 / requests, 1),
+            "db_cpu_ms": round(used["db"] * 1000 / requests, 1),
+            "client_cpu_ms": round(self.client_seconds * 1000 / requests, 1),
+        }
 
 
 def client(port, cookie, offset, deadline, out):
@@ -121,7 +204,12 @@ def client(port, cookie, offset, deadline, out):
     out[offset] = (latencies, errors)
 
 
-def drive(port, cookies, seconds):
+def drive(port, cookies, seconds, server_pid=None):
+    if server_pid is not None and Path("/proc").exists() and connection.vendor == "postgresql":
+        with CpuMeter(server_pid) as meter:
+            figures = drive(port, cookies, seconds)
+        figures["cpu_per_request"] = meter.per_request_ms(figures["requests"])
+        return figures
     results = {}
     deadline = time.monotonic() + seconds
     started = time.perf_counter()
@@ -164,9 +252,9 @@ def bench_load(database_url, seconds=60, concurrency=(8, 32), log_dir=None):
         figures = {"workers": 2, "pages": {name: str(path) for name, path in PAGES.items()}, "levels": {}}
         for clients in concurrency:
             cookies = [session_cookie(user) for _ in range(clients)]
-            figures["levels"][str(clients)] = drive(port, cookies, seconds)
+            figures["levels"][str(clients)] = drive(port, cookies, seconds, server.pid)
     finally:
-        stop_gunicorn(server)
+        stop_process(server)
     failed = {level: f["errors"] for level, f in figures["levels"].items() if f["errors"] or not f["requests"]}
     if failed:
         figures["error"] = f"failed requests (or none made) at these concurrency levels: {failed}"

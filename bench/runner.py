@@ -5,6 +5,7 @@ the test suite: the suite runs only a tiny smoke of these functions.
 """
 
 import datetime
+import gc
 import json
 import os
 import random
@@ -26,6 +27,8 @@ from django.utils import timezone
 
 from kpis.models import SLA, Breach, Measurement
 from vendors.models import Vendor
+
+from .load import start_gunicorn, stop_process
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -254,6 +257,7 @@ def bench_pages(repeat=20):
     pages["dashboard (all contracts, admin)"] = pages.pop("dashboard")
     clients["dashboard (all contracts, admin)"] = client
     results = {}
+    gc.freeze()  # as config/wsgi.py does once a web worker has loaded the app
     for name, url in pages.items():
         client = clients[name]
         client.get(url)  # warm caches and connections
@@ -312,29 +316,15 @@ def bench_throughput(seconds=15, connections=8, port=None):
     port = port or int(os.environ.get("BENCH_PORT") or 8199)
     if shutil.which("wrk") is None:
         return {"skipped": "wrk is not installed (the load step measures the same with a Python client)"}
+    port = port or int(os.environ.get("BENCH_PORT", 8199))
     user = get_user_model().objects.filter(is_superuser=True).first()
     session = SessionStore()
     session["_auth_user_id"] = str(user.pk)
     session["_auth_user_backend"] = "access.backends.NonPolicyModelBackend"
     session["_auth_user_hash"] = user.get_session_auth_hash()
     session.create()
-    env = {**os.environ, "DEBUG": "False", "ALLOWED_HOSTS": "127.0.0.1,localhost"}
-    server = subprocess.Popen(  # nosec B603  # argv is the venv's gunicorn with fixed options, no shell
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "config.wsgi",
-            "-w",
-            "2",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    server = start_gunicorn(port, _database_url(), Path(settings.DATA_DIR) / "bench-throughput-gunicorn.log")
     try:
-        time.sleep(4)
         url = f"http://127.0.0.1:{port}/contracts/?service_type=front_office"
         out = subprocess.run(  # nosec B603 B607  # wrk from PATH with fixed options and our own loopback URL, no shell
             [
@@ -365,8 +355,7 @@ def bench_throughput(seconds=15, connections=8, port=None):
                 figures["non_2xx"] = int(line.split()[-1])
         return figures
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop_process(server)
 
 
 def machine():

@@ -106,6 +106,19 @@ def pairs_select(pairs):
     )
 
 
+def rows_select(columns, rows):
+    """``SELECT`` over literal rows, as SQL and params: ``columns`` = [(name, PostgreSQL type)], ``rows``
+    tuples in that order (dates, decimals, numbers, text, None). One JSON parameter whatever the number
+    of rows: 10,000 rows cost one round trip and one string to send, encoded in C (arrays, one per column,
+    are quoted element by element by the driver: 0.15 s for 10,000 rows of five columns)."""
+    data = json.dumps(rows, default=str)  # dates as YYYY-MM-DD, decimals exactly as written
+    if is_postgresql():
+        picks = ", ".join(f"CAST(r ->> {i} AS {kind}) AS {name}" for i, (name, kind) in enumerate(columns))
+        return f"SELECT {picks} FROM json_array_elements(%s::json) AS r", [data]  # nosec B608  # column names and types from code; the rows are one bound parameter
+    picks = ", ".join(f"json_extract(value, '$[{i}]') AS {name}" for i, (name, _) in enumerate(columns))
+    return f"SELECT {picks} FROM json_each(%s)", [data]  # nosec B608  # column names from code; the rows are one bound parameter
+
+
 def probe(outer_sql, table, alias, condition, unique=False):
     """``FROM outer JOIN table alias ON condition``, where each outer row looks its match up by index.
 
@@ -275,10 +288,22 @@ def job_lock(name: str):
         yield
 
 
-def execute_with_history(statement, params, table, history_table, columns, history_type, history_params):
+def execute_with_history(
+    statement,
+    params,
+    table,
+    history_table,
+    columns,
+    history_type,
+    history_params,
+    history_user_id=None,
+    returning=None,
+):
     """Run an ``INSERT … SELECT`` or ``UPDATE`` of ``table`` and write, set-based and in the same
     transaction, one django-simple-history row per row it wrote: the row as written, ``history_type``
-    (``+`` / ``~``) and ``history_params`` = (history_date, change reason). Returns the rows written.
+    (``+`` / ``~``), ``history_params`` = (history_date, change reason) and ``history_user_id`` (None:
+    nobody, as for the engine). Returns the number of rows written, or with ``returning`` (column names)
+    those columns of each row written.
 
     PostgreSQL: one statement (the write in a data-modifying CTE, ``RETURNING`` the new rows into the
     history table). SQLite has no data-modifying CTEs: the write returns the ids, the history rows are
@@ -286,19 +311,31 @@ def execute_with_history(statement, params, table, history_table, columns, histo
     """
     column_list = ", ".join(columns)
     history_columns = f"{column_list}, history_date, history_change_reason, history_type, history_user_id"
+    history_values = [*history_params, history_type, history_user_id]
     if is_postgresql():
         wrapped = f"""
             WITH written AS ({statement} RETURNING {table}.*)
             INSERT INTO {history_table} ({history_columns})
-            SELECT {column_list}, %s, %s, %s, NULL FROM written"""  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
-        return execute(wrapped, [*params, *history_params, history_type])
+            SELECT {column_list}, %s, %s, %s, %s FROM written"""  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
+        if returning is None:
+            return execute(wrapped, [*params, *history_values])
+        with connection.cursor() as cursor:
+            cursor.execute(f"{wrapped} RETURNING {', '.join(returning)}", [*params, *history_values])
+            return cursor.fetchall()
     with connection.cursor() as cursor:
         cursor.execute(f"{statement} RETURNING id", list(params))
-        ids = [row[0] for row in cursor.fetchall()]
+        ids = json.dumps([row[0] for row in cursor.fetchall()])
     # Run even for no ids: the job makes the same statements whatever the data.
     execute(
         f"INSERT INTO {history_table} ({history_columns}) "  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
-        f"SELECT {column_list}, %s, %s, %s, NULL FROM {table} WHERE id IN (SELECT value FROM json_each(%s))",
-        [*history_params, history_type, json.dumps(ids)],
+        f"SELECT {column_list}, %s, %s, %s, %s FROM {table} WHERE id IN (SELECT value FROM json_each(%s))",
+        [*history_values, ids],
     )
-    return len(ids)
+    if returning is None:
+        return len(json.loads(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(returning)} FROM {table} WHERE id IN (SELECT value FROM json_each(%s))",  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
+            [ids],
+        )
+        return cursor.fetchall()

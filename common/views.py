@@ -26,6 +26,7 @@ from django_tables2 import SingleTableMixin
 from django_tables2.export import ExportMixin as TableExportMixin
 
 from .exports import csv_response, xlsx_response
+from .pagination import ListPaginator
 from .policy import perm_name
 
 
@@ -81,7 +82,10 @@ class ObjectListView(TableExportMixin, SingleTableMixin, FilterView):
     """
 
     template_name = "common/object_list.html"
-    paginate_by = 25
+    per_page = 25
+    # Above this many rows the list says "about N" / "more than N" instead of counting them all
+    # (``common.pagination``); None: always an exact count.
+    count_cap = None
     export_formats = ("csv", "xlsx")
     export_chunk_size = 2000
     add_url_name = None
@@ -104,6 +108,10 @@ class ObjectListView(TableExportMixin, SingleTableMixin, FilterView):
         if self.add_url_name and self.request.user.has_perm(perm_name(self.model, "add")):
             return reverse(self.add_url_name)
         return None
+
+    def get_table_pagination(self, table):
+        # Only the table paginates: ListView's own ``paginate_by`` would count the rows a second time.
+        return {"per_page": self.per_page, "paginator_class": ListPaginator, "cap": self.count_cap}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
     path("accounts/keys/", PersonalKeysView.as_view(), name="api_keys"),
+    path("accounts/alerts/", include("outbound.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("health/", health, name="health"),
     path("api/", include("api.urls")),

@@ -2,6 +2,7 @@ import django_filters
 from django.contrib.auth import get_user_model
 
 from common.filtersets import BaseFilterSet, lookup_filter
+from common.validators import PLAUSIBLE_YEARS_AHEAD
 from vendors.choices import SourcingModel
 from vendors.models import Vendor
 
@@ -35,8 +36,12 @@ class ContractFilterSet(BaseFilterSet):
         distinct=False, choices=EngagementModel.choices, label="Engagement model"
     )
     status = django_filters.MultipleChoiceFilter(distinct=False, choices=ContractStatus.choices)
+    # At most the plausible-date horizon: a larger number of days is no date at all (and overflowed to a 500).
     expiring_within = django_filters.NumberFilter(
-        method="filter_expiring_within", label="Expiring within (days)", min_value=0
+        method="filter_expiring_within",
+        label="Expiring within (days)",
+        min_value=0,
+        max_value=PLAUSIBLE_YEARS_AHEAD * 366,
     )
 
     class Meta:

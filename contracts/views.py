@@ -250,6 +250,7 @@ class StaffListView(ObjectListView):
     table_class = StaffMemberTable
     add_url_name = "staff:staff_add"
     title = "Staff"
+    count_cap = 10_000  # hundreds of thousands of people at the xl preset (common.pagination)
 
     @property
     def export_name(self):

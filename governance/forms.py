@@ -11,13 +11,28 @@ from .models import CorrectiveAction
 class CorrectiveActionForm(BootstrapModelForm):
     """Opening or editing an action. The contract is fixed once opened; breaches are of that contract only."""
 
+    # What a person edits on an existing action (besides its breaches and progress notes); the vendor edits
+    # only the progress notes and the status (``governance.actions``).
+    EDITABLE_FIELDS = ("title", "root_cause", "action", "owner_side", "owner_name", "due_on")
+
     class Meta:
         model = CorrectiveAction
-        fields = ["contract", "breaches", "title", "root_cause", "action", "owner_side", "owner_name", "due_on"]
+        fields = [
+            "contract",
+            "breaches",
+            "title",
+            "root_cause",
+            "action",
+            "owner_side",
+            "owner_name",
+            "due_on",
+            "progress_notes",
+        ]
         widgets = {
             "due_on": DateInput(),
             "root_cause": forms.Textarea(attrs={"rows": 3}),
             "action": forms.Textarea(attrs={"rows": 3}),
+            "progress_notes": forms.Textarea(attrs={"rows": 3}),
             "breaches": forms.CheckboxSelectMultiple,
         }
         help_texts = {"breaches": "Breaches of this contract the action answers."}

@@ -85,6 +85,16 @@ class CorrectiveAction(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     done_on = models.DateField(null=True, blank=True)
+    # The vendor marks its own actions done through its API key: no person of ours did, so the key is named.
+    done_by_key = models.CharField(
+        "Marked done through", max_length=200, blank=True, editable=False, help_text="The vendor's API key."
+    )
+    progress_notes = models.TextField(
+        "Progress notes",
+        blank=True,
+        help_text="Where the work stands: updated by the client or by the vendor (through its API key).",
+        **capped_text(LONG_TEXT_MAX_LENGTH),
+    )
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -95,7 +105,8 @@ class CorrectiveAction(models.Model):
     closed_on = models.DateField(null=True, blank=True, editable=False, help_text="Done, verified or cancelled.")
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    # Reasons name who changed what (a vendor's key and several edits): longer than simple-history's 100.
+    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
     objects = CorrectiveActionQuerySet.as_manager()
 
     class Meta:
@@ -108,7 +119,7 @@ class CorrectiveAction(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status__in=[ActionStatus.DONE, ActionStatus.VERIFIED])
-                | Q(done_by__isnull=False, done_on__isnull=False),
+                | (Q(done_on__isnull=False) & (Q(done_by__isnull=False) | ~Q(done_by_key=""))),
                 name="action_done_has_who_and_when",
                 violation_error_message="A done or verified action records who marked it done, and when.",
             ),
@@ -134,13 +145,12 @@ class CorrectiveAction(models.Model):
     def is_closed(self):
         return self.status in CLOSED_STATUSES
 
-    def breach_problem(self, breaches):
-        """Why ``breaches`` cannot be linked to this action (a breach of another contract), or None."""
-        others = [b for b in breaches if b.contract_id != self.contract_id]
-        if others:
-            listed = ", ".join(f"#{b.pk} ({b.contract.reference})" for b in others)
-            return f"Breaches of another contract cannot be linked to this action: {listed}."
-        return None
+    @property
+    def done_by_name(self):
+        """Who marked it done: the person, or the vendor's key."""
+        if self.done_by_id:
+            return self.done_by.get_full_name() or self.done_by.username
+        return self.done_by_key
 
 
 class RaciEntryQuerySet(models.QuerySet):

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -8,13 +9,13 @@ from django.views import View
 
 from access import permissions
 from common.exports import xlsx_response
+from common.policy import perm_name
 from common.views import ObjectDetailView, ObjectEditView, ObjectListView, WriteAccessMixin, WriteFormView
 from contracts.models import Contract
 from kpis import periods
-from kpis.models import Breach
 from vendors.models import Vendor
 
-from . import actions, qbr, raci, scorecards
+from . import actions, qbr, raci, scorecards, selection
 from .choices import TRANSITIONS, ActionStatus, OwnerSide, RaciAssignment
 from .filtersets import CorrectiveActionFilterSet
 from .forms import CorrectiveActionForm, StaffFigureImportForm
@@ -46,36 +47,82 @@ class ActionDetailView(ObjectDetailView):
         action = self.object
         context.update(
             breaches=list(action.breaches.select_related("sla__kpi").order_by("period_start")),
-            history=list(action.history.select_related("history_user").order_by("-history_date")[:50]),
+            history=_history_entries(action),
             transitions=[ActionStatus(s) for s in TRANSITIONS[ActionStatus(action.status)]],
             self_verification=action.status == ActionStatus.DONE and action.done_by_id == self.request.user.pk,
         )
         return context
 
 
+def _history_entries(action):
+    """The action's last 50 changes: when, who (a person, the vendor through its key, or the system), what."""
+    entries = []
+    for h in action.history.select_related("history_user").order_by("-history_date", "-history_id")[:50]:
+        reason = h.history_change_reason or ""
+        if h.history_user is not None:
+            who = h.history_user.get_full_name() or h.history_user.username
+        elif reason.startswith(actions.VENDOR_REASON_PREFIX):
+            who, reason = action.contract.vendor.name, reason.removeprefix(actions.VENDOR_REASON_PREFIX)
+        else:
+            who = "system"
+        what = "opened" if h.history_type == "+" else (reason or "edited")
+        entries.append({"date": h.history_date, "who": who, "what": what, "status": h.get_status_display()})
+    return entries
+
+
 class ActionEditView(ObjectEditView):
+    """Open an action (``?breaches=`` chosen on the breach list or a breach page, or ``?contract=``) or edit
+    one. Breaches of several contracts: a page offering one action per contract (an action answers the
+    breaches of one contract); withdrawn breaches are never linked, and the page says so."""
+
     model = CorrectiveAction
     form_class = CorrectiveActionForm
     template_name = "governance/action_edit.html"
     success_message = "Corrective action saved."
 
+    def dispatch(self, request, *args, **kwargs):
+        self.selection = None
+        if "pk" not in kwargs and not request.GET.get("contract"):
+            ids = selection.breach_ids(request.GET)
+            if ids:
+                self.selection = selection.select_breaches(ids)
+                if self.selection.spans_contracts:
+                    return self.choose_contract()
+        return super().dispatch(request, *args, **kwargs)
+
+    def choose_contract(self):
+        user = self.request.user
+        if not user.has_perm(perm_name(CorrectiveAction, "add")):
+            raise PermissionDenied("You may not open corrective actions.")
+        groups = [
+            {"group": g, "allowed": user.has_perm(perm_name(CorrectiveAction, "add"), g.contract)}
+            for g in self.selection.groups
+        ]
+        return render(
+            self.request,
+            "governance/action_choose_contract.html",
+            {
+                "groups": groups,
+                "selection": self.selection,
+                "count": sum(len(g.breaches) for g in self.selection.groups),
+            },
+        )
+
     def get_queryset(self):
         return CorrectiveAction.objects.select_related("contract")
 
     def get_parent(self):
-        """Creating: the contract named in ``?contract=`` or of the first breach in ``?breaches=`` — the write
+        """Creating: the contract named in ``?contract=`` or of the breaches in ``?breaches=`` — the write
         check is then on that contract (a manager opens actions on their own contracts only)."""
         if "pk" in self.kwargs:
             return None
         contract_id = self.request.GET.get("contract")
-        breach_ids = [b for b in self.request.GET.getlist("breaches") if b.isdigit()]
         if contract_id and contract_id.isdigit():
             return get_object_or_404(Contract, pk=contract_id)
-        if breach_ids:
-            breach = Breach.objects.select_related("contract").filter(pk__in=breach_ids).first()
-            if breach is None:
-                raise Http404
-            return breach.contract
+        if self.selection is not None:
+            if self.selection.contract is None:
+                raise Http404("None of the chosen breaches exists.")
+            return self.selection.contract
         return None
 
     def get_form_kwargs(self):
@@ -86,28 +133,45 @@ class ActionEditView(ObjectEditView):
     def get_initial(self):
         initial = super().get_initial()
         if self.object is None:
-            breach_ids = [b for b in self.request.GET.getlist("breaches") if b.isdigit()]
-            initial["breaches"] = breach_ids
             initial["due_on"] = timezone.localdate() + timezone.timedelta(days=30)
             initial["owner_side"] = OwnerSide.VENDOR
             if self.parent is not None:
                 initial["contract"] = self.parent.pk
-                breaches = list(
-                    Breach.objects.filter(pk__in=breach_ids, contract=self.parent).select_related("sla__kpi")
-                )
+            if self.selection is not None and self.selection.groups:
+                breaches = self.selection.groups[0].breaches
+                initial["breaches"] = [b.pk for b in breaches]
                 subjects = sorted({b.sla.kpi.name if b.sla_id else "replacement" for b in breaches})
-                if subjects:
-                    initial["title"] = "Fix " + ", ".join(subjects) + " breach" + ("es" if len(breaches) > 1 else "")
+                initial["title"] = "Fix " + ", ".join(subjects) + " breach" + ("es" if len(breaches) > 1 else "")
         return initial
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["selection"] = self.selection
+        return context
+
     def save_form(self, form):
+        if self.object is not None:
+            data = form.cleaned_data
+            return actions.update_action(
+                self.object.pk,
+                actions.Actor.person(self.request.user),
+                fields={name: data[name] for name in form.EDITABLE_FIELDS},
+                progress_notes=data["progress_notes"],
+                breaches=list(data["breaches"]),
+            )
         with transaction.atomic():
             action = form.save(commit=False)
-            if action.pk is None:
-                action.opened_by = self.request.user
+            action.opened_by = self.request.user
             action.save()
             form.save_m2m()
         return action
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except actions.TransitionError as error:
+            form.add_error(None, str(error))
+            return self.form_invalid(form)
 
 
 class ActionStatusView(WriteAccessMixin, View):

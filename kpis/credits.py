@@ -31,9 +31,12 @@ Integer ranges: the cap share multiplies two cent amounts, exact up to a monthly
 about 30 million in the contract currency.
 """
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import Count, F, Sum
 
 from common import sql
+from common.pagination import AT_LEAST, ESTIMATE, RowCount
 
 from .models import Breach, Measurement
 
@@ -159,3 +162,53 @@ def credit_totals(breaches=None):
         )
         .order_by("currency")
     )
+
+
+def credit_totals_within(breaches, cap):
+    """``(RowCount, totals)`` for a list of breaches in one query: how many there are (exact up to ``cap``;
+    beyond, the planner's estimate for an unfiltered list or "more than ``cap``", as ``common.pagination``
+    counts) and, when there are at most ``cap``, their ``credit_totals``; else ``None``.
+
+    Summing every row per page view does not scale (millions of breaches at the xl preset: ``bench/NOTES.md``,
+    "Pages and throughput"), so the sums read at most ``cap + 1`` rows — and none when the list is
+    unfiltered and the table holds more than ``cap``: PostgreSQL then skips the scan (a one-time filter on the
+    table's row estimate).
+    """
+    bounded = breaches.order_by().values_list("contract__currency", "service_credit", "credit_earned_back")
+    bounded = bounded[: cap + 1]
+    connection = connections[breaches.db]
+    if connection.vendor != "postgresql":
+        count = bounded.count()
+        if count > cap:
+            return RowCount(count, AT_LEAST), None
+        return RowCount(count), credit_totals(breaches)
+    try:
+        sql, params = bounded.query.sql_with_params()
+    except EmptyResultSet:  # filters that can match nothing (``?contract=x``): no query at all
+        return RowCount(0), []
+    table = Breach._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT est.n, t.currency, t.service_credit, t.credit_earned_back, t.breaches "  # nosec B608  # SQL of a queryset and fixed text; values are bound parameters
+            "FROM (SELECT reltuples::bigint AS n FROM pg_class WHERE oid = %s::regclass) est LEFT JOIN ("
+            "  SELECT r.currency, SUM(r.credit) AS service_credit, SUM(r.earned_back) AS credit_earned_back,"
+            "         COUNT(*) AS breaches"
+            f"  FROM ({sql}) r (currency, credit, earned_back)"
+            "  WHERE %s OR (SELECT reltuples FROM pg_class WHERE oid = %s::regclass) <= %s"
+            "  GROUP BY r.currency"
+            ") t ON true ORDER BY t.currency",
+            [table, *params, bool(breaches.query.where), table, cap],
+        )
+        rows = cursor.fetchall()
+    estimate = rows[0][0]
+    totals = [
+        {"currency": currency, "service_credit": credit, "credit_earned_back": earned_back, "breaches": n}
+        for _, currency, credit, earned_back, n in rows
+        if currency is not None
+    ]
+    count = sum(row["breaches"] for row in totals)
+    if not breaches.query.where and not totals and estimate > cap:
+        return RowCount(estimate, ESTIMATE), None
+    if count > cap:
+        return RowCount(count, AT_LEAST), None
+    return RowCount(count), totals

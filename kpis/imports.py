@@ -28,8 +28,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from common import sql
 from common.validators import SHORT_TEXT_MAX_LENGTH, plausible_date_error
 from contracts.models import Contract
 
@@ -46,6 +46,7 @@ CENTS = Decimal("0.01")
 MAX_VALUE = Decimal("999999999999.99")  # Measurement.value: max_digits=14, decimal_places=2
 ACCEPTED_ENCODINGS = "UTF-8, UTF-16 or Windows-1252 / Latin-1"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97–2003 .xls
 
@@ -229,6 +230,11 @@ def _parse_date(cell):
     text = str(cell).strip()
     if len(text) > 10:
         return None
+    if _ISO_DATE.fullmatch(text):  # the usual case, ten times faster than strptime: an API push has 10,000
+        try:
+            return datetime.date(int(text[:4]), int(text[5:7]), int(text[8:]))
+        except ValueError:
+            return None
     for fmt in ("%Y-%m-%d", "%Y/%m/%d"):
         try:
             return datetime.datetime.strptime(text, fmt).date()
@@ -280,6 +286,8 @@ def _is_header(cells):
 def _choose_sla(candidates, start):
     """The SLA among ``candidates`` (same contract and KPI) in effect in the period containing ``start``;
     when none is, the one closest before it (or the first) so the message says why."""
+    if len(candidates) == 1:
+        return candidates[0]
     for sla in candidates:
         period_start, period_end = periods.period_bounds(sla.frequency, start)
         if sla.effective_from <= period_end and (sla.effective_to is None or sla.effective_to >= period_start):
@@ -349,22 +357,30 @@ def check_figures(figures, may_record, today=None, refer_to="line"):
         slas_by_contract_kpi.setdefault((sla.contract_id, sla.kpi.code), []).append(sla)
 
     seen = {}
+    implausible_dates = {}  # a push has many figures per day: each day is judged once
+
+    def implausible_date(day):
+        if day not in implausible_dates:
+            implausible_dates[day] = plausible_date_error(day, today)
+        return implausible_dates[day]
+
     for figure in figures:
         reference, code = str(figure.reference).strip(), str(figure.code).strip()
         start_cell, value_cell, note = figure.period_start, figure.value, figure.note
         problems = []
         contract = contracts.get(reference)
+        allowed = contract is not None and contract.pk in writable
         if not reference:
             problems.append("the contract reference is empty")
         elif contract is None:
             problems.append(f"no contract with reference “{_show(reference)}”")
-        elif contract.pk not in writable:
+        elif not allowed:
             problems.append(f"you may not enter figures for contract {reference} (not yours)")
             checked.forbidden.append(figure.key)
         start = _parse_date(start_cell)
         if start is None:
             problems.append(f"“{_show(start_cell)}” is not a date (write YYYY-MM-DD)")
-        elif implausible := plausible_date_error(start, today):
+        elif implausible := implausible_date(start):
             problems.append(implausible.rstrip("."))
             start = None  # no period is worked out for year 9999 (a week of it ends in the year 10000)
         value, value_problem = parse_value(value_cell)
@@ -373,7 +389,7 @@ def check_figures(figures, may_record, today=None, refer_to="line"):
         if note is not None and len(str(note)) > SHORT_TEXT_MAX_LENGTH:
             problems.append(f"the note is longer than {SHORT_TEXT_MAX_LENGTH:,} characters")
         sla = None
-        if contract is not None and contract.pk in writable:
+        if allowed:
             candidates = slas_by_contract_kpi.get((contract.pk, code), [])
             if not code:
                 problems.append("the KPI code is empty")
@@ -386,12 +402,13 @@ def check_figures(figures, may_record, today=None, refer_to="line"):
                 if period_problem:
                     problems.append(period_problem)
         if sla is not None and start is not None:
+            kpi = sla.kpi
             if value is not None and value < 0:
                 problems.append("a KPI figure cannot be negative")
-            if value is not None and sla.kpi.unit == Unit.PERCENT and value > 100:
-                problems.append(f"{sla.kpi.name} is a percentage: give a value between 0 and 100")
-            if sla.kpi.is_computed:
-                problems.append(f"{sla.kpi.name} is computed from the roster, not imported")
+            if value is not None and kpi.unit == Unit.PERCENT and value > 100:
+                problems.append(f"{kpi.name} is a percentage: give a value between 0 and 100")
+            if kpi.is_computed:
+                problems.append(f"{kpi.name} is computed from the roster, not imported")
             key = (sla.pk, start)
             if key in seen:
                 problems.append(f"the same SLA and period is already on {refer_to} {seen[key]}")
@@ -407,57 +424,67 @@ def check_figures(figures, may_record, today=None, refer_to="line"):
 
 def write_figures(parsed, user, source, change_reason=None):
     """Write checked figures (``CheckedFigures.parsed``) in one transaction: new ones created, changed ones
-    corrected, the same ones left alone; each with its history row. Returns an ``ImportResult`` whose
-    ``figures`` are those written (for the breach check the caller requests)."""
+    corrected, the same ones left alone; each write with its history row. Returns an ``ImportResult``
+    whose ``figures`` are those written (for the breach check the caller requests).
+
+    Set-based: one ``UPDATE … FROM`` for the corrections and one ``INSERT … SELECT`` for the new figures,
+    each writing its history rows in the same statement (``common.sql.execute_with_history``), over the
+    figures sent as one JSON parameter — whatever their number, two statements. (Through the ORM,
+    ``bulk_update`` of 10,000 figures built a ``CASE`` per field and row: 5 s of a 6 s API push.)
+    """
     result = ImportResult()
+    if not parsed:
+        return result
+    incoming, params = sql.rows_select(
+        INCOMING_COLUMNS, [(sla.pk, start, end, value, note) for _key, sla, start, end, value, note in parsed]
+    )
+    table, history = Measurement._meta.db_table, Measurement.history.model._meta.db_table
+    columns = [field.column for field in Measurement._meta.concrete_fields]
+    now = sql.adapt_datetime(timezone.now())
+    user_id = user.pk if user else None
+    stamp = [source, user_id, now, now]
+    history_params = (now, change_reason)
+    same_figure = f"{table}.sla_id = i.sla_id AND {table}.period_start = i.period_start"
+    corrections = (
+        f"UPDATE {table} SET value = i.value, source = %s, recorded_by_id = %s, recorded_at = %s, "  # nosec B608  # SQL assembled from model table names; values are bound parameters
+        f"updated_at = %s, note = COALESCE(i.note, {table}.note) FROM ({incoming}) i WHERE {same_figure} "
+        f"AND ({table}.value <> i.value OR (i.note IS NOT NULL AND {table}.note <> i.note))"
+    )
+    new_figures = (
+        f"INSERT INTO {table} (sla_id, period_start, period_end, value, note, source, recorded_by_id, "  # nosec B608  # SQL assembled from model table names; values are bound parameters
+        f"recorded_at, updated_at) SELECT i.sla_id, i.period_start, i.period_end, i.value, COALESCE(i.note, ''), "
+        f"%s, %s, %s, %s FROM ({incoming}) i WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE {same_figure})"
+    )
     with transaction.atomic():
-        existing = {
-            (m.sla_id, m.period_start): m
-            for m in Measurement.objects.select_for_update().filter(
-                sla__in={p[1].pk for p in parsed}, period_start__in={p[2] for p in parsed}
+        # A note left out (None) keeps the figure's note; a value or note that differs is a correction.
+        corrected, created = (
+            sql.execute_with_history(
+                statement,
+                [*stamp, *params],
+                table,
+                history,
+                columns,
+                history_type,
+                history_params,
+                history_user_id=user_id,
+                returning=["sla_id", "period_start"],
             )
-        }
-        now = timezone.now()
-        new, corrected = [], []
-        for _key, sla, start, end, value, note in parsed:
-            current = existing.get((sla.pk, start))
-            if current is None:
-                new.append(
-                    Measurement(
-                        sla=sla,
-                        period_start=start,
-                        period_end=end,
-                        value=value,
-                        source=source,
-                        recorded_by=user,
-                        recorded_at=now,
-                        note=note or "",
-                    )
-                )
-            elif current.value != value or (note is not None and current.note != note):
-                current.value, current.source, current.recorded_by, current.recorded_at = value, source, user, now
-                if note is not None:
-                    current.note = note
-                current.updated_at = now  # auto_now is the ORM's save(); a bulk update sets it here
-                corrected.append(current)
-                result.updated += 1
-            else:
-                result.unchanged += 1
-                continue
-            result.figures.add((sla.pk, start))
-        # In batches, each with its history rows, whatever the number of figures.
-        if new:
-            bulk_create_with_history(
-                new, Measurement, batch_size=1000, default_user=user, default_change_reason=change_reason
-            )
-            result.created = len(new)
-        if corrected:
-            bulk_update_with_history(
-                corrected,
-                Measurement,
-                ["value", "source", "recorded_by", "recorded_at", "updated_at", "note"],
-                batch_size=1000,
-                default_user=user,
-                default_change_reason=change_reason,
-            )
+            for statement, history_type in ((corrections, "~"), (new_figures, "+"))
+        )
+    result.updated, result.created = len(corrected), len(created)
+    result.unchanged = len(parsed) - result.updated - result.created
+    result.figures = {(sla_id, _as_date(day)) for sla_id, day in (*corrected, *created)}
     return result
+
+
+INCOMING_COLUMNS = [
+    ("sla_id", "bigint"),
+    ("period_start", "date"),
+    ("period_end", "date"),
+    ("value", "numeric"),
+    ("note", "text"),
+]
+
+
+def _as_date(day):
+    return day if isinstance(day, datetime.date) else datetime.date.fromisoformat(day)

@@ -1,3 +1,4 @@
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -70,6 +71,10 @@ class KPI(models.Model):
 class SLAQuerySet(RestrictQuerySet):
     def active(self):
         return self.filter(active=True)
+
+    def contract_ids(self, sla_ids):
+        """The set of ids of the contracts the SLAs ``sla_ids`` belong to (no query for no SLA)."""
+        return set(self.filter(pk__in=set(sla_ids)).values_list("contract_id", flat=True))
 
     def with_latest(self):
         """Annotate the latest figure: ``latest_value``, ``latest_period_start`` and ``latest_outcome``
@@ -362,7 +367,14 @@ class BreachQuerySet(RestrictQuerySet):
         return (majors + rest)[:limit]
 
     def detected_between(self, start, end):
-        return self.filter(detected_at__date__gte=start, detected_at__date__lte=end)
+        """Detected on a day from ``start`` to ``end`` in the current time zone: a range of ``detected_at``
+        (``breach_detected_at_idx`` serves it; ``detected_at__date`` would compute a date for every row)."""
+        zone = timezone.get_current_timezone()
+        day_after = end + datetime.timedelta(days=1)
+        return self.filter(
+            detected_at__gte=datetime.datetime.combine(start, datetime.time.min, tzinfo=zone),
+            detected_at__lt=datetime.datetime.combine(day_after, datetime.time.min, tzinfo=zone),
+        )
 
     def for_list(self):
         return self.select_related("contract__vendor", "contract__owner", "sla__kpi")
@@ -442,6 +454,13 @@ class Breach(models.Model):
             # A contract's breaches by period; severity too, so a figure check reads the major breaches
             # around its figures (the only ones that share the credit cap) without visiting the others.
             models.Index(fields=["contract", "period_end", "severity"], name="breach_contract_period_idx"),
+            # Overdue replacements still open (the weekly digest lists them for each batch of managers): few
+            # rows among millions, which would otherwise take a scan of the whole table.
+            models.Index(
+                fields=["contract"],
+                condition=Q(kind=BreachKind.REPLACEMENT, status__in=OPEN_STATUSES),
+                name="breach_open_replacement_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

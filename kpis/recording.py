@@ -47,16 +47,18 @@ def report_owed(sla, start: datetime.date, end: datetime.date) -> bool:
 
 def not_in_force_reason(sla, start: datetime.date, end: datetime.date) -> str | None:
     """Why ``sla``'s period ``start``..``end`` is outside the SLA's or the contract's dates, or None."""
-    label = periods.describe_period(sla.frequency, start)
     contract = sla.contract
     if start > contract.end_date or end < contract.start_date:
         return (
             f"contract {contract.reference} runs from {contract.start_date:%Y-%m-%d} to "
-            f"{contract.end_date:%Y-%m-%d}, not in {label}"
+            f"{contract.end_date:%Y-%m-%d}, not in {periods.describe_period(sla.frequency, start)}"
         )
     if sla.effective_from > end or (sla.effective_to and sla.effective_to < start):
         until = f" to {sla.effective_to:%Y-%m-%d}" if sla.effective_to else ""
-        return f"the {sla.kpi.name} SLA is in effect from {sla.effective_from:%Y-%m-%d}{until}, not in {label}"
+        return (
+            f"the {sla.kpi.name} SLA is in effect from {sla.effective_from:%Y-%m-%d}{until}, "
+            f"not in {periods.describe_period(sla.frequency, start)}"
+        )
     return None
 
 

@@ -1,10 +1,36 @@
 import django_tables2 as tables
+from django.utils.html import format_html
 
 from common.money import format_money
 from common.tables import DateColumn, DateTimeColumn
 from common.templatetags.ui import badge
 
+from .choices import BreachStatus
 from .models import Breach
+
+
+class BreachSelectColumn(tables.Column):
+    """A checkbox (``name="breaches"``, in the page's form ``breach-selection``) on the rows the user may act
+    on: breaches that hold (not withdrawn) of contracts the user may change. Never exported."""
+
+    SELECT_FORM = "breach-selection"
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("verbose_name", "Select")
+        super().__init__(accessor="pk", orderable=False, exclude_from_export=True, empty_values=(), **kwargs)
+
+    def render(self, record, table):
+        user = table.request.user
+        if record.status == BreachStatus.WITHDRAWN or not user.has_perm("kpis.change_breach", record):
+            return ""
+        return format_html(
+            '<input type="checkbox" class="form-check-input" name="breaches" value="{}" form="{}" '
+            'data-contract="{}" aria-label="Select breach #{}">',
+            record.pk,
+            self.SELECT_FORM,
+            record.contract_id,
+            record.pk,
+        )
 
 
 class BreachTable(tables.Table):

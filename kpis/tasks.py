@@ -32,7 +32,7 @@ def detect_breaches(sla_ids=None, figures=None, today=None, contract_ids=None):
         checked = None
     else:
         slas = {int(pk) for pk in sla_ids or ()} | {int(figure[0]) for figure in figures or ()}
-        checked = set(contract_ids or ()) | set(SLA.objects.filter(pk__in=slas).values_list("contract_id", flat=True))
+        checked = set(contract_ids or ()) | SLA.objects.contract_ids(slas)
     breaches_checked.send(sender=detect_breaches, contract_ids=checked, today=_date(today))
     return summary
 
@@ -66,31 +66,41 @@ def compute_attrition(month=None):
 
 @shared_task(name="kpis.tasks.send_weekly_breach_digest", **JOB_LIMITS)
 def send_weekly_breach_digest(week=None):
-    """Rule 7: claim one delivery per recipient for ISO ``week`` (default: the previous week) and queue
-    one ``send_breach_digest_email`` per delivery still to send."""
+    """Rule 7: plan one delivery per recipient for ISO ``week`` (default: the previous week) and queue one
+    ``send_breach_digest_batch`` per batch of deliveries still to send (``kpis.digest.BATCH_SIZE``)."""
     week = week or periods.previous_iso_week(timezone.localdate())
     periods.parse_iso_week(week)  # a readable error for a bad argument
-    delivery_ids = digest.plan_weekly_digest(week)
-    for delivery_id in delivery_ids:
-        transaction.on_commit(lambda pk=delivery_id: send_breach_digest_email.delay(pk))
-    logger.info("send_weekly_breach_digest(%s): %s e-mails queued", week, len(delivery_ids))
-    return {"week": week, "queued": len(delivery_ids)}
+    batches = digest.plan_weekly_batches(week)
+    for batch in batches:
+        transaction.on_commit(lambda ids=batch: send_breach_digest_batch.delay(ids))
+    queued = sum(len(batch) for batch in batches)
+    logger.info("send_weekly_breach_digest(%s): %s e-mails queued in %s batches", week, queued, len(batches))
+    return {"week": week, "queued": queued}
 
 
-@shared_task(
-    name="kpis.tasks.send_breach_digest_email",
-    acks_late=True,
-    soft_time_limit=120,
-    time_limit=180,
-    autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=30,
-    retry_backoff_max=10 * 60,
-    retry_jitter=True,
-    max_retries=8,
-)
+EMAIL_RETRIES = {
+    "acks_late": True,
+    "autoretry_for": (smtplib.SMTPException, OSError),
+    "retry_backoff": 30,
+    "retry_backoff_max": 10 * 60,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+
+
+@shared_task(name="kpis.tasks.send_breach_digest_batch", soft_time_limit=5 * 60, time_limit=6 * 60, **EMAIL_RETRIES)
+def send_breach_digest_batch(delivery_ids):
+    """Build and send a batch of planned digests over one SMTP connection (``kpis.digest.deliver_digests``).
+    A failed send is retried with backoff, the whole batch again: what went out is not claimed again."""
+    report = digest.deliver_digests(delivery_ids)
+    report.raise_first_error()
+    return {outcome: report.count(outcome) for outcome in set(report.outcomes.values())}
+
+
+@shared_task(name="kpis.tasks.send_breach_digest_email", soft_time_limit=120, time_limit=180, **EMAIL_RETRIES)
 def send_breach_digest_email(delivery_id):
     """Send one claimed digest (``kpis.digest.deliver_digest``); SMTP errors are retried with backoff and
-    the delivery row makes sure it is never sent twice."""
+    the delivery row makes sure it is never sent twice. (Before batches, one task per e-mail was queued.)"""
     return digest.deliver_digest(delivery_id)
 
 

@@ -1,11 +1,11 @@
 from common.views import ObjectDetailView, ObjectEditView, ObjectListView
 
-from .credits import credit_totals
+from .credits import credit_totals_within
 from .filtersets import BreachFilterSet
 from .forms import BreachEditForm
 from .history import breach_history
 from .models import Breach
-from .tables import BreachTable
+from .tables import BreachSelectColumn, BreachTable
 
 
 class BreachListView(ObjectListView):
@@ -15,11 +15,29 @@ class BreachListView(ObjectListView):
     table_class = BreachTable
     title = "Breaches"
     template_name = "kpis/breach_list.html"
+    # Millions of rows at the xl preset: counted exactly, and their credits totalled, up to this many.
+    count_cap = 10_000
+
+    def get_table_pagination(self, table):
+        # Service credits of every filtered row (not just this page), per currency, and how many rows there
+        # are: one query, which the paginator takes as its count.
+        self.row_count, self.credit_totals = credit_totals_within(self.object_list, self.count_cap)
+        return {**super().get_table_pagination(table), "known_count": self.row_count}
+
+    def can_select(self):
+        """Managers and admins choose breaches to act on (a corrective action); viewers only read."""
+        return self.request.user.has_perm("kpis.change_breach")
+
+    def get_table_kwargs(self):
+        kwargs = super().get_table_kwargs()
+        if self.can_select():
+            kwargs["extra_columns"] = [("select", BreachSelectColumn())]
+            kwargs["sequence"] = ("select", "...")
+        return kwargs
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        # Service credits of every filtered row (not just this page), per currency: one aggregate query.
-        context["credit_totals"] = credit_totals(self.object_list)
+        context.update(credit_totals=self.credit_totals, count_cap=self.count_cap, can_select=self.can_select())
         return context
 
 

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connections
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q, Sum, Window
 from django.db.models.functions import Coalesce, TruncMonth, TruncQuarter
 from django.utils import timezone
 
+from common.exports import person_name
 from common.queries import subquery_count
 from contracts.choices import ObligationState, ServiceType
 from contracts.exchange import RateBook
@@ -220,7 +221,9 @@ def _fetch(queryset):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        # a dict display, not dict(): of plain values it stays out of the garbage collector's lists, and
+        # thousands of tracked rows alive through a request made it run a full collection every other page
+        return [{name: value for name, value in zip(names, row, strict=True)} for row in cursor.fetchall()]
 
 
 def _summary_paths(group, prefix):
@@ -268,8 +271,8 @@ def _scorecard_from_summary(source, group, periods, months_per_period, row):
         )
         .order_by()
     )
-    staff = defaultdict(lambda: [0, 0, 0])  # (key, label, bucket) → start, end, departures
-    for item in figures:
+    staff = {}  # (key, label, bucket) → (start, end, departures)
+    for item in _fetch(figures):
         month = item["month"]
         bucket = period_start(Frequency.QUARTERLY, month) if months_per_period == 3 else month
         key, label = item[id_path], item[label_path]
@@ -281,32 +284,37 @@ def _scorecard_from_summary(source, group, periods, months_per_period, row):
             r["major"] += item["n_major"]
             r["missing_reports"] += item["n_missing"]
             if item["n_credit"]:
-                r["credits"][item[currency_path]] += item["n_credit"]
-                r["credit_months"].append((item[currency_path], month, item["n_credit"]))
-        counts = staff[(key, label, bucket)]
-        if month == bucket:
-            counts[0] += item["n_start"]
-        if month == month_start(bucket, months_per_period - 1):
-            counts[1] += item["n_end"]
-        counts[2] += item["n_left"]
+                _add_credit(r, item[currency_path], month, item["n_credit"])
+        start_n, end_n, left_n = staff.get((key, label, bucket), (0, 0, 0))
+        staff[(key, label, bucket)] = (
+            start_n + (item["n_start"] if month == bucket else 0),
+            end_n + (item["n_end"] if month == month_start(bucket, months_per_period - 1) else 0),
+            left_n + item["n_left"],
+        )
     for (key, label, bucket), (start_n, end_n, left_n) in staff.items():
         if start_n or end_n or left_n:
             r = row(key, label, bucket)
             r["start_headcount"], r["end_headcount"], r["departures"] = start_n, end_n, left_n
 
 
-def vendor_scorecard(filters):
+def _add_credit(row, currency, month, amount):
+    if row["credit_months"] is None:  # (a list only for the rows with credits)
+        row["credit_months"] = []
+    row["credit_months"].append((currency, month, amount))
+
+
+def vendor_scorecard(filters, policy=None):
     """Rows per vendor (or contract, ``filters.group``) and month/quarter: compliance, breaches, missing
     reports, credits per currency, attrition, replacements, weighted score, its band and rank within the
     period, and ``score_change`` since the period before (last quarter, or last month).
 
-    The weights and bands are the policy in force (``scoring_policy()``). The figures are read for one
-    period more than asked (the one before the first) to know the change; that period's rows are dropped.
-    Four aggregate queries (two on the monthly summary), one for the policy.
+    The weights and bands are ``policy``, by default the one in force (``scoring_policy()``). The figures are
+    read for one period more than asked (the one before the first) to know the change; that period's rows are
+    dropped. Four aggregate queries (two on the monthly summary), and one for the policy when not given.
     """
     import dataclasses
 
-    policy = scoring_policy()
+    policy = policy or scoring_policy()
     months_per_period = 3 if filters.period == "quarter" else 1
     asked = buckets(filters.start, filters.end, filters.period)
     if not asked:
@@ -317,7 +325,15 @@ def vendor_scorecard(filters):
     filters.state, filters.from_summary = extended.state, extended.from_summary
     scores = {(r["key"], r["period_start"]): r["score"] for r in rows}
     result = [r for r in rows if r["period_start"] >= first]
+    # credits of the rows shown only (the period before is read for its scores)
+    rates = RateBook(pair[:2] for r in result for pair in r["credit_months"] or ())  # one query for every row
     for r in result:
+        credit_months = r.pop("credit_months")
+        credits = defaultdict(Decimal)
+        for currency, _, amount in credit_months or ():
+            credits[currency] += amount
+        r["credits"] = {currency: money(amount) for currency, amount in sorted(credits.items())}
+        r["credits_reporting"] = rates.total(credit_months) if credit_months else None
         r["band"] = policy.band(r["score"])
         previous = scores.get((r["key"], month_start(r["period_start"], -months_per_period)))
         r["previous_score"] = previous
@@ -336,6 +352,9 @@ def _vendor_scorecard(filters, policy):
     rows = {}
 
     def row(key, label, bucket_start):
+        found = rows.get((key, bucket_start))
+        if found is not None:  # (not ``setdefault``: building the empty row for every figure cost 15 % of the report)
+            return found
         return rows.setdefault(
             (key, bucket_start),
             {
@@ -347,8 +366,7 @@ def _vendor_scorecard(filters, policy):
                 "minor": 0,
                 "major": 0,
                 "missing_reports": 0,
-                "credits": defaultdict(Decimal),
-                "credit_months": [],  # (currency, month, amount): converted to the reporting currency below
+                "credit_months": None,  # [(currency, month, amount)]: added up by vendor_scorecard, rows it keeps
                 "departures": 0,
                 "start_headcount": 0,
                 "end_headcount": 0,
@@ -397,8 +415,7 @@ def _vendor_scorecard(filters, policy):
             r["major"] += item["major"]
             r["missing_reports"] += item["missing"]
             if item["credit"]:
-                r["credits"][item["contract__currency"]] += item["credit"]
-                r["credit_months"].append((item["contract__currency"], item["month"], item["credit"]))
+                _add_credit(r, item["contract__currency"], item["month"], item["credit"])
 
         # 4. attrition (rule 6, per period)
         id_path, label_path = _group_paths(group, "contract__")
@@ -431,7 +448,6 @@ def _vendor_scorecard(filters, policy):
         r["on_time"], r["late"], r["overdue"] = item["on_time"], item["late"], item["overdue"]
 
     labels = {start: label for start, _, label in periods}
-    rates = RateBook(pair[:2] for r in rows.values() for pair in r["credit_months"])  # one query for every row
     result = []
     for r in rows.values():
         r["period"] = labels.get(r["period_start"], str(r["period_start"]))
@@ -448,9 +464,6 @@ def _vendor_scorecard(filters, policy):
             if r["reporting"] is not None
             else None
         )
-        r["credits"] = {currency: money(amount) for currency, amount in sorted(r["credits"].items())}
-        credit_months = r.pop("credit_months")
-        r["credits_reporting"] = rates.total(credit_months) if credit_months else None
         result.append(r)
     # rank within each period (newest period first), best score first; no score: last, unranked
     result.sort(key=lambda r: (-r["period_start"].toordinal(), r["score"] is None, -(r["score"] or 0), r["name"]))
@@ -957,44 +970,84 @@ def renewal_bucket(days):
     return RENEWAL_BUCKETS[-1][2]
 
 
-def renewals(filters):
-    """Active, unexpired contracts with their notice deadline in the range, soonest first. One query."""
+# A renewals column → the contract fields (or ``owner_name``) it sorts by, as django-tables2 sorted the rows.
+RENEWAL_ORDER_FIELDS = {
+    "notice_deadline": "notice_deadline",
+    "days_left": "notice_deadline",
+    "contract": "reference",
+    "title": "title",
+    "vendor": "vendor__name",
+    "owner": "owner_name",
+    "end_date": "end_date",
+    "auto_renew": "auto_renew",
+    "currency": "currency",
+    "monthly_fee": "monthly_fee",
+}
+RENEWAL_DEFAULT_ORDER = ("notice_deadline", "reference")
+
+
+def _renewal_bucket_q(low, high, today):
+    q = Q()
+    if low is not None:
+        q &= Q(notice_deadline__gte=today + datetime.timedelta(days=low))
+    if high is not None:  # "passed": before today (high 0 is exclusive there)
+        high_day = today + datetime.timedelta(days=high)
+        q &= Q(notice_deadline__lt=high_day) if low is None else Q(notice_deadline__lte=high_day)
+    return q
+
+
+def renewals(filters, limit=None, order_by=()):
+    """Active, unexpired contracts with their notice deadline in the range: ``{"rows", "row_count", "counts"}``.
+
+    ``rows``: in the order ``order_by`` asks (row keys, ``-`` for descending; soonest deadline first, then
+    reference, which also breaks ties), at most ``limit`` of them. ``counts``: every contract in the range per
+    ``RENEWAL_BUCKETS`` label, counted by the same query (window aggregates), so a page fetching its first
+    rows still charts and counts them all. One query (and one for exchange rates, when a fee needs one).
+    """
     today = filters.today
+    ordering = []
+    for key in order_by:
+        field = RENEWAL_ORDER_FIELDS.get(key.lstrip("-"))
+        if field:
+            ordering.append(f"-{field}" if key.startswith("-") else field)
+    counts = {
+        f"n_{index}": Window(Count("pk", filter=_renewal_bucket_q(low, high, today)))
+        for index, (low, high, _) in enumerate(RENEWAL_BUCKETS)
+    }
     contracts = (
         Contract.objects.active()
         .current(today)
         .filter(filters.contract_q())
         .filter(notice_deadline__gte=month_start(filters.start), notice_deadline__lte=month_end(filters.end))
-        .order_by("notice_deadline", "reference")
+        .annotate(owner_name=person_name("owner"), **counts)
+        .order_by(*ordering, *RENEWAL_DEFAULT_ORDER)
         .values(
             "pk",
             "reference",
             "title",
             "vendor__name",
-            "owner__first_name",
-            "owner__last_name",
-            "owner__username",
+            "owner_name",
             "end_date",
             "notice_deadline",
             "auto_renew",
             "monthly_fee",
             "currency",
+            *counts,
         )
     )
-    contracts = list(contracts)
+    contracts = _fetch(contracts if limit is None else contracts[:limit])
     this_month = month_start(today)  # fees in the reporting currency at this month's rate
     rates = RateBook((c["currency"], this_month) for c in contracts)
     rows = []
     for c in contracts:
         days = (c["notice_deadline"] - today).days
-        owner = f"{c['owner__first_name']} {c['owner__last_name']}".strip() or c["owner__username"]
         rows.append(
             {
                 "contract_id": c["pk"],
                 "contract": c["reference"],
                 "title": c["title"],
                 "vendor": c["vendor__name"],
-                "owner": owner,
+                "owner": c["owner_name"],
                 "end_date": c["end_date"],
                 "notice_deadline": c["notice_deadline"],
                 "days_left": days,
@@ -1005,4 +1058,6 @@ def renewals(filters):
                 "monthly_fee_reporting": rates.convert(c["currency"], this_month, c["monthly_fee"]),
             }
         )
-    return rows
+    first = contracts[0] if contracts else {}
+    bucket_counts = {label: first.get(f"n_{index}", 0) for index, (_, _, label) in enumerate(RENEWAL_BUCKETS)}
+    return {"rows": rows, "row_count": sum(bucket_counts.values()), "counts": bucket_counts}

@@ -131,6 +131,13 @@ class ReportView(View):
         """``{"charts": [Chart.js config or None, …], "tables": [reports.tables.ReportTable, …]}``."""
         raise NotImplementedError
 
+    def sort_keys(self, table_class, slug):
+        """The row keys the request sorts ``table_class`` by (``?<slug>-sort=``, read as django-tables2 reads
+        it), for a query that sorts in SQL."""
+        probe = table_class([], slug=slug, title="")
+        RequestConfig(self.request, paginate=False).configure(probe)
+        return probe.sort_keys()
+
     def export_response(self, report_tables, slug, export_format):
         """One of the report's tables as a CSV or XLSX file (``common.exports``, as the app's lists): the same
         columns, every row, in the page's order."""
@@ -174,7 +181,8 @@ class ScorecardView(ReportView):
     default_months = (-1, -1)  # the last full month
 
     def build(self, filters):
-        rows = queries.vendor_scorecard(filters)
+        policy = queries.scoring_policy()  # read once: the rows' scores and the note
+        rows = queries.vendor_scorecard(filters, policy)
         drill_down = _link("reports:scorecard") + "?" + urlencode({"group": "contract", "vendor": PK_PLACEHOLDER})
         drill_down += "&" + urlencode(
             {"period": filters.period, "start": f"{filters.start:%Y-%m}", "end": f"{filters.end:%Y-%m}"}
@@ -192,7 +200,6 @@ class ScorecardView(ReportView):
             title=f"Overall score, {latest}",
             y_max=100,
         )
-        policy = queries.scoring_policy()
         weights = ", ".join(f"{k} {v:g}%" for k, v in policy.weights.items())
         bands = ", ".join(f"{label} ≥ {floor:g}" for label, floor in policy.bands) + f", {policy.lowest_band} below"
         note = (
@@ -401,12 +408,15 @@ class RenewalsView(ReportView):
     default_months = (-1, 11)
 
     def build(self, filters):
-        rows = queries.renewals(filters)
+        # sorted and cut to the page's rows in SQL; counted per bucket there too
+        data = queries.renewals(
+            filters,
+            limit=None if self.export else MAX_ROWS_ON_PAGE,
+            order_by=self.sort_keys(tables.RenewalsTable, "renewals"),
+        )
+        rows, counts = data["rows"], data["counts"]
         for r in rows:
             r["_link"], r["_link_column"] = _link("admin:contracts_contract_change", r["contract_id"]), "contract"
-        counts = {label: 0 for _, _, label in queries.RENEWAL_BUCKETS}
-        for r in rows:
-            counts[r["bucket"]] += 1
         chart = charts.bar_chart(
             list(counts), [("Contracts", list(counts.values()))], title="Contracts by notice deadline"
         )
@@ -414,7 +424,14 @@ class RenewalsView(ReportView):
             "Active contracts not yet ended whose notice deadline (end date − notice days) falls in the range. "
             "Fees in the reporting currency at this month's rate."
         )
-        table = tables.RenewalsTable(rows, slug="renewals", title="Contracts by notice deadline", note=note)
+        table = tables.RenewalsTable(
+            rows,
+            slug="renewals",
+            title="Contracts by notice deadline",
+            note=note,
+            total=data["row_count"],
+            query_ordered=True,
+        )
         return {"charts": [chart], "tables": [table]}
 
 

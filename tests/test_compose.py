@@ -147,6 +147,9 @@ def test_web_migrates_collects_static_then_runs_gunicorn_on_config_wsgi(services
     assert words[gunicorn + 1] in ("config.wsgi", "config.wsgi:application")
     assert (ROOT / "config" / "wsgi.py").exists()
     assert "--noinput" in text
+    # Workers, threads and keep-alive come from the one gunicorn settings file the benchmark measures.
+    assert words[words.index("--config") + 1] == "config/gunicorn.conf.py"
+    assert (ROOT / "config" / "gunicorn.conf.py").exists()
 
 
 @pytest.mark.parametrize("name, subcommand", [("worker", "worker"), ("beat", "beat")])
@@ -227,6 +230,16 @@ def test_broker_url_points_at_the_redis_service(services):
     for name in DJANGO_SERVICES:
         url = urlsplit(environment(services[name])["CELERY_BROKER_URL"])
         assert url.scheme == "redis" and url.hostname == "redis" and (url.port or 6379) == 6379
+
+
+def test_cache_url_points_at_the_redis_service_apart_from_the_broker(services):
+    """The API's per-key throttle counts in the cache: every web worker must share one (a Redis database
+    of its own, not the broker's)."""
+    for name in DJANGO_SERVICES:
+        env = environment(services[name])
+        cache, broker = urlsplit(env["CACHE_URL"]), urlsplit(env["CELERY_BROKER_URL"])
+        assert cache.scheme == "redis" and cache.hostname == "redis" and (cache.port or 6379) == 6379
+        assert cache.path != broker.path
 
 
 def test_email_url_points_at_the_mail_catchers_smtp_port(services):

@@ -15,6 +15,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from governance.models import CorrectiveAction
 from tests.factories import (
@@ -124,8 +125,12 @@ PUBLIC_READS = {"favicon", "health", "api:schema", "api:docs"}  # no sign-in, no
 # The REST API answers only to keys (api/tests check each key kind and role): a browser session, whatever its
 # role, gets a JSON 401 and changes nothing.
 API_ROUTE = "api/"
-# A person's own API keys: whoever may hold one (admins and managers), only their own keys.
-OWN_KEYS = {"api_keys": MANAGERS}
+# A person's own API keys and breach alerts: whoever may hold them (admins and managers), only their own.
+# name: (the roles allowed, POST data of a refused write)
+OWN_PAGES = {
+    "api_keys": (MANAGERS, {"name": "sneaky"}),
+    "outbound:alerts": (MANAGERS, {"channel": "email", "active": "on"}),
+}
 # The user's own session and password (django.contrib.auth's views): not the policy's business.
 ACCOUNT = {
     "login",
@@ -156,6 +161,8 @@ ADMIN_WRITES = {
     "kpis.Breach": {"add": NOBODY, "change": OWNERS, "delete": ADMINS},  # found by the checks, never typed in
     "kpis.DigestDelivery": ADMIN_ONLY,
     "api.ApiKey": ADMIN_ONLY,
+    "outbound.WebhookEndpoint": ADMIN_ONLY,
+    "outbound.Delivery": {"add": NOBODY, "change": NOBODY, "delete": ADMINS},  # the log of what was sent
     "governance.CorrectiveAction": UNDER_A_CONTRACT,
     "governance.RaciEntry": UNDER_A_CONTRACT,
     "governance.StaffMeasurement": UNDER_A_CONTRACT,
@@ -182,7 +189,7 @@ ADMIN_SITE_VIEWS = {
     "admin:view_on_site",
     "admin:app_list",
 }
-SNAPSHOT_APPS = ("accounts", "vendors", "contracts", "kpis", "governance", "auth", "axes", "api")
+SNAPSHOT_APPS = ("accounts", "vendors", "contracts", "kpis", "governance", "auth", "axes", "api", "outbound")
 
 
 class World:
@@ -217,8 +224,12 @@ def world(db):
     from api.models import ApiKey
     from governance.models import RaciEntry, ScorecardPolicy, StaffMeasurement
     from kpis.models import KPI, DigestDelivery
+    from outbound.models import Delivery, Event, WebhookEndpoint
     from vendors.models import Certification
 
+    endpoint = WebhookEndpoint.objects.create(
+        name="ITSM", url="https://itsm.example.com/hook", events=["breach.recorded"]
+    )
     axes_fields = {"user_agent": "x", "ip_address": "127.0.0.1", "username": "x", "http_accept": "x", "path_info": "/"}
     w.objects = {
         "vendors.Vendor": w.vendor,
@@ -241,6 +252,11 @@ def world(db):
         "axes.AccessLog": AccessLog.objects.create(**axes_fields),
         "axes.AccessFailureLog": AccessFailureLog.objects.create(**axes_fields),
         "api.ApiKey": ApiKey.create_key(name="matrix", vendor=w.vendor)[0],
+        "outbound.WebhookEndpoint": endpoint,
+        "outbound.Delivery": Delivery.objects.create(
+            event=Event.objects.create(type="breach.recorded", breach=w.breach, occurred_at=timezone.now()),
+            endpoint=endpoint,
+        ),
         "governance.CorrectiveAction": w.action,
         "governance.RaciEntry": RaciEntry.objects.create(
             contract=w.contract, activity="Hire", side="vendor", party="Lead", assignment="A"
@@ -385,15 +401,15 @@ def check_api_refuses_sessions(world, name, route):
             assert snapshot() == before
 
 
-def check_own_keys(world, name):
+def check_own_page(world, name):
     url = reverse(name)
-    allowed = OWN_KEYS[name]
+    allowed, data = OWN_PAGES[name]
     for role in ROLES:
         if role in allowed:
             assert world.clients[role].get(url).status_code == 200, (role, url)
         else:
             assert_refused(world.clients[role], role, "get", url)
-            assert_refused(world.clients[role], role, "post", url, {"name": "sneaky"})
+            assert_refused(world.clients[role], role, "post", url, data)
 
 
 def registered_label(app, model):
@@ -417,8 +433,8 @@ def test_every_url_answers_each_role_as_the_policy_says(world, name, route, view
         assert_post_is_not_allowed(world.clients["anonymous"], reverse(name))
     elif route.startswith(API_ROUTE):
         check_api_refuses_sessions(world, name, route)
-    elif name in OWN_KEYS:
-        check_own_keys(world, name)
+    elif name in OWN_PAGES:
+        check_own_page(world, name)
     elif name in ACCOUNT:
         assert view.startswith("django.contrib.auth.views."), f"{name} is no longer Django's own account view"
     elif name in ADMIN_OTHER_WRITES:

@@ -77,3 +77,37 @@ def test_not_found_is_json_with_debug_on_too(vendor_client, settings):
     response = vendor_client.get("/api/v1/nope")
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found. API URLs end with a slash."}
+
+
+def test_a_write_to_no_api_url_is_a_json_404_not_the_csrf_page(vendor):
+    """Found by schemathesis: ``PATCH /api/v1/staff/0.5/`` matched no route and met the CSRF check (an
+    HTML 403) before the JSON 404."""
+    from django.test import Client
+
+    from api.models import ApiKey
+
+    _key, raw = ApiKey.create_key(name="k", vendor=vendor)
+    client = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Bearer {raw}")
+    response = client.patch("/api/v1/staff/0.5/", {"left_on": "2026-01-01"}, content_type="application/json")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_a_filter_beyond_any_plausible_date_is_a_400_naming_it(vendor_client):
+    """Found by schemathesis: ``expiring_within=762860275753264`` overflowed the date arithmetic (a 500)."""
+    response = vendor_client.get("/api/v1/contracts/?expiring_within=762860275753264")
+    assert response.status_code == 400
+    assert "expiring_within" in response.json()["errors"]
+    assert vendor_client.get("/api/v1/contracts/?expiring_within=90").status_code == 200
+
+
+def test_every_operation_documents_its_errors_in_the_one_shape(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    assert schema["components"]["schemas"]["Error"]["required"] == ["detail"]
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for status in ("400", "401", "403", "404", "429"):
+                content = operation["responses"][status]["content"]["application/json"]
+                assert content["schema"] == {"$ref": "#/components/schemas/Error"}, (method, path, status)
+    push = schema["paths"]["/api/v1/measurements/"]["post"]["responses"]
+    assert "by item index" in push["400"]["description"]  # the operation's own words are kept

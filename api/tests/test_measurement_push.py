@@ -3,9 +3,12 @@
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from api.models import ApiKey
 from kpis.models import Measurement, PendingCheck
+from tests.factories import SLAFactory, kpi
 
 from .conftest import client_for
 
@@ -142,3 +145,51 @@ def test_expired_or_revoked_key_cannot_push(vendor, sla, state):
         key.save()
     assert client_for(raw).post(URL, [figure(1)], format="json").status_code == 401
     assert not Measurement.objects.exists()
+
+
+def daily_figures(codes, days, value="85"):
+    start = datetime.date(2025, 1, 1)
+    return [
+        {"contract": "CX-1", "kpi": code, "period_start": str(start + datetime.timedelta(days=n)), "value": value}
+        for code in codes
+        for n in range(days)
+    ]
+
+
+def push_half_then_all(client, codes, days):
+    """Record half the days, then push every day (the first half corrected, the second half new): the
+    second push's queries."""
+    client.post(URL, daily_figures(codes, days // 2, value="70"), format="json")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(URL, daily_figures(codes, days), format="json")
+    half = len(codes) * (days // 2)
+    assert response.json() == {"created": half, "corrected": half, "unchanged": 0}
+    return len(queries)
+
+
+def test_a_push_takes_the_same_queries_for_ten_figures_or_thousands(vendor_client, contract):
+    """Set-based: checking, writing (with history) and queueing checks cost the same statements whatever the
+    number of figures (here 10, then 2,070: past any batch size)."""
+    slas = {
+        code: SLAFactory(contract=contract, kpi=kpi(code), frequency="daily", effective_from=contract.start_date)
+        for code in ("csat", "accuracy", "availability", "quality_score")
+    }
+    few = push_half_then_all(vendor_client, ["csat"], 10)
+    many = push_half_then_all(vendor_client, ["accuracy", "availability", "quality_score"], 690)
+    assert few == many
+    history = Measurement.history.filter(sla_id=slas["accuracy"].pk)
+    assert history.filter(history_type="~").count() == 345
+    assert history.filter(history_type="+").count() == 690
+    assert PendingCheck.objects.filter(kind="figure", sla_id=slas["accuracy"].pk).count() == 1035
+
+
+def test_a_personal_keys_corrections_name_its_user_in_the_history(key_client, owner, sla):
+    client = key_client(owner)
+    client.post(URL, [figure(1, value="70")], format="json")
+    client.post(URL, [figure(1, value="75", note="recounted")], format="json")
+    rows = Measurement.history.filter(sla_id=sla.pk).order_by("history_id")
+    assert [(h.history_type, h.value, h.note, h.history_user_id) for h in rows] == [
+        ("+", 70, "", owner.pk),
+        ("~", 75, "recounted", owner.pk),
+    ]
+    assert Measurement.objects.get().recorded_by == owner

@@ -5,7 +5,9 @@ import json
 import pytest
 from django.core.management import call_command
 
+from bench.api_push import VENDOR_NAME as API_PUSH_VENDOR
 from bench.management.commands.run_bench import STEPS
+from vendors.models import Vendor
 
 WORKER_AND_EXPORT_STEPS = ("corrected_figure", "cold_check_worker", "exports")
 
@@ -35,8 +37,19 @@ def test_bench_harness_runs_end_to_end_on_a_tiny_data_set(tmp_path, settings):
     assert set(load) == {"2", "3"}
     assert all(level["requests"] > 0 and level["errors"] == 0 for level in load.values()), load
     assert all(level["p50_ms"] <= level["p99_ms"] for level in load.values())
+    # what the requests cost: gunicorn's workers and the database's backends both did the work
+    assert all(level["cpu_per_request"]["web_cpu_ms"] > 0 for level in load.values()), load
+    assert all(level["cpu_per_request"]["db_cpu_ms"] > 0 for level in load.values()), load
     text = (tmp_path / "RESULTS.md").read_text()
     assert "### 1. detect_breaches" in text and "### 7. Mixed pages under concurrent load" in text
+    assert "CPU ms per request" in text
+    push = results["api_push"]
+    assert sum(push["counts"].values()) == push["figures"] > 0
+    assert push["counts"]["corrected"] > 0 and push["counts"]["unchanged"] > 0 and push["counts"]["created"] > 0
+    assert push["breaches_found"] == push["breaches_expected"] > 0  # recorded by a real worker
+    assert push["repeat_first_batch"]["answer"] == {"created": 0, "corrected": 0, "unchanged": push["batch_size"]}
+    assert not Vendor.objects.filter(name=API_PUSH_VENDOR).exists()  # the step removes what it made
+    assert "### 8. API push" in text
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -86,4 +99,4 @@ def test_worker_and_export_steps_measure_a_real_worker_and_a_streamed_download(t
     assert export["rows"] == Breach.objects.count() and export["fewer_rows_in_table"]
     assert not export["cut_by_worker_timeout"] and export["worker_peak_rss_mb"] >= export["worker_rss_before_mb"]
     text = (tmp_path / "RESULTS.md").read_text()
-    assert "### 8. Through a real Celery worker" in text and "### 9. Breach list CSV export" in text
+    assert "### 9. Through a real Celery worker" in text and "### 10. Breach list CSV export" in text

@@ -27,9 +27,11 @@ HOME_COUNTRY = env.str("HOME_COUNTRY", default="US").upper()
 REPORTING_CURRENCY = env.str("REPORTING_CURRENCY", default="USD").upper()
 # Hooks through which the governance app plugs into lower apps without them importing it: the scorecard's
 # weights and bands kept by admins (reports.queries.scoring_policy), and extra sections of the weekly digest
-# (kpis.digest.build_digest: callables (user, contracts, week_start, week_end, today) → DigestSection or None).
+# (kpis.digest.extra_sections: callables (a DigestScope: a batch of digests) → {owner id or ALL_VENDORS: section})
+# and who gets a digest for them alone (kpis.digest.owners_with_sections: callables (today) → owner ids).
 SCORECARD_POLICY_PROVIDER = "governance.scoring.current_policy"
-DIGEST_SECTIONS = ["governance.digest.overdue_actions_section"]
+DIGEST_SECTIONS = ["governance.digest.overdue_actions_sections"]
+DIGEST_RECIPIENTS = ["governance.digest.owners_with_overdue_actions"]
 # Headless Chromium, which prints the quarterly business review to PDF (governance.pdf).
 CHROMIUM_PATH = env.str("CHROMIUM_PATH", default="/usr/bin/chromium")
 PDF_TIMEOUT_SECONDS = env.int("PDF_TIMEOUT_SECONDS", default=60)
@@ -68,6 +70,7 @@ LOCAL_APPS = [
     "reports",
     "health",
     "api",
+    "outbound",  # webhooks and chat alerts: above the domain, follows the engine through its signal
     "demo",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
@@ -253,6 +256,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+# The queue tasks go to unless routed (Celery's default "celery"); the worker tests give each worker its own.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 # Publishing never holds a request for long: a broker that accepts the connection and never answers
 # costs at most a couple of seconds (no publish retries; bounded connect and socket timeouts). The check
 # is already owed in the database (``kpis.pending``); the sweep below runs it when the broker is back.
@@ -289,6 +294,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kpis.tasks.send_weekly_breach_digest",
         "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
     },
+    "outbound-dispatch-every-minute": {  # webhook / alert events a lost message left, and retries lost
+        "task": "outbound.tasks.dispatch_events",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
     "beat-heartbeat": {  # /health/ reports how long ago beat last ticked
         "task": "health.tasks.beat_heartbeat",
         "schedule": 60.0,
@@ -301,6 +311,13 @@ CELERY_BEAT_SCHEDULE = {
 HEALTH_BREACH_CHECK_MAX_AGE_SECONDS = env.int("HEALTH_BREACH_CHECK_MAX_AGE_SECONDS", default=2 * 60 * 60)
 HEALTH_BEAT_MAX_AGE_SECONDS = env.int("HEALTH_BEAT_MAX_AGE_SECONDS", default=5 * 60)
 HEALTH_BROKER_TIMEOUT_SECONDS = env.float("HEALTH_BROKER_TIMEOUT_SECONDS", default=2.0)
+
+# --- Outbound webhooks and chat alerts (the ``outbound`` app) ----------------------------------------
+# Each try waits at most this long to connect and as long again for the answer; redirects are not followed.
+OUTBOUND_TIMEOUT_SECONDS = env.float("OUTBOUND_TIMEOUT_SECONDS", default=5.0)
+# A failed delivery is tried again after 1, 2, 4 … times this (at most 10 minutes), OUTBOUND_MAX_ATTEMPTS in all.
+OUTBOUND_RETRY_BACKOFF_SECONDS = env.float("OUTBOUND_RETRY_BACKOFF_SECONDS", default=30.0)
+OUTBOUND_MAX_ATTEMPTS = env.int("OUTBOUND_MAX_ATTEMPTS", default=8)
 
 # --- API (/api/v1/, the ``api`` app) ---------------------------------------------------------
 # Bearer keys only (no session: nothing under /api/ needs CSRF); errors always {"detail": ..., ["errors": ...]}.
@@ -317,7 +334,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
-# Requests per key (each key counted on its own; per process: the web tier's workers each count).
+# The cache holds the API's per-key request counts: one shared Redis cache (CACHE_URL=redis://…) makes every
+# web worker count against the same limit; the default, a per-process memory cache, counts per worker.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Requests per key (each key counted on its own, in the cache above).
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
 SPECTACULAR_SETTINGS = {
     "TITLE": "SLA tracker API",
@@ -334,9 +354,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.document_error_responses",  # every error status, in the one error shape
+    ],
+    # A corrective action's status is read and written by two components: one name for its enum.
+    "ENUM_NAME_OVERRIDES": {"ActionStatusEnum": "governance.choices.ActionStatus"},
 }
 
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
+DJANGO_TABLES2_TEMPLATE = "common/table.html"  # bootstrap5-responsive, rows in one pass
 DJANGO_TABLES2_TABLE_ATTRS = {"class": "table table-sm table-hover align-middle"}
 
 # Logs: one line per record on stderr, each with the request id (common.logs). LOG_FORMAT=json (the

@@ -36,6 +36,13 @@ def breach_governance(context, breach):
     }
 
 
+@register.inclusion_tag("governance/panels/breach_selection.html")
+def breach_selection_form():
+    """The breach list's form: the breaches ticked in its table (``kpis.tables.BreachSelectColumn``) open a
+    corrective action."""
+    return {}
+
+
 @register.inclusion_tag("governance/panels/staff.html")
 def staff_scorecard(member):
     return {"member": member, "cards": scorecards.member_scorecard(member)}

@@ -150,10 +150,14 @@ def test_overdue_actions_are_on_the_dashboard_and_in_the_digest(client, owner, c
     client.force_login(owner)
     page = client.get("/").content.decode()
     assert "Late fix" in page and "Future fix" not in page
-    from governance.digest import overdue_actions_section
+    from governance.digest import overdue_actions_sections
+    from kpis.digest import ALL_VENDORS, DigestScope
 
-    section = overdue_actions_section(owner, contract.__class__.objects.filter(owner=owner), None, None, TODAY)
-    assert [line["text"].split(": ")[1].split(" —")[0] for line in section.lines] == ["Late fix"]
+    scope = DigestScope(frozenset({owner.pk}), all_vendors=True, week_start=None, week_end=None, today=TODAY)
+    sections = overdue_actions_sections(scope)
+    assert set(sections) == {owner.pk, ALL_VENDORS}
+    for section in sections.values():
+        assert [line["text"].split(": ")[1].split(" —")[0] for line in section.lines] == ["Late fix"]
 
 
 def test_action_list_filters_exports_and_keeps_its_query_count(client, viewer, contract, django_assert_max_num_queries):

@@ -2,44 +2,21 @@
 
 import datetime
 import os
-import signal
-import subprocess
-import sys
-import time
-import uuid
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from contracts.tasks import check_replacement_obligations
 from kpis.models import Breach, Measurement
 from kpis.tasks import detect_breaches
 from tests.factories import ContractFactory, SLAFactory, StaffMemberFactory
+from tests.workers import celery_worker, redis_available, wait_for
 
-BASE_DIR = Path(__file__).resolve().parents[2]
 pytestmark = [
     pytest.mark.celery,
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the worker shares the PostgreSQL test database"),
 ]
-
-
-def redis_available(url):
-    try:
-        import redis
-
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-        return True
-    except Exception:  # noqa: BLE001
-        return False
-
-
-def database_url():
-    db = settings.DATABASES["default"]
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 # This test's own Redis database (not the suite's default 15), shared by this process and the worker.
@@ -48,50 +25,10 @@ BROKER_URL = os.environ.get("SLA_ENGINE_E2E_BROKER_URL", "redis://127.0.0.1:6379
 
 @pytest.fixture
 def worker(tmp_path):
-    broker = BROKER_URL
-    if not redis_available(broker):
-        pytest.skip(f"Redis broker not reachable at {broker}")
-    queue = f"e2e-{uuid.uuid4().hex[:8]}"  # our own queue: no other worker takes our tasks
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": database_url(),  # the *test* database this test writes to
-        "CELERY_BROKER_URL": broker,
-        "DATA_DIR": str(tmp_path),
-        "CONN_MAX_AGE": "0",
-    }
-    log = open(tmp_path / "worker.log", "w+")  # noqa: SIM115
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "celery"), "-A", "config", "worker", "--pool", "solo", "-Q", queue,
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO"],
-        cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    try:
-        yield queue, process, log
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
-        import redis
-
-        client = redis.Redis.from_url(broker)
-        client.delete(queue, *client.keys(f"*{queue}*"))
-
-
-def wait_for(predicate, process, log, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        if process.poll() is not None:
-            break
-        time.sleep(0.5)
-    log.seek(0)
-    pytest.fail("The worker did not produce the expected rows. Worker log:\n" + log.read()[-5000:])
+    if not redis_available(BROKER_URL):
+        pytest.skip(f"Redis broker not reachable at {BROKER_URL}")
+    with celery_worker(BROKER_URL, tmp_path) as running:
+        yield running
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

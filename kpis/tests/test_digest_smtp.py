@@ -5,7 +5,6 @@ import email
 import email.policy
 import re
 import smtplib
-import socket
 
 import pytest
 import time_machine
@@ -16,6 +15,7 @@ from kpis import digest as digest_service
 from kpis.models import DigestDelivery
 from kpis.tests.test_digest import WEEK, breach, overdue_replacement
 from tests.factories import ContractFactory, VendorFactory
+from tests.workers import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -26,19 +26,15 @@ class Inbox:
     def __init__(self, refuse=0):
         self.messages = []
         self.refuse = refuse
+        self.connections = set()  # the client's (address, port) of each SMTP connection a message came over
 
     async def handle_DATA(self, server, session, envelope):
+        self.connections.add(session.peer)
         if self.refuse:
             self.refuse -= 1
             return "451 Requested action aborted: try again later"
         self.messages.append((envelope.rcpt_tos, envelope.content))
         return "250 Message accepted for delivery"
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from kpis.catalogue import KPI_CATALOGUE
-from kpis.models import KPI, Breach, Measurement
+from kpis.models import KPI, SLA, Breach, Measurement
 from tests.factories import BreachFactory, MeasurementFactory, SLAFactory, kpi
 
 D = datetime.date
@@ -173,3 +173,13 @@ def test_major_first_top_lists_the_newest_majors_then_the_others(django_assert_n
         assert [(b.severity, b.period_start.month) for b in top] == [("major", 3), ("major", 1), ("minor", 5)]
         assert top[0].contract.vendor and top[0].sla.kpi  # for_list(): no query per row
     assert top == list(Breach.objects.for_list().major_first()[:3])
+
+
+def test_contract_ids_of_slas(django_assert_num_queries):
+    """The checks signal the contracts of the SLAs they looked at (``detect_breaches``, ``run_pending_checks``)."""
+    first, second, other = SLAFactory(), SLAFactory(), SLAFactory()
+    same_contract = SLAFactory(contract=first.contract, kpi=kpi("csat"))
+    assert SLA.objects.contract_ids([first.pk, same_contract.pk, second.pk]) == {first.contract_id, second.contract_id}
+    assert other.contract_id not in SLA.objects.contract_ids(iter([first.pk]))
+    with django_assert_num_queries(0):
+        assert SLA.objects.contract_ids([]) == set()

@@ -15,7 +15,6 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-import psycopg
 import pytest
 import time_machine
 from django.db import connection
@@ -30,6 +29,7 @@ from kpis.forms import BreachEditForm
 from kpis.history import breach_history
 from kpis.models import KPI, SLA, Breach, PendingCheck
 from kpis.replacements import check_replacement_obligations
+from tests.concurrency import connect, in_another_connection, wait_until_a_backend_waits_on_a_lock
 from tests.factories import MeasurementFactory, SLAFactory, StaffMemberFactory, kpi
 
 from .test_rules import fill_months, make_sla, performance, record
@@ -46,58 +46,18 @@ def _frozen_today():
 
 
 # --- a person and the engine writing the same breach at once (PostgreSQL) --------------------------
-def _connect(autocommit=False):
-    settings = connection.settings_dict
-    return psycopg.connect(
-        dbname=settings["NAME"],
-        host=settings["HOST"] or "127.0.0.1",
-        port=settings["PORT"] or 5432,
-        user=settings["USER"],
-        autocommit=autocommit,
-    )
-
-
-def _run_engine_in_another_connection(**kwargs):
-    outcome = {}
-
-    def run():
-        try:
-            outcome["summary"] = detect_breaches(**kwargs)
-        except Exception as error:  # noqa: BLE001 — reported by the test
-            outcome["error"] = error
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, outcome
-
-
-def _wait_until_a_backend_waits_on_a_lock(timeout=20):
-    with _connect(autocommit=True) as watcher:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            waiting = watcher.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            ).fetchone()[0]
-            if waiting:
-                return
-            time.sleep(0.05)
-    raise AssertionError("the engine never waited for the person's row lock")
-
-
 def _person_sets_status_while_the_engine_runs(breach, status, notes, figure_value):
     """The person's UPDATE holds the row lock; the engine's check starts and blocks on it; the person
     commits; the engine finishes."""
     figure = breach.measurement
     figure.value = Decimal(figure_value)
     figure.save()
-    with _connect() as person:
+    with connect() as person:
         person.execute(
             f"UPDATE {Breach._meta.db_table} SET status = %s, notes = %s WHERE id = %s", [status, notes, breach.pk]
         )
-        thread, outcome = _run_engine_in_another_connection(figures=[(breach.sla_id, breach.period_start)])
-        _wait_until_a_backend_waits_on_a_lock()
+        thread, outcome = in_another_connection(lambda: detect_breaches(figures=[(breach.sla_id, breach.period_start)]))
+        wait_until_a_backend_waits_on_a_lock("the engine never waited for the person's row lock")
         person.commit()
     thread.join(30)
     assert "error" not in outcome, outcome

@@ -84,7 +84,7 @@ def test_sourcing_mix_and_renewals_convert_fees_at_the_months_rate(fixture):
     # USD 100 000 + EUR 50 000 × 1.10; never 150 000 "mixed"
     assert total["monthly_fee_reporting"].reporting == D("155000.00")
     assert total["monthly_fee_reporting"].by_currency == (("EUR", D("50000.00")), ("USD", D("100000.00")))
-    rows = queries.renewals(_filters(FEB, datetime.date(2026, 8, 1)))
+    rows = queries.renewals(_filters(FEB, datetime.date(2026, 8, 1)))["rows"]
     assert [r["monthly_fee_reporting"].reporting for r in rows] == [D("100000.00")]
 
 

@@ -13,6 +13,7 @@ import openpyxl
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils.html import conditional_escape
 
 from common import charts
 from reports.tables import ReportTable
@@ -133,6 +134,38 @@ def test_a_long_table_shows_its_first_rows_and_says_so(admin_client, fixture, mo
     response = admin_client.get(reverse("reports:scorecard"), {"start": "2026-03", "end": "2026-03"})
     assert len(_cells(_table(response, "scorecard"), "name")) == 1
     assert "Showing the first 1 of 2 rows" in response.content.decode()
+
+
+PAGE_VARIANTS = [
+    ("scorecard", {"start": "2026-02", "end": "2026-03"}),
+    ("scorecard", {"start": "2026-01", "end": "2026-06", "period": "quarter", "scorecard-sort": "-score"}),
+    ("scorecard", {"start": "2026-03", "end": "2026-03", "group": "contract"}),
+    ("compliance_trend", {"start": "2026-02", "end": "2026-08", "trend-sort": "-m1"}),
+    ("service_credits", {"start": "2026-02", "end": "2026-03", "by_contract-sort": "-earned"}),
+    ("attrition", {"start": "2026-02", "end": "2026-03", "monthly-sort": "-name", "group": "contract"}),
+    ("sourcing_mix", {"start": "2026-03", "end": "2026-03", "sourcing_model-sort": "-contracts"}),
+    ("renewals", {"start": "2026-02", "end": "2026-08", "renewals-sort": "-days_left"}),
+]
+
+
+@pytest.mark.parametrize("name,params", PAGE_VARIANTS)
+def test_page_shows_and_downloads_what_django_tables2_renders(admin_client, fixture, name, params):
+    """The page renders each row's cells in one pass (``page_rows``) and the download reads each value once
+    (``export_rows``): the same cells, links, classes, defaults for empty values, pinned rows and order as
+    django-tables2's own per-cell rendering (``row.items()``) and ``as_values``."""
+    response = admin_client.get(reverse(f"reports:{name}"), params)
+    html = response.content.decode()
+    for table in response.context["tables"]:
+        expected = [
+            "".join(
+                f"<td{' ' + attrs if (attrs := column.attrs['td'].as_html()) else ''}>{conditional_escape(cell)}</td>"
+                for column, cell in row.items()
+            )
+            for row in table.shown_rows
+        ]
+        assert expected and [str(cells) for cells in table.page_rows()] == expected
+        assert all(f"<tr>{cells}</tr>" in html for cells in expected)
+        assert list(table.export_rows()) == list(table.as_values())
 
 
 def test_xlsx_download_has_typed_cells(admin_client, fixture):

@@ -121,10 +121,60 @@ def test_sourcing_mix_and_savings(fixture):
 
 
 def test_renewals_by_notice_deadline(fixture):
-    rows = queries.renewals(_filters(FEB, datetime.date(2026, 8, 1)))
-    assert [(r["contract"], r["notice_deadline"], r["days_left"], r["bucket"]) for r in rows] == [
+    data = queries.renewals(_filters(FEB, datetime.date(2026, 8, 1)))
+    assert [(r["contract"], r["notice_deadline"], r["days_left"], r["bucket"]) for r in data["rows"]] == [
         ("CA", datetime.date(2026, 4, 1), 1, "Within 30 days")
     ]
+    assert data["row_count"] == 1 and data["counts"]["Within 30 days"] == 1 and sum(data["counts"].values()) == 1
+
+
+def _renewal(reference, days_left, fee, vendor):
+    from tests.factories import ContractFactory
+
+    end = TODAY + datetime.timedelta(days=days_left + 30)
+    return ContractFactory(
+        reference=reference, vendor=vendor, end_date=end, notice_days=30, monthly_fee=D(fee), currency="USD"
+    )
+
+
+def test_renewals_page_reads_its_first_rows_in_sql_in_any_order_and_counts_them_all(
+    client, admin_user, db, monkeypatch
+):
+    """The page asks the database for the rows it shows, in the order its headings ask for; the chart, the row
+    count and the download still cover every contract in the range, the download in the page's order."""
+    from reports import views
+    from tests.factories import VendorFactory
+
+    vendor = VendorFactory(name="Renewal Co")
+    for reference, days_left, fee in [("R1", -5, "300"), ("R2", 10, "100"), ("R3", 45, "200"), ("R4", 100, "50")]:
+        _renewal(reference, days_left, fee, vendor)
+    monkeypatch.setattr(views, "MAX_ROWS_ON_PAGE", 2)
+    client.force_login(admin_user)
+    url = reverse("reports:renewals")
+    params = {"start": "2026-01", "end": "2026-12", "vendor": vendor.pk}
+    response = client.get(url, params)
+    (table,) = response.context["tables"]
+    assert [r["contract"] for r in table.data] == ["R1", "R2"]  # soonest deadline first, two fetched
+    assert table.row_count == 4 and table.orderable  # every contract counted; still sortable
+    html = response.content.decode()
+    assert "Showing the first 2 of 4 rows" in html and "renewals-sort=monthly_fee" in html
+    chart = response.context["charts"][0]["config"]["data"]
+    assert dict(zip(chart["labels"], chart["datasets"][0]["data"], strict=True)) == {
+        "Notice deadline passed": 1,
+        "Within 30 days": 1,
+        "31–60 days": 1,
+        "61–90 days": 0,
+        "Later": 1,
+    }
+    for sort, first_two in [("-monthly_fee", ["R1", "R3"]), ("monthly_fee", ["R4", "R2"]), ("-bucket", ["R4", "R3"])]:
+        table = client.get(url, {**params, "renewals-sort": sort}).context["tables"][0]
+        assert [r["contract"] for r in table.data] == first_two, sort
+    csv_rows = list(
+        csv.DictReader(
+            io.StringIO(client.get(url, {**params, "renewals-sort": "-monthly_fee", "_export": "csv"}).content.decode())
+        )
+    )
+    assert [r["Contract"] for r in csv_rows] == ["R1", "R3", "R2", "R4"]
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ STEPS = [
     "digest",
     "throughput",
     "load",
+    "api_push",
 ]
 
 
@@ -91,6 +92,10 @@ class Command(BaseCommand):
             from bench.load import bench_load
 
             return bench_load(runner._database_url(), seconds=self.load_level_seconds, concurrency=self.load_clients)
+        if step == "api_push":
+            from bench.api_push import bench_api_push
+
+            return bench_api_push(runner._database_url(), preset=results["preset"])
         return {
             "detect_cold": runner.detect_cold,
             "detect_incremental": runner.detect_incremental,

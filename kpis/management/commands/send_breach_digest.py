@@ -1,4 +1,4 @@
-"""Send (or preview) one ISO week's breach digest, in-process."""
+"""Send (or preview) one ISO week's breach digest, in-process, a batch at a time."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -34,14 +34,12 @@ class Command(BaseCommand):
             )
             return
         sent = failed = 0
-        for delivery_id in digest.plan_weekly_digest(week):
-            try:
-                outcome = digest.deliver_digest(delivery_id)
-            except Exception as error:  # noqa: BLE001 — report and carry on with the next recipient
-                failed += 1
+        for batch in digest.plan_weekly_batches(week):
+            report = digest.deliver_digests(batch)  # one SMTP connection per batch
+            sent += report.count("sent")
+            for delivery_id, error in report.errors.items():
                 self.stderr.write(f"Delivery {delivery_id} failed: {error}")
-            else:
-                sent += outcome == "sent"
+            failed += len(report.errors) + report.count("not attempted")
         self.stdout.write(f"Digest {week}: {sent} sent, {failed} failed.")
         if failed:
             raise CommandError(f"{failed} digests failed; run the command again to retry them.")
