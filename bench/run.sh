@@ -24,6 +24,8 @@ if [ -z "${REUSE:-}" ]; then
     psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS ${DB}" -c "CREATE DATABASE ${DB}"
     .venv/bin/python manage.py migrate -v0
     .venv/bin/python manage.py seed_scale --preset "$PRESET"
+else
+    .venv/bin/python manage.py migrate -v0  # a reused database gets the code's newer migrations first
 fi
 .venv/bin/python manage.py collectstatic --noinput -v0
 .venv/bin/python manage.py run_bench --preset "$PRESET" --command-line "bash bench/run.sh $PRESET $*" "$@"
