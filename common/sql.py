@@ -26,6 +26,11 @@ def date_literal(day: datetime.date) -> str:
     return f"DATE '{text}'" if is_postgresql() else f"'{text}'"
 
 
+def as_date(value):
+    """A date read by raw SQL: PostgreSQL gives a ``date``, SQLite its ISO text."""
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
+
+
 def add_days(date_sql: str, days_sql: str) -> str:
     if is_postgresql():
         return f"({date_sql} + {days_sql})"

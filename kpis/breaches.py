@@ -91,6 +91,19 @@ BULK_LOAD_MIN_ROWS = 100_000
 
 
 # --- 1. the reporting calendar ---------------------------------------------------------------------
+def earliest_sla_starts():
+    """``{frequency: earliest effective_from}`` in one query of one index probe per frequency
+    (``sla_frequency_from_idx``; a GROUP BY read every SLA: 70 ms on each check at 250,000 SLAs)."""
+    table = SLA._meta.db_table
+    probe = f"SELECT %s, (SELECT MIN(effective_from) FROM {table} WHERE frequency = %s)"  # nosec B608  # the model's table name; values are bound parameters
+    with connection.cursor() as cursor:
+        cursor.execute(
+            " UNION ALL ".join([probe] * len(Frequency.values)),
+            [value for frequency in Frequency.values for value in (frequency, frequency)],
+        )
+        return {frequency: sql.as_date(first) for frequency, first in cursor.fetchall() if first is not None}
+
+
 def calendar_select(today):
     """``_calendar(frequency, period_start, period_end, days_ago, ordinal)``: every reporting period of each
     frequency in use, from the earliest SLA start (or figure) up to the period containing ``today`` (or
@@ -102,12 +115,7 @@ def calendar_select(today):
     periods of one frequency (rule 2's earn-back looks at the N periods right after a breach).
     Costs two queries.
     """
-    firsts = dict(
-        SLA.objects.order_by()
-        .values("frequency")
-        .annotate(first=Min("effective_from"))
-        .values_list("frequency", "first")
-    )
+    firsts = earliest_sla_starts()
     figures = Measurement.objects.aggregate(earliest=Min("period_start"), latest=Max("period_start"))
     last = min(max(today, figures["latest"] or today), today + datetime.timedelta(days=CALENDAR_AHEAD_DAYS))
     rows = ["('none', {d}, {d}, -1, 0)".format(d=sql.date_literal(datetime.date(1900, 1, 1)))]

@@ -129,6 +129,8 @@ class SLA(models.Model):
         verbose_name_plural = "SLAs"
         indexes = [
             models.Index(fields=["active", "frequency"], name="sla_active_frequency_idx"),
+            # The engine's calendar starts at each frequency's earliest SLA: one index probe per frequency.
+            models.Index(fields=["frequency", "effective_from"], name="sla_frequency_from_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
