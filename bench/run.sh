@@ -20,6 +20,10 @@ export DJANGO_SETTINGS_MODULE=config.settings.local
 export DEBUG=False
 export DATA_DIR=${DATA_DIR:-/tmp/sla-bench-data}
 export EMAIL_URL=dummymail://
+# Steps with a real worker publish through Redis, as production does, when it runs here (else the settings' broker).
+if [ -z "${BENCH_BROKER_URL:-}" ] && redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+    export BENCH_BROKER_URL=redis://127.0.0.1:6379/12
+fi
 if [ -z "${REUSE:-}" ]; then
     psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS ${DB}" -c "CREATE DATABASE ${DB}"
     .venv/bin/python manage.py migrate -v0
