@@ -40,6 +40,16 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def stop_process_group(process):
+    """Stop a process started with ``start_new_session=True`` and its children: SIGTERM, SIGKILL after 15 s."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 @contextlib.contextmanager
 def celery_worker(broker, tmp_path, prefix="e2e", **env):
     """A worker process (solo pool) consuming a queue of its own on ``broker``, against the test database;
@@ -63,12 +73,7 @@ def celery_worker(broker, tmp_path, prefix="e2e", **env):
     try:
         yield queue, process, log
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_group(process)
         log.close()
         import redis
 

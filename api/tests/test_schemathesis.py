@@ -8,7 +8,6 @@ way twice. ``SCHEMATHESIS_PORT`` picks the server's port (default: a free one)."
 import datetime
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -32,7 +31,7 @@ from tests.factories import (
     UserFactory,
     VendorFactory,
 )
-from tests.workers import database_url, free_port
+from tests.workers import database_url, free_port, stop_process_group
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -79,12 +78,7 @@ def server(tmp_path):
             pytest.fail("gunicorn did not start:\n" + log.read()[-3000:])
         yield url
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_group(process)
         log.close()
 
 
