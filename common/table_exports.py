@@ -14,6 +14,8 @@ in the table's ``export_values``: ``{"vendor": "contract__vendor__name", "status
 ``as_values()``, cell for cell.
 """
 
+from operator import itemgetter
+
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import transaction
 from django.utils.encoding import force_str
@@ -63,6 +65,8 @@ class _ColumnPlan:
             spec = ExportValue(spec)
         self.convert = spec.convert
         self.indexes = [self._add(sources, source) for source in spec.sources]
+        # The value as the database gives it, only "" read as empty: taken without a call per cell.
+        self.plain = self.convert is None and self.labels is None and set(self.empty_values) <= {None, ""}
 
     @staticmethod
     def _add(sources, source):
@@ -72,14 +76,12 @@ class _ColumnPlan:
 
     def cell(self, row):
         if self.convert is not None:
-            value = self.convert(*[row[index] for index in self.indexes])
-        else:
+            value = force_str(self.convert(*[row[index] for index in self.indexes]), strings_only=True)
+        else:  # a value from the database (str, number, date, None) or a label (forced to str once)
             value = row[self.indexes[0]]
-            if self.labels is not None and value in self.labels:
-                value = self.labels[value]
-        if value in self.empty_values:
-            return None
-        return force_str(value, strings_only=True)
+            if self.labels is not None:
+                value = self.labels.get(value, value)
+        return None if value in self.empty_values else value
 
 
 def export_columns(table, exclude_columns=()):
@@ -112,7 +114,27 @@ def export_rows(table, queryset, exclude_columns=(), chunk_size=2000):
             fields.append(f"_export_{number}")
             expressions[fields[-1]] = source
     values = queryset.annotate(**expressions).values_list(*fields)
+    _cells = _row_builder(plans)
     yield [force_str(column.header, strings_only=True) for column in columns]
     with transaction.atomic(using=queryset.db):
         for row in values.iterator(chunk_size=chunk_size):
-            yield [plan.cell(row) for plan in plans]
+            yield _cells(row)
+
+
+def _row_builder(plans):
+    """A function from a ``values_list`` row to its cells: the plain columns picked in C
+    (``itemgetter``), the others through their plan."""
+    pick = itemgetter(*[plan.indexes[0] for plan in plans], 0)  # two or more: itemgetter gives a tuple
+    special = [(number, plan) for number, plan in enumerate(plans) if not plan.plain]
+    blank_is_empty = {number for number, plan in enumerate(plans) if plan.plain and "" in plan.empty_values}
+
+    def cells(row):
+        values = list(pick(row))
+        values.pop()
+        for number, plan in special:
+            values[number] = plan.cell(row)
+        if "" in values:
+            values = [None if value == "" and n in blank_is_empty else value for n, value in enumerate(values)]
+        return values
+
+    return cells
