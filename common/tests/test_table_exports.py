@@ -140,3 +140,22 @@ def test_the_columns_that_need_care_are_exported_as_labels(admin_user, world):
     actions = list(_view(reverse("governance:action_list"), admin_user).export_rows())
     overdue = next(row for row in actions[1:] if row[1] == "@Retrain")
     assert overdue[6] == timezone.localdate() - datetime.timedelta(days=1)  # a date, not the page's late badge
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_are_read_inside_a_transaction_over_a_cursor_that_is_not_held(admin_user):
+    """A streamed download asks for rows after its request's transaction has committed: outside a transaction
+    Django declares the cursor WITH HOLD and PostgreSQL computes the whole result before the first row. The
+    export opens its own transaction, and ends it when the download ends (or the client hangs up)."""
+    from django.db import connection
+
+    bulk_world(3, admin_user, prefix="H")
+    rows = _view(reverse("kpis:breach_list"), admin_user).export_rows()
+    assert next(rows)[0] == "#"  # the header: no query yet
+    assert next(rows)[0] > 0
+    assert connection.in_atomic_block
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT is_holdable FROM pg_cursors WHERE name LIKE '_django_curs_%%'")
+        assert cursor.fetchall() == [(False,)]
+    rows.close()  # the client hung up
+    assert not connection.in_atomic_block
