@@ -116,7 +116,7 @@ def export_rows(table, queryset, exclude_columns=(), chunk_size=2000):
     values = queryset.annotate(**expressions).values_list(*fields)
     _cells = _row_builder(plans)
     yield [force_str(column.header, strings_only=True) for column in columns]
-    with transaction.atomic(using=queryset.db):
+    with transaction.atomic(using=queryset.db, savepoint=False):  # read-only: no savepoint when nested
         for row in values.iterator(chunk_size=chunk_size):
             yield _cells(row)
 

@@ -142,7 +142,7 @@ def test_the_columns_that_need_care_are_exported_as_labels(admin_user, world):
     assert overdue[6] == timezone.localdate() - datetime.timedelta(days=1)  # a date, not the page's late badge
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_rows_are_read_inside_a_transaction_over_a_cursor_that_is_not_held(admin_user):
     """A streamed download asks for rows after its request's transaction has committed: outside a transaction
     Django declares the cursor WITH HOLD and PostgreSQL computes the whole result before the first row. The
