@@ -31,9 +31,9 @@ class ExportValue:
         self.sources, self.convert = sources, convert
 
 
-def _choice_labels(model, path):
-    """``{value: label}`` when ``path`` ends at a field with choices (else None); an error when it ends at
-    a relation, whose export value (the related object's text) has no single column."""
+def _path_field(model, path):
+    """The model field ``path`` ends at (None for an annotation). A path through a to-many relation is an
+    error: ``values_list`` would give one row per related object, not one per record."""
     field = None
     for name in path.split("__"):
         try:
@@ -41,7 +41,16 @@ def _choice_labels(model, path):
         except FieldDoesNotExist:
             return None  # an annotation (counts, computed flags): its value is the cell
         if field.is_relation:
+            if field.many_to_many or field.one_to_many:
+                raise ImproperlyConfigured(f"Export column over the to-many relation {path!r}.")
             model = field.related_model
+    return field
+
+
+def _choice_labels(model, path):
+    """``{value: label}`` when ``path`` ends at a field with choices (else None); an error when it ends at
+    a relation, whose export value (the related object's text) has no single column."""
+    field = _path_field(model, path)
     if field is not None and field.is_relation:
         raise ImproperlyConfigured(
             f"Export column over the relation {path!r}: name the related field it exports in export_values."
@@ -63,6 +72,9 @@ class _ColumnPlan:
             spec, self.labels = ExportValue(path), _choice_labels(model, path)
         elif not isinstance(spec, ExportValue):  # a declared path or expression: its value as it is
             spec = ExportValue(spec)
+        for source in spec.sources:
+            if isinstance(source, str):
+                _path_field(model, source)
         self.convert = spec.convert
         self.indexes = [self._add(sources, source) for source in spec.sources]
         # The value as the database gives it, only "" read as empty: taken without a call per cell.

@@ -5,17 +5,21 @@ the CSV a user downloads is those cells."""
 import datetime
 from decimal import Decimal
 
+import django_tables2 as tables
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory
 from django.urls import resolve, reverse
 from django.utils import timezone
 
 from common.exports import csv_lines
+from common.table_exports import export_rows
 from contracts.models import Contract, ReplacementObligation, StaffMember
 from governance.models import CorrectiveAction
 from kpis.models import Breach
 from tests.builders import bulk_world
 from tests.factories import ContractFactory, StaffMemberFactory, UserFactory, VendorFactory
+from vendors.models import Vendor
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +163,29 @@ def test_rows_are_read_inside_a_transaction_over_a_cursor_that_is_not_held(admin
         assert cursor.fetchall() == [(False,)]
     rows.close()  # the client hung up
     assert not connection.in_atomic_block
+
+
+class _OwnerTable(tables.Table):
+    owner = tables.Column()  # a related object: its export value has no single column
+
+    class Meta:
+        model = Contract
+        fields = ("reference",)
+
+
+class _ContractsOfVendorTable(tables.Table):
+    references = tables.Column(accessor="contracts__reference")  # one row per contract, not per vendor
+
+    class Meta:
+        model = Vendor
+        fields = ("name",)
+
+
+@pytest.mark.parametrize(
+    "table_class,message",
+    [(_OwnerTable, "name the related field"), (_ContractsOfVendorTable, "to-many relation")],
+)
+def test_a_column_the_export_cannot_read_as_one_value_is_refused(table_class, message):
+    queryset = table_class._meta.model.objects.all()
+    with pytest.raises(ImproperlyConfigured, match=message):
+        next(export_rows(table_class(queryset), queryset))
