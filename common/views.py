@@ -75,9 +75,10 @@ class WriteAccessMixin(ParentMixin):
 class ObjectListView(TableExportMixin, SingleTableMixin, FilterView):
     """A sortable, paginated django-tables2 table over a django-filter filterset, with exports.
 
-    ``?_export=csv`` streams the filtered rows (a StreamingHttpResponse over ``.iterator()``);
-    ``?_export=xlsx`` writes the same columns into a typed workbook. Both come from the table's export
-    values (``value_<column>``) through ``common.exports``: text made safe, numbers and dates typed.
+    ``?_export=csv`` streams the filtered, sorted rows; ``?_export=xlsx`` writes the same columns into a typed
+    workbook. Both read the table's export columns as ``values_list`` rows (``common.table_exports``: what
+    ``as_values()`` gives, without a model instance per row) and write them through ``common.exports``: text
+    made safe, numbers and dates typed.
     """
 
     template_name = "common/object_list.html"
