@@ -1,8 +1,8 @@
 """Export step: the breach list's CSV (``?_export=csv``, a StreamingHttpResponse over a server-side cursor)
 downloaded through gunicorn as a browser would, read as it streams.
 
-For each size, a fresh gunicorn with one worker (`config/gunicorn.conf.py` otherwise: sync worker, 30 s
-timeout) answers one warm-up page, then the export; the client reads ``rows`` rows (or to the end when
+For each size, a fresh gunicorn with one worker (`config/gunicorn.conf.py` otherwise: sync worker,
+``GUNICORN_TIMEOUT``) answers one warm-up page, then the export; the client reads ``rows`` rows (or to the end when
 there are fewer) and hangs up. Reported: rows/s from the request to the last row read, time to the
 first row, and the worker's resident memory after the warm-up and at its peak (``VmHWM``): flat memory
 means the peak does not grow with the rows. The XLSX export is not measured: it builds the whole

@@ -8,8 +8,6 @@ anything is read from the request body or saved. It asks Django's ``user.has_per
 the access policy (``access/rules.py``, above the domain apps) answers: nothing here knows the roles.
 """
 
-import itertools
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.staticfiles import finders
@@ -28,6 +26,7 @@ from django_tables2.export import ExportMixin as TableExportMixin
 from .exports import csv_response, xlsx_response
 from .pagination import ListPaginator
 from .policy import perm_name
+from .table_exports import export_rows
 
 
 @login_not_required
@@ -76,9 +75,10 @@ class WriteAccessMixin(ParentMixin):
 class ObjectListView(TableExportMixin, SingleTableMixin, FilterView):
     """A sortable, paginated django-tables2 table over a django-filter filterset, with exports.
 
-    ``?_export=csv`` streams the filtered rows (a StreamingHttpResponse over ``.iterator()``);
-    ``?_export=xlsx`` writes the same columns into a typed workbook. Both come from the table's export
-    values (``value_<column>``) through ``common.exports``: text made safe, numbers and dates typed.
+    ``?_export=csv`` streams the filtered, sorted rows; ``?_export=xlsx`` writes the same columns into a typed
+    workbook. Both read the table's export columns as ``values_list`` rows (``common.table_exports``: what
+    ``as_values()`` gives, without a model instance per row) and write them through ``common.exports``: text
+    made safe, numbers and dates typed.
     """
 
     template_name = "common/object_list.html"
@@ -135,19 +135,15 @@ class ObjectListView(TableExportMixin, SingleTableMixin, FilterView):
         return xlsx_response(rows, filename, title=self.get_title())
 
     def export_rows(self):
-        """The header and the table's export values (typed: dates, numbers, None), over a server-side cursor:
-        the rows are never all in memory (the CSV streams them; the XLSX writer spools them to a file)."""
+        """The header and the table's export values (typed: dates, numbers, None), read as ``values_list``
+        rows over a server-side cursor (``common.table_exports``): never all in memory (the CSV streams them;
+        the XLSX writer spools them to a file)."""
         table = self.get_table_class()(data=self.get_table_data(), **self.get_table_kwargs())
         # Apply the requested sort the way RequestConfig would, without paginating.
         order_by = self.request.GET.get(table.prefixed_order_by_field)
         if order_by:
             table.order_by = order_by
-        rows = table.as_values(exclude_columns=self.exclude_columns)
-        header = next(rows)  # before the swap below: headers take the model fields' verbose names
-        queryset = table.data.data
-        if hasattr(queryset, "iterator"):
-            table.data.data = queryset.iterator(chunk_size=self.export_chunk_size)
-        return itertools.chain([header], rows)
+        return export_rows(table, table.data.data, self.exclude_columns, self.export_chunk_size)
 
 
 class ObjectDetailView(DetailView):

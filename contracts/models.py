@@ -31,6 +31,20 @@ def _today():
     return timezone.localdate()
 
 
+def contract_display_status(status, end_date, today=None):
+    """What a contract's status reads as: an active contract past its end date is "Expired"."""
+    if status == ContractStatus.ACTIVE and end_date < (today or _today()):
+        return "Expired"
+    return dict(ContractStatus.choices).get(status, status)
+
+
+def obligation_state(due_on, fulfilled_on, today=None):
+    """A replacement obligation's state from its due date and the date that fulfilled it (None: not yet)."""
+    if fulfilled_on is None:
+        return ObligationState.OVERDUE if due_on < (today or _today()) else ObligationState.PENDING
+    return ObligationState.FULFILLED_LATE if fulfilled_on > due_on else ObligationState.FULFILLED_ON_TIME
+
+
 class ContractQuerySet(RestrictQuerySet):
     def active(self):
         return self.filter(status=ContractStatus.ACTIVE)
@@ -219,9 +233,7 @@ class Contract(models.Model):
 
     @property
     def display_status(self):
-        if self.status == ContractStatus.ACTIVE and self.is_expired():
-            return "Expired"
-        return self.get_status_display()
+        return contract_display_status(self.status, self.end_date)
 
     @property
     def monthly_saving(self):
@@ -437,10 +449,7 @@ class ReplacementObligation(models.Model):
         return self.fulfilled_on is not None
 
     def state(self, today=None):
-        fulfilled_on = self.fulfilled_on
-        if fulfilled_on is None:
-            return ObligationState.OVERDUE if self.due_on < (today or _today()) else ObligationState.PENDING
-        return ObligationState.FULFILLED_LATE if fulfilled_on > self.due_on else ObligationState.FULFILLED_ON_TIME
+        return obligation_state(self.due_on, self.fulfilled_on, today)
 
     def is_overdue(self, today=None):
         return self.state(today) == ObligationState.OVERDUE

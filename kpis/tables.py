@@ -53,6 +53,13 @@ class BreachTable(tables.Table):
     status = tables.Column()
     detected_at = DateTimeColumn(format="Y-m-d", verbose_name="Detected", attrs={"td": {"class": "nowrap"}})
 
+    # How the export reads what value_FOO gives (``common.table_exports``; held to as_values() by a test).
+    export_values = {
+        "vendor": "contract__vendor__name",
+        "contract": "contract__reference",
+        "currency": "contract__currency",
+    }
+
     class Meta:
         model = Breach
         fields = (

@@ -1,13 +1,15 @@
 """common.exports: how one value is written to CSV and XLSX (no database)."""
 
+import csv
 import datetime
 import io
 from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.utils.safestring import mark_safe
 
-from common.exports import csv_cell, safe_cell, write_xlsx, xlsx_cell
+from common.exports import csv_cell, csv_lines, safe_cell, write_xlsx, xlsx_cell
 
 UTC = datetime.UTC
 
@@ -52,6 +54,37 @@ def test_safe_cell_neutralises_formulas_only(value, expected):
 )
 def test_csv_cell(value, expected):
     assert csv_cell(value) == expected
+
+
+CSV_VALUES = [
+    None,
+    "plain",
+    "=1+1",
+    "-12.50",
+    "",
+    mark_safe("@SUM(1)"),  # a str subclass
+    Decimal("1234.50"),
+    Decimal("1E+3"),
+    Decimal("NaN"),
+    12.5,
+    -7,
+    True,
+    False,
+    datetime.date(2026, 11, 30),
+    datetime.datetime(2026, 11, 30, 7, 0, 0, 123456, tzinfo=UTC),
+    datetime.datetime(2026, 11, 30, 7, 0, 0, 123456),
+]
+
+
+def test_csv_lines_write_every_cell_as_csv_cell_does(settings):
+    """The download's inline fast path for common types writes what csv_cell writes, over chunk borders."""
+    settings.TIME_ZONE = "Asia/Manila"
+    rows = [["Header", "=Formula header"]] + [CSV_VALUES] * 5
+    chunks = list(csv_lines(rows, rows_per_chunk=2))
+    assert len(chunks) == 3
+    written = list(csv.reader(io.StringIO("".join(chunks))))
+    assert written == [[csv_cell(value) for value in row] for row in rows]
+    assert written[1][4:5] == [""] and written[1][2] == "'=1+1" and written[1][14] == "2026-11-30T15:00:00+08:00"
 
 
 def test_csv_timestamps_are_in_time_zone(settings):
