@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contracts', '0005_text_length_caps'),
-        ('kpis', '0013_breach_open_replacement_idx'),
+        ("contracts", "0005_text_length_caps"),
+        ("kpis", "0013_breach_open_replacement_idx"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='sla',
-            index=models.Index(fields=['frequency', 'effective_from'], name='sla_frequency_from_idx'),
+            model_name="sla",
+            index=models.Index(fields=["frequency", "effective_from"], name="sla_frequency_from_idx"),
         ),
     ]
