@@ -9,6 +9,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from operator import itemgetter
 
 from django.db import connections
 from django.db.models import Count, F, Q, Sum, Window
@@ -115,6 +116,21 @@ def percent(numerator, denominator):
     if not denominator:
         return None
     return (Decimal(numerator * 100) / denominator).quantize(TENTH, ROUND_HALF_UP)
+
+
+def memo_percent():
+    """``percent`` remembering its answers, for one report's rows: thousands of rows share a few thousand
+    distinct (numerator, denominator) pairs, and each Decimal division and rounding then runs once per pair
+    (the xl compliance trend: 130,000 percentages)."""
+    answers = {}
+
+    def memoized(numerator, denominator):
+        found = answers.get((numerator, denominator), answers)
+        if found is answers:
+            found = answers[(numerator, denominator)] = percent(numerator, denominator)
+        return found
+
+    return memoized
 
 
 def money(value):
@@ -300,10 +316,11 @@ def _scorecard_from_summary(source, group, periods, months_per_period, row, cred
 def _add_credit(credit_months, row, currency, month, amount):
     """Note a row's credit in ``credit_months`` ((key, period start) → ((currency, month, amount), …)).
 
-    Kept out of the row, and as tuples: a row dict holding only plain values (ints, strings, dates, Decimals)
-    and tuples of them stay out of the garbage collector's lists. With a list in each row, the xl
-    scorecard's 20,000 rows were tracked, and reached the oldest generation: two full collections per page
-    view (80–200 ms each)."""
+    Kept out of the row, and as tuples: a dict holding only plain values (ints, strings, dates, Decimals)
+    stays out of the garbage collector's lists, a dict holding a list does not. With a list in each row, all
+    20,000 rows of the xl scorecard (the period before too) were tracked and reached the oldest generation:
+    two full collections per page view, 80–200 ms each. (The rows shown become tracked later, when
+    ``vendor_scorecard`` gives them their credits dict.)"""
     key = (row["key"], row["period_start"])
     credit_months[key] = credit_months.get(key, ()) + ((currency, month, amount),)
 
@@ -455,13 +472,7 @@ def _vendor_scorecard(filters, policy):
     labels = {start: label for start, _, label in periods}
     # Tens of thousands of vendor-periods share a few thousand distinct figures (percentages to 0.1): each
     # Decimal computation runs once per distinct input (the xl scorecard: 20,000 scores, 4,000 distinct).
-    percents, attritions, scores = {}, {}, {}
-
-    def percent_of(numerator, denominator):
-        found = percents.get((numerator, denominator), percents)
-        if found is percents:
-            found = percents[(numerator, denominator)] = percent(numerator, denominator)
-        return found
+    percent_of, attritions, scores = memo_percent(), {}, {}
 
     result = []
     for r in rows.values():
@@ -555,9 +566,10 @@ def compliance_trend(filters):
 
 def _trend_result(months, series):
     result = sorted(series.values(), key=lambda s: s["name"])
+    percent_of = memo_percent()
     for s in result:
-        s["compliance"] = [percent(met, n) for met, n in zip(s["met"], s["measured"], strict=True)]
-        s["total_compliance"] = percent(sum(s["met"]), sum(s["measured"]))
+        s["compliance"] = [percent_of(met, n) for met, n in zip(s["met"], s["measured"], strict=True)]
+        s["total_compliance"] = percent_of(sum(s["met"]), sum(s["measured"]))
     return {"months": [(first, label) for first, _, label in months], "series": result}
 
 
@@ -824,7 +836,7 @@ def attrition(filters):
     start_keys, end_keys, left_keys = ([f"{kind}_{i}" for i in range(len(months))] for kind in ("start", "end", "left"))
     staff = list(staff)
     for kind, keys in (("start", start_keys), ("end", end_keys), ("left", left_keys)):
-        totals[kind] = [sum(item[key] for item in staff) for key in keys]
+        totals[kind] = [sum(map(itemgetter(key), staff)) for key in keys]  # (a generator: 40 % of the xl page)
     for item in staff:
         key = item[id_path]
         lefts = [item[k] for k in left_keys]
