@@ -141,8 +141,12 @@ def test_manager_and_viewer_journey(live_server, browser, users):
     page.fill("#id_name", "Mexico City Hub")
     page.fill("#id_city", "Mexico City")
     page.select_option("#id_country", "MX")
-    page.click("#id_timezone + .ts-wrapper .ts-control")  # the time zone list, searchable (Tom Select)
-    page.keyboard.type("Mexico City")  # (the list shows "America/Mexico City" for America/Mexico_City)
+    # The time zone list, searchable (Tom Select): typed into its own search input, not wherever the focus is
+    # (on a busy machine the keys could arrive before the dropdown had taken the focus).
+    page.click("#id_timezone + .ts-wrapper .ts-control")
+    expect(page.locator("#id_timezone + .ts-wrapper")).to_have_class(re.compile(r"\bdropdown-active\b"))
+    expect(page.locator("#id_timezone-ts-control")).to_be_focused()
+    page.keyboard.type("Mexico City", delay=20)  # (the list shows "America/Mexico City" for America/Mexico_City)
     expect(page.locator("#id_timezone + .ts-wrapper .ts-dropdown .option")).to_have_text(["America/Mexico City"])
     page.keyboard.press("Enter")
     expect(page.locator("#id_timezone")).to_have_value("America/Mexico_City")
