@@ -38,7 +38,8 @@ from kpis.models import KPI, SLA, Breach, Measurement, PendingCheck
 from kpis.pending import run_pending_checks
 from vendors.models import Vendor
 
-from .load import free_port, start_gunicorn, stop_process
+from .load import start_gunicorn, stop_process
+from .processes import bench_port
 from .scale_data import LEVELS, write_rows
 
 VENDOR_NAME = "API push bench vendor"
@@ -300,7 +301,7 @@ def bench_api_push(database_url, preset, port=None, log_dir=None, checks=None, c
     # folder, unless the settings name a broker server), so no other run's worker takes these checks.
     env = {**os.environ, "DATABASE_URL": database_url, "DATA_DIR": str(work), "API_THROTTLE_RATE": "10000/min"}
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    port = port or int(os.environ.get("BENCH_PORT", 0)) or free_port()
+    port = port or bench_port()
     checks = checks or os.environ.get("BENCH_API_PUSH_CHECKS", "worker")
     worker = start_worker(env, work / "worker.log") if checks == "worker" else None
     server = start_gunicorn(port, database_url, work / "gunicorn.log", env=env)

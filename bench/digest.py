@@ -19,7 +19,6 @@ import email.policy
 import heapq
 import logging
 import os
-import socket
 import subprocess  # nosec B404  # starts this virtualenv's celery worker, fixed argument list
 import sys
 import threading
@@ -35,6 +34,8 @@ from django.utils import timezone
 from kpis.digest import plan_weekly_batches
 from kpis.models import Breach, DigestDelivery
 from kpis.periods import iso_week_label, parse_iso_week
+
+from .processes import bench_port, database_url
 
 ROOT = Path(settings.BASE_DIR)
 WORKER_PROCESSES = 2  # this machine's cores: what one worker host gives the digest
@@ -99,26 +100,12 @@ class Sink:
         return best
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _database_url():
-    db = connection.settings_dict
-    auth = db.get("USER") or "postgres"
-    if db.get("PASSWORD"):
-        auth += f":{db['PASSWORD']}"
-    return f"postgres://{auth}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
-
-
 def start_worker(queue, smtp_port, log_path, processes):
     env = {
         **os.environ,
         # The bench's settings even under the test suite's smoke run, whose settings keep e-mail in memory.
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
         "DEBUG": "False",
@@ -198,7 +185,7 @@ def run_digest(week, processes=WORKER_PROCESSES, log_dir=None):
     queue = f"bench-digest-{uuid.uuid4().hex[:8]}"
     log_path = Path(log_dir or settings.DATA_DIR) / "bench-digest-worker.log"
     sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port(), data_size_limit=0)
+    controller = Controller(sink, hostname="127.0.0.1", port=bench_port(3), data_size_limit=0)
     controller.start()
     worker, log = start_worker(queue, controller.port, log_path, processes)
     try:

@@ -8,7 +8,6 @@ latency, errors (any non-200 answer or failed request). Traffic goes to 127.0.0.
 
 import http.client
 import os
-import socket
 import statistics
 import subprocess  # nosec B404  # starts this virtualenv's gunicorn, fixed argument list
 import sys
@@ -23,6 +22,8 @@ from django.db import connection
 from django.urls import reverse_lazy
 from django.utils.text import format_lazy
 
+from .processes import bench_port
+
 ROOT = Path(settings.BASE_DIR)
 # Reversed when first used (URLs are not loaded when this module is imported).
 PAGES = {
@@ -33,15 +34,6 @@ PAGES = {
 REQUEST_TIMEOUT = 30
 APPLICATION_NAME = "sla-bench-load"
 MAX_REQUESTS_PER_CLIENT = 100_000  # a bound besides the clock
-
-
-def free_port():
-    """``BENCH_PORT`` when set (a machine shared by several people gives each its ports), else any free one."""
-    if os.environ.get("BENCH_PORT"):
-        return int(os.environ["BENCH_PORT"])
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def session_cookie(user):
@@ -243,7 +235,7 @@ def bench_load(database_url, seconds=60, concurrency=(8, 32), log_dir=None):
     user = get_user_model().objects.filter(is_superuser=True).first()
     if user is None:
         user = get_user_model().objects.create_superuser("bench_admin", "bench@example.com", "bench-admin")
-    port = free_port()
+    port = bench_port()
     log_path = Path(log_dir or settings.DATA_DIR) / "bench-load-gunicorn.log"
     server = start_gunicorn(port, database_url, log_path)
     try:

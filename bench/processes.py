@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connection
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -25,6 +26,16 @@ def bench_port(offset=0):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def database_url():
+    """The URL of the database this process uses, for a child process (a worker, gunicorn) to use it too."""
+    db = connection.settings_dict
+    if connection.vendor != "postgresql":
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or "postgres"
+    auth = f"{user}:{db['PASSWORD']}" if db.get("PASSWORD") else user
+    return f"postgres://{auth}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
 def broker_url():

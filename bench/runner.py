@@ -28,22 +28,14 @@ from django.utils import timezone
 from kpis.models import SLA, Breach, Measurement
 from vendors.models import Vendor
 
-from .load import start_gunicorn, stop_process
+from .load import session_cookie, start_gunicorn, stop_process
+from .processes import database_url as _database_url
 
 ROOT = Path(settings.BASE_DIR)
 
 
 def _python():
     return str(Path(sys.executable))
-
-
-def _database_url():
-    db = connection.settings_dict
-    if connection.vendor != "postgresql":
-        return f"sqlite:///{db['NAME']}"
-    user = db.get("USER") or "postgres"
-    auth = f"{user}:{db['PASSWORD']}" if db.get("PASSWORD") else user
-    return f"postgres://{auth}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
 def run_step_in_child(step, *args, env=None):
@@ -311,18 +303,12 @@ def bench_digest():
 def bench_throughput(seconds=15, connections=8, port=None):
     import shutil
 
-    from django.contrib.sessions.backends.db import SessionStore
-
     port = port or int(os.environ.get("BENCH_PORT") or 8199)
     if shutil.which("wrk") is None:
         return {"skipped": "wrk is not installed (the load step measures the same with a Python client)"}
     port = port or int(os.environ.get("BENCH_PORT", 8199))
     user = get_user_model().objects.filter(is_superuser=True).first()
-    session = SessionStore()
-    session["_auth_user_id"] = str(user.pk)
-    session["_auth_user_backend"] = "access.backends.NonPolicyModelBackend"
-    session["_auth_user_hash"] = user.get_session_auth_hash()
-    session.create()
+    cookie = session_cookie(user)
     server = start_gunicorn(port, _database_url(), Path(settings.DATA_DIR) / "bench-throughput-gunicorn.log")
     try:
         url = f"http://127.0.0.1:{port}/contracts/?service_type=front_office"
@@ -334,7 +320,7 @@ def bench_throughput(seconds=15, connections=8, port=None):
                 f"-d{seconds}s",
                 "--latency",
                 "-H",
-                f"Cookie: sessionid={session.session_key}",
+                f"Cookie: {cookie}",
                 url,
             ],
             capture_output=True,
