@@ -68,7 +68,7 @@ def _plain_number(value):
 def _csv_datetime(value):
     if timezone.is_aware(value):
         value = timezone.localtime(value)
-    return value.replace(microsecond=0).isoformat()
+    return value.isoformat(timespec="seconds")
 
 
 def _csv_text(value):
@@ -186,7 +186,7 @@ def _csv_fields(row, zone):
         elif kind is datetime.date:
             fields.append(value.isoformat())
         elif kind is datetime.datetime and value.tzinfo is not None:
-            fields.append(value.astimezone(zone).replace(microsecond=0).isoformat())
+            fields.append(value.astimezone(zone).isoformat(timespec="seconds"))
         else:
             fields.append(csv_cell(value))
     return fields

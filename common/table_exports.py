@@ -14,11 +14,29 @@ in the table's ``export_values``: ``{"vendor": "contract__vendor__name", "status
 ``as_values()``, cell for cell.
 """
 
+import datetime
 from operator import itemgetter
 
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
-from django.db import transaction
+from django.db import connections, models, transaction
 from django.utils.encoding import force_str
+
+_UTC_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
+class _EpochMicroseconds(models.Func):
+    """A timestamp as whole microseconds since 1970 (exact). Django reads ``timestamptz`` through a loader
+    written in Python (a regular expression per value: a fifth of a download's time); a ``bigint`` is read
+    in C and :func:`_utc_timestamp` turns it back into the same aware datetime."""
+
+    template = "(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint"
+    output_field = models.BigIntegerField()
+    # PostgreSQL gives a bigint as an int already: no per-row int() converter (it would copy every row).
+    convert_value = staticmethod(models.Func._convert_value_noop)
+
+
+def _utc_timestamp(microseconds):
+    return None if microseconds is None else _UTC_EPOCH + datetime.timedelta(microseconds=microseconds)
 
 
 class ExportValue:
@@ -64,12 +82,14 @@ class _ColumnPlan:
     """One export column, worked out once: where its values sit in a ``values_list`` row and how they
     become the cell."""
 
-    def __init__(self, bound_column, spec, model, sources):
+    def __init__(self, bound_column, spec, model, sources, vendor):
         self.empty_values = bound_column.column.empty_values
         self.labels = None
         if spec is None:  # the accessor's field, by its label when it has choices
             path = bound_column.accessor.replace(".", "__")
             spec, self.labels = ExportValue(path), _choice_labels(model, path)
+            if vendor == "postgresql" and isinstance(_path_field(model, path), models.DateTimeField):
+                spec = ExportValue(_EpochMicroseconds(path), convert=_utc_timestamp)
         elif not isinstance(spec, ExportValue):  # a declared path or expression: its value as it is
             spec = ExportValue(spec)
         for source in spec.sources:
@@ -117,7 +137,8 @@ def export_rows(table, queryset, exclude_columns=(), chunk_size=2000):
     columns = export_columns(table, exclude_columns)
     declared = getattr(table, "export_values", {})
     sources = []
-    plans = [_ColumnPlan(column, declared.get(column.name), queryset.model, sources) for column in columns]
+    vendor = connections[queryset.db].vendor
+    plans = [_ColumnPlan(column, declared.get(column.name), queryset.model, sources, vendor) for column in columns]
     fields, expressions = [], {}
     for number, source in enumerate(sources):
         if isinstance(source, str):
