@@ -169,7 +169,7 @@ class StaffMemberInline(PolicyInlineMixin, admin.TabularInline):
 
 # --- admins ----------------------------------------------------------------------------------
 @admin.register(Contract)
-class ContractAdmin(PolicyAdminMixin, AdminExportMixin, SimpleHistoryAdmin):
+class ContractAdmin(PolicyAdminMixin, BigTableAdminMixin, AdminExportMixin, SimpleHistoryAdmin):
     list_display = (
         "reference",
         "title",
@@ -353,7 +353,7 @@ class StaffMemberAdmin(PolicyAdminMixin, BigTableAdminMixin, AdminExportMixin, S
 
 
 @admin.register(ReplacementObligation)
-class ReplacementObligationAdmin(PolicyAdminMixin, AdminExportMixin, SimpleHistoryAdmin):
+class ReplacementObligationAdmin(PolicyAdminMixin, BigTableAdminMixin, AdminExportMixin, SimpleHistoryAdmin):
     list_display = (
         "departed_name",
         "contract",

@@ -152,7 +152,7 @@ class MeasurementInline(PolicyInlineMixin, admin.TabularInline):
 
 
 @admin.register(SLA)
-class SLAAdmin(PolicyAdminMixin, AdminExportMixin, CachedChoicesMixin, SimpleHistoryAdmin):
+class SLAAdmin(PolicyAdminMixin, BigTableAdminMixin, AdminExportMixin, CachedChoicesMixin, SimpleHistoryAdmin):
     list_display = (
         "__str__",
         "vendor",
@@ -542,7 +542,7 @@ class BreachAdmin(PolicyAdminMixin, BigTableAdminMixin, AdminExportMixin, Simple
 
 
 @admin.register(DigestDelivery)
-class DigestDeliveryAdmin(PolicyAdminMixin, AdminExportMixin, admin.ModelAdmin):
+class DigestDeliveryAdmin(PolicyAdminMixin, BigTableAdminMixin, AdminExportMixin, admin.ModelAdmin):
     list_display = ("week", "recipient", "all_vendors", "status", "breach_count", "attempts", "sent_at")
     list_filter = ("status", "all_vendors", "week")
     list_select_related = ("recipient",)

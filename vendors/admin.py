@@ -4,7 +4,7 @@ from django.utils import timezone
 from django_countries.filters import CountryFilter
 
 from access.admin_mixins import PolicyAdminMixin, PolicyInlineMixin
-from common.admin_tools import AdminExportMixin, VendorLookupFilter, count_of
+from common.admin_tools import AdminExportMixin, BigTableAdminMixin, VendorLookupFilter, count_of
 from contracts.choices import ContractStatus
 from contracts.models import Contract
 from kpis.choices import OPEN_STATUSES
@@ -48,7 +48,7 @@ class CountryColumnMixin:
 
 
 @admin.register(Vendor)
-class VendorAdmin(PolicyAdminMixin, CountryColumnMixin, AdminExportMixin, admin.ModelAdmin):
+class VendorAdmin(PolicyAdminMixin, BigTableAdminMixin, CountryColumnMixin, AdminExportMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "country_name",
@@ -105,7 +105,7 @@ class VendorAdmin(PolicyAdminMixin, CountryColumnMixin, AdminExportMixin, admin.
 
 
 @admin.register(DeliveryCenter)
-class DeliveryCenterAdmin(PolicyAdminMixin, CountryColumnMixin, AdminExportMixin, admin.ModelAdmin):
+class DeliveryCenterAdmin(PolicyAdminMixin, BigTableAdminMixin, CountryColumnMixin, AdminExportMixin, admin.ModelAdmin):
     list_display = ("name", "vendor", "city", "country_name", "timezone", "seats", "operates_24x7")
     list_filter = (("country", CountryFilter), "operates_24x7", ("vendor", VendorLookupFilter))
     list_select_related = ("vendor",)
