@@ -6,6 +6,7 @@ from django.views.generic import TemplateView
 
 from accounts import roles
 from common.charts import compliance_chart
+from common.page_cache import CachedContentMixin
 from contracts.exchange import money_total
 from contracts.models import Contract, ReplacementObligation
 from governance.models import CorrectiveAction
@@ -47,10 +48,11 @@ def missing_reports(slas, today):
     return rows
 
 
-class DashboardView(TemplateView):
+class DashboardView(CachedContentMixin, TemplateView):
     """The manager's home page. Figures that add up every contract (open-breach counts, SLAs at risk,
     missing reports, the quarter's credits, compliance) come from the summary tables of ``reports`` when
-    they are built (the page says as of when); lists of individual rows are read live."""
+    they are built (the page says as of when); lists of individual rows are read live. The rendered content is
+    kept until the data changes (``common.page_cache``)."""
 
     template_name = "dashboard/home.html"
     limit = 10

@@ -137,7 +137,7 @@ def test_dashboard_runs_a_constant_number_of_queries(client, owner, teammate, sc
             refresh_summaries()
         counts.append(_query_count(client, f"/?scope={scope}"))
     assert counts[0] == counts[1]
-    assert counts[1] <= 18
+    assert counts[1] <= 19  # with the data version the page cache reads (this transaction wrote: no cache)
 
 
 # --- the summary tables ---------------------------------------------------------------------------
