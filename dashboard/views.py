@@ -15,7 +15,7 @@ from kpis.choices import BreachKind, Severity
 from kpis.figures import vendors_with_headcount
 from kpis.models import SLA, Breach, Measurement
 from kpis.recording import report_owed
-from reports.models import ContractMonth, VendorMonth
+from reports.models import ContractMonth, PortfolioMonth
 from reports.summaries import summary_state
 from vendors.models import Vendor
 
@@ -161,10 +161,12 @@ class DashboardView(CachedContentMixin, TemplateView):
     def summary_figures(self, contracts, scope, today):
         """The same figures from the summary tables: a few small queries whatever the number of contracts.
 
-        Month figures of the whole portfolio come from ``VendorMonth``, of one manager's contracts from
+        Month figures of the whole portfolio come from ``PortfolioMonth``, of one manager's contracts from
         ``ContractMonth``; SLAs at risk and missing reports from ``SLASummary`` joined to the live SLA and
         contract rows (so an SLA or contract switched off since the refresh drops out at once)."""
-        months = VendorMonth.objects.all() if scope == "all" else ContractMonth.objects.filter(contract__in=contracts)
+        months = (
+            PortfolioMonth.objects.all() if scope == "all" else ContractMonth.objects.filter(contract__in=contracts)
+        )
         currency = "currency" if scope == "all" else "contract__currency"
         # One pass over the months (a few rows per month once grouped): open breaches of every month, the
         # quarter's credits, and compliance over figures whose period had ended on the refresh day.
