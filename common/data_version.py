@@ -12,7 +12,8 @@ cached):
   end of the commit, so a long job (the hourly check) never holds it while it works.
 
 A transaction that has written reads no version (``current()`` is None): its own uncommitted rows are not in
-any cached page. ``install_triggers`` runs after every ``migrate`` and gives new tables their trigger.
+any cached page. ``install_triggers`` runs after every ``migrate``: new tables get their trigger, and the
+version moves (new code, new pages).
 """
 
 from django.db import connections
@@ -67,7 +68,8 @@ DROP SEQUENCE IF EXISTS data_version_seq;
 
 
 def install_triggers(using="default"):
-    """Give every table of the schema that lacks it the statement trigger (idempotent; PostgreSQL only)."""
+    """Give every table of the schema that lacks it the statement trigger (idempotent; PostgreSQL only), and
+    move the version: a deploy runs ``migrate``, so pages rendered by the previous code are not served."""
     connection = connections[using]
     if connection.vendor != "postgresql":
         return
@@ -89,6 +91,7 @@ def install_triggers(using="default"):
                 f"CREATE TRIGGER data_version_mark AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "
                 f"{connection.ops.quote_name(table)} FOR EACH STATEMENT EXECUTE FUNCTION data_version_mark()"
             )
+        cursor.execute("UPDATE data_version SET version = nextval('data_version_seq')")
 
 
 def current(using="default"):
