@@ -281,6 +281,9 @@ def render(runs):
             lines += [
                 "### 4. Pages (warm, full Django stack, superuser)",
                 "",
+                "Each request renders its page: the page content cache (`common.page_cache`) is off in this step; "
+                "the load step has it on, as deployed.",
+                "",
             ]
             summaries = r.get("summaries")
             if summaries and "seconds" in summaries:

@@ -21,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, reset_queries, transaction
 from django.db.models import Count, Max
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -215,6 +215,7 @@ def refresh_all_summaries():
     return {"seconds": round(result["seconds"], 3), "rows": rows}
 
 
+@override_settings(PAGE_CACHE=False)  # every request renders its page (the load step has the cache on)
 def bench_pages(repeat=20):
     user = get_user_model().objects.filter(is_superuser=True).first()
     if user is None:

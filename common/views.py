@@ -24,6 +24,7 @@ from django_tables2 import SingleTableMixin
 from django_tables2.export import ExportMixin as TableExportMixin
 
 from .exports import csv_response, xlsx_response
+from .page_cache import CachedContentMixin
 from .pagination import ListPaginator
 from .policy import perm_name
 from .table_exports import export_rows
@@ -72,7 +73,7 @@ class WriteAccessMixin(ParentMixin):
             raise PermissionDenied("You may not change this.")
 
 
-class ObjectListView(TableExportMixin, SingleTableMixin, FilterView):
+class ObjectListView(CachedContentMixin, TableExportMixin, SingleTableMixin, FilterView):
     """A sortable, paginated django-tables2 table over a django-filter filterset, with exports.
 
     ``?_export=csv`` streams the filtered, sorted rows; ``?_export=xlsx`` writes the same columns into a typed
@@ -101,6 +102,13 @@ class ObjectListView(TableExportMixin, SingleTableMixin, FilterView):
 
     def get_title(self):
         return self.title or self.model._meta.verbose_name_plural.capitalize()
+
+    def content_cache_parts(self):
+        return None if self.export_trigger_param in self.request.GET else ()
+
+    def cached_page_context(self):
+        self.object_list = self.get_queryset().none()  # its model names the template (``<app>/<model>_list.html``)
+        return {"title": self.get_title()}
 
     def get_add_url(self):
         from django.urls import reverse

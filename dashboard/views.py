@@ -6,6 +6,7 @@ from django.views.generic import TemplateView
 
 from accounts import roles
 from common.charts import compliance_chart
+from common.page_cache import CachedContentMixin
 from contracts.exchange import money_total
 from contracts.models import Contract, ReplacementObligation
 from governance.models import CorrectiveAction
@@ -14,7 +15,7 @@ from kpis.choices import BreachKind, Severity
 from kpis.figures import vendors_with_headcount
 from kpis.models import SLA, Breach, Measurement
 from kpis.recording import report_owed
-from reports.models import ContractMonth, VendorMonth
+from reports.models import ContractMonth, PortfolioMonth
 from reports.summaries import summary_state
 from vendors.models import Vendor
 
@@ -47,10 +48,11 @@ def missing_reports(slas, today):
     return rows
 
 
-class DashboardView(TemplateView):
+class DashboardView(CachedContentMixin, TemplateView):
     """The manager's home page. Figures that add up every contract (open-breach counts, SLAs at risk,
     missing reports, the quarter's credits, compliance) come from the summary tables of ``reports`` when
-    they are built (the page says as of when); lists of individual rows are read live."""
+    they are built (the page says as of when); lists of individual rows are read live. The rendered content is
+    kept until the data changes (``common.page_cache``)."""
 
     template_name = "dashboard/home.html"
     limit = 10
@@ -159,10 +161,12 @@ class DashboardView(TemplateView):
     def summary_figures(self, contracts, scope, today):
         """The same figures from the summary tables: a few small queries whatever the number of contracts.
 
-        Month figures of the whole portfolio come from ``VendorMonth``, of one manager's contracts from
+        Month figures of the whole portfolio come from ``PortfolioMonth``, of one manager's contracts from
         ``ContractMonth``; SLAs at risk and missing reports from ``SLASummary`` joined to the live SLA and
         contract rows (so an SLA or contract switched off since the refresh drops out at once)."""
-        months = VendorMonth.objects.all() if scope == "all" else ContractMonth.objects.filter(contract__in=contracts)
+        months = (
+            PortfolioMonth.objects.all() if scope == "all" else ContractMonth.objects.filter(contract__in=contracts)
+        )
         currency = "currency" if scope == "all" else "contract__currency"
         # One pass over the months (a few rows per month once grouped): open breaches of every month, the
         # quarter's credits, and compliance over figures whose period had ended on the refresh day.

@@ -88,6 +88,18 @@ class VendorMonth(MonthlyFigures):
         return f"{self.vendor_id} {self.month:%Y-%m} {self.currency}"
 
 
+class PortfolioMonth(MonthlyFigures):
+    """``VendorMonth`` added up per contract currency: the whole portfolio's month (the dashboard's "all
+    contracts" figures read a few dozen rows instead of every vendor-month). Always the sum of ``VendorMonth``:
+    a whole refresh rebuilds it, a partial one subtracts its vendors' old rows and adds their new ones."""
+
+    pk = models.CompositePrimaryKey("month", "currency")
+    currency = models.CharField(max_length=3)
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.currency}"
+
+
 class SLASummary(models.Model):
     """Per SLA: its latest figure, and the report missing for its last completed period as of the
     refresh day (``missing_*`` empty when it is in, or not due)."""

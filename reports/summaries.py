@@ -21,7 +21,7 @@ from kpis.choices import OPEN_STATUSES, BreachKind, BreachStatus, Frequency, Sev
 from kpis.credits import cap_cents_sql
 from kpis.periods import month_end, month_start
 
-from .models import ContractMonth, SLASummary, SummaryState, VendorMonth
+from .models import ContractMonth, PortfolioMonth, SLASummary, SummaryState, VendorMonth
 
 # Staff figures (start / end headcount, departures) are kept for this many months back from the
 # current month; reports over older months read the live tables.
@@ -177,6 +177,42 @@ def _vendor_month_select(vendor_ids):
     return sql, params
 
 
+def _portfolio_sums(sign, vendor_ids):
+    """SELECT month, currency, COLUMNS… added up over the ``VendorMonth`` rows of ``vendor_ids`` (None: all),
+    each sum multiplied by ``sign`` (+1, or -1 to take those rows out)."""
+    scope, params = in_list("vendor_id", vendor_ids)
+    counts = ", ".join(f"{sign} * SUM({name})" for name in COUNT_COLUMNS)
+    money = ", ".join(from_cents(f"{sign} * SUM({cents(name)})") for name in MONEY_COLUMNS)
+    sql = (
+        f"SELECT month, currency, {counts}, {money} FROM {VendorMonth._meta.db_table}"  # nosec B608  # SQL from model table names and fragments built in code; values are bound parameters
+        f" WHERE {scope} GROUP BY month, currency"
+    )
+    return sql, params
+
+
+def rebuild_portfolio():
+    """``PortfolioMonth`` from every ``VendorMonth`` row (a whole refresh; the migration that adds the table)."""
+    execute(f"DELETE FROM {PortfolioMonth._meta.db_table}")  # nosec B608  # SQL from model table names and fragments built in code; values are bound parameters
+    select, params = _portfolio_sums(1, None)
+    columns = ", ".join(["month", "currency", *COLUMNS])
+    return execute(f"INSERT INTO {PortfolioMonth._meta.db_table} ({columns}) {select}", params)  # nosec B608  # SQL from model table names and fragments built in code; values are bound parameters
+
+
+def add_to_portfolio(sign, vendor_ids):
+    """Add (+1) or take out (-1) the ``VendorMonth`` rows of ``vendor_ids`` to / from ``PortfolioMonth``."""
+    table = PortfolioMonth._meta.db_table
+    select, params = _portfolio_sums(sign, vendor_ids)
+    columns = ", ".join(["month", "currency", *COLUMNS])
+    added = [f"{name} = {table}.{name} + EXCLUDED.{name}" for name in COUNT_COLUMNS]
+    for name in MONEY_COLUMNS:
+        total = cents(f"{table}.{name}") + " + " + cents(f"EXCLUDED.{name}")
+        added.append(f"{name} = {from_cents(total)}")
+    return execute(
+        f"INSERT INTO {table} ({columns}) {select} ON CONFLICT (month, currency) DO UPDATE SET {', '.join(added)}",  # nosec B608  # SQL from model table names and fragments built in code; values are bound parameters
+        params,
+    )
+
+
 def _previous_periods(today):
     """(frequency, first day, last day) of each frequency's last completed period before ``today``."""
     rows = []
@@ -289,10 +325,20 @@ def refresh_summaries(contract_ids=None, today=None):
             "contract months", f"INSERT INTO {ContractMonth._meta.db_table} ({columns}) {select}", params
         )
 
+        if vendor_ids is not None:  # the portfolio without these vendors' old rows...
+            begun = time.monotonic()
+            add_to_portfolio(-1, vendor_ids)
+            steps["portfolio out"] = round(time.monotonic() - begun, 3)
         step("delete vendor months", f"DELETE FROM {VendorMonth._meta.db_table} WHERE {scope_v}", params_v)  # nosec B608  # SQL from model table names and fragments built in code; values are bound parameters
         select, params = _vendor_month_select(vendor_ids)
         columns = ", ".join(["vendor_id", "currency", "month", *COLUMNS, "credit_cap", "credit_contracts"])
         vendor_months = step("vendor months", f"INSERT INTO {VendorMonth._meta.db_table} ({columns}) {select}", params)
+        begun = time.monotonic()
+        if vendor_ids is not None:  # ...and with their new ones
+            add_to_portfolio(1, vendor_ids)
+        else:
+            rebuild_portfolio()
+        steps["portfolio"] = round(time.monotonic() - begun, 3)
 
         step("delete SLAs", f"DELETE FROM {SLASummary._meta.db_table} WHERE {scope_c}", params_c)  # nosec B608  # SQL from model table names and fragments built in code; values are bound parameters
         select, params = _sla_summary_select(contract_ids, today)
@@ -316,7 +362,7 @@ def refresh_summaries(contract_ids=None, today=None):
                 seconds=seconds,
             )
             if is_postgresql():
-                for model in (ContractMonth, VendorMonth, SLASummary):
+                for model in (ContractMonth, VendorMonth, PortfolioMonth, SLASummary):
                     execute(f"ANALYZE {model._meta.db_table}")
     return {
         "contracts": "all" if contract_ids is None else len(contract_ids),

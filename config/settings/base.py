@@ -337,6 +337,9 @@ REST_FRAMEWORK = {
 # The cache holds the API's per-key request counts: one shared Redis cache (CACHE_URL=redis://…) makes every
 # web worker count against the same limit; the default, a per-process memory cache, counts per worker.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Pages keep their rendered content in that cache until the data changes (``common.page_cache``); off: every
+# request renders (the benchmark's page timings measure that).
+PAGE_CACHE = env.bool("PAGE_CACHE", default=True)
 # Requests per key (each key counted on its own, in the cache above).
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
 SPECTACULAR_SETTINGS = {
