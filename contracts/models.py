@@ -55,6 +55,10 @@ class ContractQuerySet(RestrictQuerySet):
     def current(self, today=None):
         return self.filter(end_date__gte=today or _today())
 
+    def not_in_force(self, today=None):
+        """The contracts ``active().current(today)`` leaves out."""
+        return self.filter(~Q(status=ContractStatus.ACTIVE) | Q(end_date__lt=today or _today()))
+
     def notice_due_within(self, days=30, today=None):
         """Active, unexpired contracts whose last day to give notice is between today and today + days."""
         today = today or _today()

@@ -15,7 +15,7 @@ from kpis.choices import BreachKind, Severity
 from kpis.figures import vendors_with_headcount
 from kpis.models import SLA, Breach, Measurement
 from kpis.recording import report_owed
-from reports.models import ContractMonth, PortfolioMonth
+from reports.models import ContractMonth, PortfolioMonth, SLASummary
 from reports.summaries import summary_state
 from vendors.models import Vendor
 
@@ -46,6 +46,26 @@ def missing_reports(slas, today):
     ]
     rows.sort(key=lambda r: (not r["late"], r["due_on"], r["sla"].contract.reference))
     return rows
+
+
+def live_sla_counts(contracts, today, everything=False):
+    """``{"at_risk": …, "missing": …}``: live SLAs (active, of an active contract in force among
+    ``contracts``) whose latest figure misses the SLA, and whose last report is missing.
+
+    Counted from the summary rows' side (both partial indexes) with what is not live taken out by short
+    lists — the inactive SLAs, and for ``everything`` (``contracts`` is every contract) the contracts not in
+    force — instead of joining every SLA and every live contract (at xl 52,000 summary rows against 250,000
+    SLAs and 50,000 contracts)."""
+    at_risk_q = Q(latest_outcome__in=[Severity.MINOR, Severity.MAJOR])
+    missing_q = Q(missing_due_on__isnull=False)
+    summaries = SLASummary.objects.filter(at_risk_q | missing_q).exclude(
+        sla__in=SLA.objects.filter(active=False).values("pk")
+    )
+    if everything:
+        summaries = summaries.exclude(contract__in=Contract.objects.not_in_force(today).values("pk"))
+    else:
+        summaries = summaries.filter(contract__in=contracts.active().current(today).values("pk"))
+    return summaries.aggregate(at_risk=Count("pk", filter=at_risk_q), missing=Count("pk", filter=missing_q))
 
 
 class DashboardView(CachedContentMixin, TemplateView):
@@ -103,7 +123,7 @@ class DashboardView(CachedContentMixin, TemplateView):
             renewal_count=renewal_rows[0].total if renewal_rows else 0,
             quarter_label=periods.describe_period("quarterly", q_start),
             vendors=vendors,
-            vendor_count=vendors_in_scope.count(),
+            vendor_count=contracts.order_by().values("vendor").distinct().count(),
             **figures,
         )
         overdue_actions = CorrectiveAction.objects.overdue(today).filter(contract__in=contracts)
@@ -235,11 +255,7 @@ class DashboardView(CachedContentMixin, TemplateView):
                 "missing_due_on", "contract__reference", "kpi__name"
             )[:LIST_LIMIT]
         ]
-        at_risk_q = Q(summary__latest_outcome__in=[Severity.MINOR, Severity.MAJOR])
-        missing_q = Q(summary__missing_due_on__isnull=False)
-        sla_counts = live_slas.filter(at_risk_q | missing_q).aggregate(  # the OR: both partial indexes
-            at_risk=Count("pk", filter=at_risk_q), missing=Count("pk", filter=missing_q)
-        )
+        sla_counts = live_sla_counts(contracts, today, everything=scope == "all")
         return {
             "open_breach_count": open_count,
             "missing_report_breach_count": open_missing,

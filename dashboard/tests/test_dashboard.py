@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from contracts.models import ReplacementObligation
-from kpis.models import KPI
+from contracts.models import Contract, ReplacementObligation
+from kpis.models import KPI, SLA
 from reports.summaries import refresh_summaries
 from tests.builders import bulk_world
 from tests.factories import (
@@ -265,3 +265,25 @@ def test_vendor_table_shows_the_first_vendors_and_says_how_many(client, owner):
     assert len(response.context["vendors"]) == 20
     assert response.context["vendor_count"] == 25
     assert "first 20 of 25" in response.text
+
+
+@pytest.mark.parametrize("scope", ["mine", "all"])
+def test_sla_counts_drop_what_is_switched_off_after_the_refresh(client, owner, world, scope):
+    """The counts come from the summary rows, but an SLA switched off, a contract terminated or one that has
+    ended since the refresh is out of them at once, as it is out of the lists."""
+    bulk_world(30, owner)
+    refresh_summaries()
+    client.force_login(owner)
+    before = client.get(reverse("dashboard:home"), {"scope": scope}).context
+    first, second, third = before["at_risk"][0], before["at_risk"][1], before["at_risk"][-1]
+    assert len({first.contract_id, second.contract_id, third.contract_id}) == 3
+    SLA.objects.filter(pk=first.pk).update(active=False)
+    Contract.objects.filter(pk=second.contract_id).update(status="terminated")
+    Contract.objects.filter(pk=third.contract_id).update(end_date=TODAY - datetime.timedelta(days=1))
+    gone = SLA.objects.filter(pk=first.pk) | SLA.objects.filter(contract__in=[second.contract_id, third.contract_id])
+    at_risk_gone = gone.filter(summary__latest_outcome__in=["minor", "major"]).count()
+    missing_gone = gone.filter(summary__missing_due_on__isnull=False).count()
+    assert at_risk_gone >= 3 and missing_gone >= 1
+    after = client.get(reverse("dashboard:home"), {"scope": scope}).context
+    assert after["at_risk_count"] == before["at_risk_count"] - at_risk_gone
+    assert after["missing_count"] == before["missing_count"] - missing_gone
