@@ -230,24 +230,37 @@ def drive(port, cookies, seconds, server_pid=None):
     }
 
 
+def _drive_levels(port, database_url, log_path, user, seconds, concurrency, env=None):
+    server = start_gunicorn(port, database_url, log_path, env=env)
+    try:
+        for path in PAGES.values():  # warm both workers' caches and connections
+            get(port, str(path), session_cookie(user))
+        levels = {}
+        for clients in concurrency:
+            cookies = [session_cookie(user) for _ in range(clients)]
+            levels[str(clients)] = drive(port, cookies, seconds, server.pid)
+        return levels
+    finally:
+        stop_process(server)
+
+
 def bench_load(database_url, seconds=60, concurrency=(8, 32), log_dir=None):
-    """Figures per concurrency level; ``error`` is set (the step fails) when any request failed."""
+    """Figures per concurrency level, as deployed (``levels``: the page content cache on, no writes while it
+    runs, so the pages come from the cache), then the most clients again with every page rendered
+    (``rendered``: ``PAGE_CACHE=False``), what the same load costs right after writes. ``error`` is set (the
+    step fails) when any request failed."""
     user = get_user_model().objects.filter(is_superuser=True).first()
     if user is None:
         user = get_user_model().objects.create_superuser("bench_admin", "bench@example.com", "bench-admin")
     port = bench_port()
     log_path = Path(log_dir or settings.DATA_DIR) / "bench-load-gunicorn.log"
-    server = start_gunicorn(port, database_url, log_path)
-    try:
-        for path in PAGES.values():  # warm both workers' caches and connections
-            get(port, str(path), session_cookie(user))
-        figures = {"workers": 2, "pages": {name: str(path) for name, path in PAGES.items()}, "levels": {}}
-        for clients in concurrency:
-            cookies = [session_cookie(user) for _ in range(clients)]
-            figures["levels"][str(clients)] = drive(port, cookies, seconds, server.pid)
-    finally:
-        stop_process(server)
-    failed = {level: f["errors"] for level, f in figures["levels"].items() if f["errors"] or not f["requests"]}
+    figures = {"workers": 2, "pages": {name: str(path) for name, path in PAGES.items()}}
+    figures["levels"] = _drive_levels(port, database_url, log_path, user, seconds, concurrency)
+    figures["rendered"] = _drive_levels(
+        port, database_url, log_path, user, seconds, concurrency[-1:], env={**os.environ, "PAGE_CACHE": "False"}
+    )
+    every_level = {**figures["levels"], **{f"{n} rendered": f for n, f in figures["rendered"].items()}}
+    failed = {level: f["errors"] for level, f in every_level.items() if f["errors"] or not f["requests"]}
     if failed:
         figures["error"] = f"failed requests (or none made) at these concurrency levels: {failed}"
     return figures

@@ -35,6 +35,8 @@ def test_bench_harness_runs_end_to_end_on_a_tiny_data_set(tmp_path, settings):
     assert 0 < results["digest"]["result"]["largest_html_bytes"] < 100_000
     load = results["load"]["levels"]
     assert set(load) == {"2", "3"}
+    rendered = results["load"]["rendered"]  # the most clients again, the page cache off
+    assert set(rendered) == {"3"} and rendered["3"]["requests"] > 0 and rendered["3"]["errors"] == 0
     assert all(level["requests"] > 0 and level["errors"] == 0 for level in load.values()), load
     assert all(level["p50_ms"] <= level["p99_ms"] for level in load.values())
     # what the requests cost: gunicorn's workers and the database's backends both did the work
@@ -42,6 +44,7 @@ def test_bench_harness_runs_end_to_end_on_a_tiny_data_set(tmp_path, settings):
     assert all(level["cpu_per_request"]["db_cpu_ms"] > 0 for level in load.values()), load
     text = (tmp_path / "RESULTS.md").read_text()
     assert "### 1. detect_breaches" in text and "### 7. Mixed pages under concurrent load" in text
+    assert "| 3, every page rendered |" in text
     assert "CPU ms per request" in text
     push = results["api_push"]
     assert sum(push["counts"].values()) == push["figures"] > 0
