@@ -6,7 +6,8 @@ and measurements — no Python loop over rows — and works on PostgreSQL and SQ
 ``common.sql``):
 
 1. ``_calendar``: the reporting calendar (every period of each frequency in use, up to today): a temporary
-   table for a scoped check, inline in the whole-table run (so PostgreSQL may use parallel workers).
+   table for a scoped check (a small one: of its contracts' frequencies only, ``scope_frequencies``), inline
+   in the whole-table run (so PostgreSQL may use parallel workers).
 2. ``_scope``: the SLA periods to evaluate — none (evaluate all), every period of some contracts
    (``sla_ids``: the credit cap and earn-back span a contract's SLAs), or some changed ``figures``;
    then ``_months``, the contract-months (and earn-back windows) those figures bear on, and
