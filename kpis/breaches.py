@@ -6,7 +6,8 @@ and measurements — no Python loop over rows — and works on PostgreSQL and SQ
 ``common.sql``):
 
 1. ``_calendar``: the reporting calendar (every period of each frequency in use, up to today): a temporary
-   table for a scoped check, inline in the whole-table run (so PostgreSQL may use parallel workers).
+   table for a scoped check (a small one: of its contracts' frequencies only, ``scope_frequencies``), inline
+   in the whole-table run (so PostgreSQL may use parallel workers).
 2. ``_scope``: the SLA periods to evaluate — none (evaluate all), every period of some contracts
    (``sla_ids``: the credit cap and earn-back span a contract's SLAs), or some changed ``figures``;
    then ``_months``, the contract-months (and earn-back windows) those figures bear on, and
@@ -44,7 +45,7 @@ import contextlib
 import datetime
 
 from django.db import connection
-from django.db.models import Max, Min
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from common import sql
@@ -63,15 +64,18 @@ BREACH_COLUMNS = (
 ENGINE = "SLA engine"
 
 
+# ``Breach.history`` builds a manager class each time it is read (1.5 ms of a one-figure check, six reads).
+BREACH_HISTORY = Breach.history.model
+
+
 def write_breach_rows(statement, params, history_type, now):
     """Run an engine INSERT or UPDATE of breaches and record each row it wrote in the breach's history
     (rule 5), set-based, in the same transaction: who ``ENGINE``, when ``now``."""
-    history = Breach.history.model
     return sql.execute_with_history(
         statement,
         params,
         Breach._meta.db_table,
-        history._meta.db_table,
+        BREACH_HISTORY._meta.db_table,
         [field.column for field in Breach._meta.concrete_fields],
         history_type,
         (sql.adapt_datetime(now), ENGINE),
@@ -104,10 +108,10 @@ def earliest_sla_starts():
         return {frequency: sql.as_date(first) for frequency, first in cursor.fetchall() if first is not None}
 
 
-def calendar_select(today):
+def calendar_select(today, frequencies=None):
     """``_calendar(frequency, period_start, period_end, days_ago, ordinal)``: every reporting period of each
-    frequency in use, from the earliest SLA start (or figure) up to the period containing ``today`` (or
-    the latest figure, if one was recorded ahead, up to a year on).
+    frequency in use (or of ``frequencies``), from the earliest SLA start (or figure) up to the period containing
+    ``today`` (or the latest figure, if one was recorded ahead, up to a year on).
 
     Its size depends on the dates only (a daily SLA since 2021 is ~2,000 rows), never on the number
     of SLAs or measurements. ``days_ago`` = whole days between the period's last day and today
@@ -118,22 +122,40 @@ def calendar_select(today):
     firsts = earliest_sla_starts()
     figures = Measurement.objects.aggregate(earliest=Min("period_start"), latest=Max("period_start"))
     last = min(max(today, figures["latest"] or today), today + datetime.timedelta(days=CALENDAR_AHEAD_DAYS))
+    literal = sql.date_literal_format()
     rows = ["('none', {d}, {d}, -1, 0)".format(d=sql.date_literal(datetime.date(1900, 1, 1)))]
     for frequency in Frequency.values:
         first = firsts.get(frequency)
-        if first is None or first > last:
+        if first is None or first > last or (frequencies is not None and frequency not in frequencies):
             continue
         # From the earliest figure too, so every figure's (and so every breach's) period is in it.
         first = min(first, figures["earliest"] or first)
         for ordinal, (start, end) in enumerate(periods.periods_between(frequency, first, last), start=1):
-            rows.append(
-                f"('{frequency}', {sql.date_literal(start)}, {sql.date_literal(end)}, {(today - end).days}, {ordinal})"
-            )
+            start_sql, end_sql = literal.format(start.isoformat()), literal.format(end.isoformat())
+            rows.append(f"('{frequency}', {start_sql}, {end_sql}, {(today - end).days}, {ordinal})")
     return (
         "WITH cal(frequency, period_start, period_end, days_ago, ordinal) AS (VALUES "  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
         + ", ".join(rows)
         + ") SELECT * FROM cal"  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
     )
+
+
+SMALL_SCOPE = 100
+
+
+def scope_frequencies(sla_ids=None, figures=None, contract_ids=None):
+    """The frequencies of every SLA of the contracts a small check looks at (a figure saved, a contract edited),
+    or None (all) for more than ``SMALL_SCOPE`` SLAs or contracts: one query. A figure check also reads the
+    breaches recorded around it, of any SLA of its contract, and their earn-back windows, so it needs their
+    calendars too; not the others': at the xl preset the daily SLAs' calendar is 730 of 863 rows, and writing
+    and loading it all cost 16 ms of a 37 ms one-figure check."""
+    slas = {int(pk) for pk, _ in figures or ()} | {int(pk) for pk in sla_ids or ()}
+    contracts = {int(pk) for pk in contract_ids or ()}
+    if len(slas) + len(contracts) > SMALL_SCOPE:
+        return None
+    owners = SLA.objects.filter(pk__in=slas).values("contract_id")
+    in_scope = SLA.objects.filter(Q(contract_id__in=owners) | Q(contract_id__in=contracts))
+    return set(in_scope.order_by().values_list("frequency", flat=True).distinct())
 
 
 # --- 2. the scope -------------------------------------------------------------------------------------
@@ -177,7 +199,11 @@ def scope_breaches_select(whole_slas):
 def figures_scope_select(figures):
     """The changed ``(sla_id, period_start)`` figures: recorded, corrected or deleted."""
     changed, params = sql.pairs_select(figures)
-    return f"SELECT DISTINCT sla_id, period_start FROM ({changed}) f", params  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
+    # In index order: the probes that read their figures and breaches then walk each index (and the tables,
+    # loaded SLA by SLA) in order instead of jumping about (xl, 100,027 figures: 106,000 pages read from
+    # outside shared buffers instead of 178,000 for the figures, 28,000 instead of 69,000 for the breaches
+    # around them, with ``_months`` in order too).
+    return f"SELECT DISTINCT sla_id, period_start FROM ({changed}) f ORDER BY sla_id, period_start", params  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
 
 
 def months_select():
@@ -190,8 +216,22 @@ def months_select():
         JOIN {SLAS} s ON s.id = f.sla_id
         JOIN {CONTRACTS} c ON c.id = s.contract_id
         JOIN _calendar cal ON cal.frequency = s.frequency AND cal.period_start = f.period_start
-        JOIN _calendar before ON before.frequency = s.frequency
-                        AND before.ordinal BETWEEN cal.ordinal - c.earn_back_periods AND cal.ordinal"""  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
+        {earn_back_window_join("cal", "before")}
+        ORDER BY 1, 2"""  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
+
+
+def earn_back_window_join(cal, before):
+    """``JOIN _calendar before``: the periods from ``c.earn_back_periods`` before ``cal`` up to it, same frequency.
+
+    On PostgreSQL each ordinal of the window is generated, so the join is an equality on both keys, which
+    it hashes. As a ``BETWEEN`` it hashed on the frequency alone and filtered the range afterwards: at
+    the xl preset (hundreds of daily periods) 100,000 changed figures × every period of their frequency,
+    2.4 s of an incremental check. SQLite probes either way."""
+    if not sql.is_postgresql():
+        return f"""JOIN _calendar {before} ON {before}.frequency = {cal}.frequency
+                   AND {before}.ordinal BETWEEN {cal}.ordinal - c.earn_back_periods AND {cal}.ordinal"""
+    return f"""CROSS JOIN LATERAL generate_series({cal}.ordinal - c.earn_back_periods, {cal}.ordinal) AS ordinals(n)
+        JOIN _calendar {before} ON {before}.frequency = {cal}.frequency AND {before}.ordinal = ordinals.n"""
 
 
 def with_sla(sla_sql):
@@ -199,13 +239,6 @@ def with_sla(sla_sql):
     return (
         f"JOIN {SLAS} s ON s.id = {sla_sql} JOIN {KPIS} k ON k.id = s.kpi_id JOIN {CONTRACTS} c ON c.id = s.contract_id"
     )
-
-
-def in_scope(scoped, sla_sql, start_sql):
-    """A JOIN restricting rows to the scope's SLA periods (nothing when everything is checked)."""
-    if not scoped:
-        return ""
-    return f"JOIN _scope sc ON sc.sla_id = {sla_sql} AND sc.period_start = {start_sql}"
 
 
 # --- 3. the breaches that hold ----------------------------------------------------------------------
@@ -233,7 +266,6 @@ def candidates_select(calendar, scoped, around=False):
     """
     met = sql.better_or_equal("m.value", "s.expected", "k.direction")
     at_least_minimum = sql.better_or_equal("m.value", "s.minimum", "k.direction")
-    due_sla, due_start = ("sc.sla_id", "sc.period_start") if scoped else ("s.id", "cal.period_start")
     scoped_figures = "SELECT m.* " + scope_rows(MEASUREMENTS, "m", whole_slas=not around, unique=True)
 
     def no_figure(sla_sql, start_sql):
@@ -272,6 +304,28 @@ def candidates_select(calendar, scoped, around=False):
         else ""
     )
     inline_calendar = "" if scoped else f"_calendar AS NOT MATERIALIZED ({calendar}),"
+    # ``rewrite``: a new breach, or a recorded one whose facts or credit the writes must change. Scoped, the
+    # update then probes the breach table for those only (xl, 100,027 figures: 21,000 of 157,000 recorded
+    # candidates); it re-checks each against the row as it is then (``needs_rewrite``).
+    recorded_union = f"""UNION ALL SELECT id, sla_id, period_start, kind, status, status,
+                                      {ENGINE_COLUMNS.format(breach="recorded")} FROM recorded"""
+    final = (
+        f"""SELECT x.*, x.existing_id IS NULL OR {needs_rewrite("r", "x")} AS rewrite FROM credited x
+            LEFT JOIN (SELECT id, recorded_status AS status, {ENGINE_COLUMNS.format(breach="existing")} FROM existing) r
+                   ON r.id = x.existing_id"""
+        if scoped
+        else "SELECT credited.*, 1 = 1 AS rewrite FROM credited"
+    )
+    unreported = (
+        f"""
+        unreported AS MATERIALIZED (
+            -- The scope's periods without a figure (one was deleted; rarely any). Rule 3 joins only these: joining
+            -- every scope period to its SLA, contract and calendar first cost 0.46 s for 100,000 figures (xl).
+            SELECT sc.sla_id, sc.period_start FROM _scope sc WHERE {no_figure("sc.sla_id", "sc.period_start")}
+        ),"""
+        if scoped
+        else ""
+    )
     every_figure = f"SELECT m.* FROM {MEASUREMENTS} m"  # nosec B608  # a model's table name
     return f"""
         WITH {inline_calendar}
@@ -286,7 +340,7 @@ def candidates_select(calendar, scoped, around=False):
             FROM figures m
             {with_sla("m.sla_id")}
             WHERE NOT {met}
-        ),
+        ),{unreported}
         missing AS (
             SELECT 'missing_report' AS kind,
                    CASE WHEN c.missing_report_is_breach THEN 'major' ELSE 'minor' END AS severity,
@@ -297,12 +351,12 @@ def candidates_select(calendar, scoped, around=False):
             JOIN {CONTRACTS} c ON c.id = s.contract_id
             JOIN {KPIS} k ON k.id = s.kpi_id
             JOIN _calendar cal ON cal.frequency = s.frequency
-            {in_scope(scoped, "s.id", "cal.period_start")}
+            {"JOIN unreported sc ON sc.sla_id = s.id AND sc.period_start = cal.period_start" if scoped else ""}
             WHERE s.active AND c.status = 'active' AND NOT k.is_computed
               AND cal.days_ago > c.reporting_grace_days
               AND cal.period_start >= c.start_date AND cal.period_end <= c.end_date
               AND cal.period_start >= s.effective_from AND (s.effective_to IS NULL OR cal.period_end <= s.effective_to)
-              AND {no_figure(due_sla, due_start)}
+              {"" if scoped else "AND " + no_figure("s.id", "cal.period_start")}
         ),
         still_missing AS (
             SELECT b.kind, b.severity, b.contract_id, b.sla_id, b.measurement_id, b.period_start, b.period_end,
@@ -313,22 +367,34 @@ def candidates_select(calendar, scoped, around=False):
               AND NOT EXISTS (SELECT 1 FROM missing x WHERE x.sla_id = b.sla_id AND x.period_start = b.period_start)
         ),
 {around_ctes}        existing AS {"MATERIALIZED" if scoped else ""} (
-            -- The status each recorded breach has if it holds (rule 2: a waived one owes no credit).
+            -- The status each recorded breach has if it holds (rule 2: a waived one owes no credit); scoped, with
+            -- what the engine wrote on it, to tell which candidates need writing (``rewrite``).
             SELECT e.id, e.sla_id, e.period_start, e.kind, {HOLDING_STATUS.format(breach="e")} AS status
+                   {f", e.status AS recorded_status, {ENGINE_COLUMNS.format(breach='e')}" if scoped else ""}
             FROM {"_scope_breaches" if scoped else BREACHES} e
-            {"UNION ALL SELECT id, sla_id, period_start, kind, status FROM recorded" if around else ""}
+            {recorded_union if around else ""}
         ),
         facts AS (
             SELECT * FROM performance UNION ALL SELECT * FROM missing UNION ALL SELECT * FROM still_missing
             {"UNION ALL SELECT * FROM as_recorded" if around else ""}
         ),
         {credited_ctes()}
-        SELECT * FROM credited
+        {final}
     """  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
 
 
 # --- 4. writing the breaches ------------------------------------------------------------------------
 FACTS = ("severity", "measurement_id", "period_end", "expected", "minimum", "actual")
+ENGINE_COLUMNS = ", ".join(f"{{breach}}.{column}" for column in (*FACTS, "service_credit", "credit_earned_back"))
+
+
+def needs_rewrite(breach, candidate):
+    """SQL: recorded breach ``breach`` (its status as recorded) must be rewritten with the facts and credit of
+    ``candidate``: it was withdrawn, or one of them changed."""
+    changed = " ".join(f"OR {sql.differs(f'{breach}.{column}', f'{candidate}.{column}')}" for column in FACTS)
+    return f"""({breach}.status = 'withdrawn' {changed}
+            OR {sql.cents(f"{breach}.service_credit")} <> {candidate}.credit_cents
+            OR {sql.cents(f"{breach}.credit_earned_back")} <> {candidate}.earned_back_cents)"""
 
 
 def withdraw_breaches(kind, scoped, now):
@@ -342,6 +408,11 @@ def withdraw_breaches(kind, scoped, now):
     row and re-evaluates the statement for it)."""
     figure = f"FROM {MEASUREMENTS} m WHERE m.sla_id = {BREACHES}.sla_id AND m.period_start = {BREACHES}.period_start"
     follow, follow_changed = "", ""
+    still_holds = f"""AND NOT EXISTS (
+              SELECT 1 FROM _candidates x
+              WHERE x.sla_id = {BREACHES}.sla_id AND x.period_start = {BREACHES}.period_start
+                AND x.kind = {BREACHES}.kind
+          )"""  # nosec B608  # SQL assembled from model table names and code fragments
     if kind == BreachKind.PERFORMANCE:
         follow = (
             f"measurement_id = (SELECT m.id {figure}), actual = COALESCE((SELECT m.value {figure}), {BREACHES}.actual),"
@@ -349,7 +420,15 @@ def withdraw_breaches(kind, scoped, now):
         follow_changed = f"""
             OR {sql.differs(f"{BREACHES}.measurement_id", f"(SELECT m.id {figure})")}
             OR {sql.differs(f"{BREACHES}.actual", f"COALESCE((SELECT m.value {figure}), {BREACHES}.actual)")}"""
-    scope = f"FROM _scope_breaches r WHERE r.id = {BREACHES}.id AND" if scoped else "WHERE"
+    # Scoped, the breaches of the scope by primary key, and "still holds" as: the candidate build matched it
+    # (``existing_id``; one breach per SLA, period and kind). A hashed NOT IN, so the statement needs no hash
+    # join (``sql.prefer_index_probes``): with one, PostgreSQL read the whole breach table to join it.
+    scope = (
+        f"""FROM _scope_breaches r WHERE r.id = {BREACHES}.id AND r.kind = %s
+          AND r.id NOT IN (SELECT existing_id FROM _candidates WHERE existing_id IS NOT NULL) AND"""
+        if scoped
+        else "WHERE"
+    )
     statement = f"""
         UPDATE {BREACHES} SET
             status = 'withdrawn',
@@ -359,15 +438,12 @@ def withdraw_breaches(kind, scoped, now):
             {follow}
             service_credit = 0, credit_earned_back = 0, updated_at = %s
         {scope} {BREACHES}.kind = %s
-          AND NOT EXISTS (
-              SELECT 1 FROM _candidates x
-              WHERE x.sla_id = {BREACHES}.sla_id AND x.period_start = {BREACHES}.period_start
-                AND x.kind = {BREACHES}.kind
-          )
+          {"" if scoped else still_holds}
           AND ({BREACHES}.status <> 'withdrawn' OR {BREACHES}.service_credit <> 0 OR {BREACHES}.credit_earned_back <> 0
                {follow_changed})
     """  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
-    return write_breach_rows(statement, [sql.adapt_datetime(now), kind], "~", now)
+    params = [sql.adapt_datetime(now), *([kind] if scoped else []), kind]
+    return write_breach_rows(statement, params, "~", now)
 
 
 # The status a breach has once it holds: a withdrawn one returns with the status a person last gave it.
@@ -385,7 +461,6 @@ def update_breaches(kind, now):
     the check it queued re-shares the month's cap)."""
     holding = HOLDING_STATUS.format(breach=BREACHES)
     facts = ",\n".join(f"{column} = x.{column}" for column in FACTS)
-    changed = "\n".join(f"OR {sql.differs(f'{BREACHES}.{column}', f'x.{column}')}" for column in FACTS)
     statement = f"""
         UPDATE {BREACHES} SET
             {facts},
@@ -395,13 +470,8 @@ def update_breaches(kind, now):
             status_before_withdrawal = '',
             detected_at = CASE WHEN {BREACHES}.status = 'withdrawn' THEN %s ELSE {BREACHES}.detected_at END,
             updated_at = %s
-        FROM (SELECT * FROM _candidates WHERE existing_id IS NOT NULL AND kind = %s) x
-        WHERE x.existing_id = {BREACHES}.id AND (
-            {BREACHES}.status = 'withdrawn'
-            {changed}
-            OR {sql.cents(f"{BREACHES}.service_credit")} <> x.credit_cents
-            OR {sql.cents(f"{BREACHES}.credit_earned_back")} <> x.earned_back_cents
-        )
+        FROM (SELECT * FROM _candidates WHERE existing_id IS NOT NULL AND kind = %s AND rewrite) x
+        WHERE x.existing_id = {BREACHES}.id AND {needs_rewrite(BREACHES, "x")}
     """  # nosec B608  # SQL assembled from model table names and code fragments; values are bound parameters
     adapted = sql.adapt_datetime(now)
     return write_breach_rows(statement, [adapted, adapted, kind], "~", now)
@@ -446,8 +516,8 @@ def detect_breaches(sla_ids=None, figures=None, today=None, contract_ids=None):
     now = timezone.now()
     summary = {}
     with sql.job_lock("kpis.detect_breaches"), sql.temp_tables() as temp:
-        calendar = calendar_select(today)
         scoped = figures is not None or sla_ids is not None or contract_ids is not None
+        calendar = calendar_select(today, scope_frequencies(sla_ids, figures, contract_ids) if scoped else None)
         if scoped:
             temp("_calendar", calendar)
             if figures is not None:
@@ -458,12 +528,14 @@ def detect_breaches(sla_ids=None, figures=None, today=None, contract_ids=None):
             temp("_scope_breaches", scope_breaches_select(whole_slas=figures is None))
         else:
             sql.plan_for_whole_tables()
-        temp("_candidates", candidates_select(calendar, scoped, around=figures is not None))
+        # Scoped, the statements that read the candidates probe the breach table by key whatever their
+        # number (``prefer_index_probes``): no statistics needed (ANALYZE took 0.13–0.24 s at 170,000 rows).
+        temp("_candidates", candidates_select(calendar, scoped, around=figures is not None), analyze=not scoped)
         with bulk_load_if_large():
-            for kind, label in KINDS:
-                # Withdraw first: a figure moved to another period releases its old breach (one-to-one).
-                summary[f"{label}_withdrawn"] = withdraw_breaches(kind, scoped, now)
             with sql.prefer_index_probes() if scoped else contextlib.nullcontext():
+                for kind, label in KINDS:
+                    # Withdraw first: a figure moved to another period releases its old breach (one-to-one).
+                    summary[f"{label}_withdrawn"] = withdraw_breaches(kind, scoped, now)
                 for kind, label in KINDS:
                     summary[f"{label}_updated"] = update_breaches(kind, now)
             for kind, label in KINDS:

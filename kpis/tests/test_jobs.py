@@ -16,6 +16,7 @@ from contracts.models import ReplacementObligation
 from contracts.renewals import check_renewals, contracts_due_for_notice
 from contracts.tasks import check_renewals as check_renewals_task
 from contracts.tasks import check_replacement_obligations as replacements_task
+from kpis import breaches
 from kpis.breaches import detect_breaches
 from kpis.models import Breach, Measurement
 from kpis.periods import next_period_start, period_end
@@ -367,3 +368,53 @@ def test_after_figure_checks_a_full_run_finds_nothing_to_change():
         assert set(full_run.values()) == {0}, full_run
     assert Breach.objects.filter(credit_earned_back__gt=0).exists()
     assert Breach.objects.filter(status="withdrawn").exists()
+
+
+@pytest.mark.django_db
+def test_a_figure_check_keeps_the_earn_back_of_the_contracts_other_frequencies():
+    """A figure check re-shares the cap of its contract-month with the breaches recorded there, of any SLA of
+    the contract, and re-settles their earn-back: its calendar (only the frequencies of the contracts it looks
+    at, not every one in use) must hold the weekly periods of a monthly figure's weekly neighbour."""
+    contract = ContractFactory(start_date=D(2026, 1, 1), earn_back_periods=1)
+    monthly = SLAFactory(
+        contract=contract, kpi=kpi("service_level"), effective_from=D(2026, 3, 1), effective_to=D(2026, 3, 31)
+    )
+    weekly = SLAFactory(
+        contract=contract,
+        kpi=kpi("csat"),
+        frequency="weekly",
+        effective_from=D(2026, 3, 2),
+        effective_to=D(2026, 3, 15),
+    )
+    daily = SLAFactory(frequency="daily", effective_from=D(2026, 6, 1))  # another contract: a third frequency in use
+    Measurement.objects.create(sla=weekly, period_start=D(2026, 3, 2), value=Decimal("60"))  # major…
+    Measurement.objects.create(sla=weekly, period_start=D(2026, 3, 9), value=Decimal("90"))  # …earned back
+    figure = Measurement.objects.create(sla=monthly, period_start=D(2026, 3, 1), value=Decimal("60"))
+    for day in range(1, 19):
+        Measurement.objects.create(sla=daily, period_start=D(2026, 6, day), value=Decimal("90"))
+    detect_breaches()
+    earned = Breach.objects.get(sla=weekly, period_start=D(2026, 3, 2))
+    assert (earned.service_credit, earned.credit_earned_back) == (Decimal("0"), Decimal("2000.00"))
+
+    assert {"monthly", "weekly"} == breaches.scope_frequencies(figures=[(monthly.pk, figure.period_start)])
+    figure.value = Decimal("59")
+    figure.save()
+    summary = detect_breaches(figures=[(monthly.pk, figure.period_start)])
+
+    assert summary["performance_updated"] == 1  # the corrected figure's breach, nothing else
+    earned.refresh_from_db()
+    assert (earned.service_credit, earned.credit_earned_back) == (Decimal("0"), Decimal("2000.00"))
+    assert Breach.objects.get(sla=monthly).actual == Decimal("59")
+    assert set(detect_breaches().values()) == {0}
+
+
+@pytest.mark.django_db
+def test_a_large_scope_reads_every_frequency_in_the_calendar():
+    slas = build_measurements(8, slas_per_contract=1)
+    assert breaches.scope_frequencies(figures=[(sla.pk, D(2026, 1, 1)) for sla in slas[:3]]) == {"monthly"}
+    assert breaches.scope_frequencies(contract_ids=[slas[0].contract_id]) == {"monthly"}
+    # Past SMALL_SCOPE SLAs, no query: a wave that large spans every frequency anyway.
+    wave = [(pk, D(2026, 1, 1)) for pk in range(1, breaches.SMALL_SCOPE + 2)]
+    with CaptureQueriesContext(connection) as queries:
+        assert breaches.scope_frequencies(figures=wave) is None
+    assert not queries.captured_queries
