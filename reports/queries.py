@@ -328,11 +328,21 @@ def _add_credit(credit_months, row, currency, month, amount):
 def vendor_scorecard(filters, policy=None):
     """Rows per vendor (or contract, ``filters.group``) and month/quarter: compliance, breaches, missing
     reports, credits per currency, attrition, replacements, weighted score, its band and rank within the
-    period, and ``score_change`` since the period before (last quarter, or last month).
+    period, and ``score_change`` since the period before (last quarter, or last month). Every row, newest
+    period first, best score first (``scorecard_page`` for one page of them, in any order).
 
-    The weights and bands are ``policy``, by default the one in force (``scoring_policy()``). The figures are
-    read for one period more than asked (the one before the first) to know the change; that period's rows are
-    dropped. Four aggregate queries (two on the monthly summary), and one for the policy when not given.
+    The weights and bands are ``policy``, by default the one in force (``scoring_policy()``)."""
+    return scorecard_page(filters, policy)["rows"]
+
+
+def scorecard_page(filters, policy=None, limit=None, order_by=()):
+    """The scorecard's rows in the order ``order_by`` asks (row keys, ``-`` for descending; then newest
+    period, best score, name), at most ``limit`` of them: ``{"rows", "row_count", "chart_rows",
+    "query_ordered"}``. ``chart_rows``: the newest period's 30 best-ranked rows.
+
+    On PostgreSQL over the monthly summary, scored, ranked, sorted and cut in SQL (``_scorecard_sql``): one
+    query and one for exchange rates, whatever the number of vendors. Otherwise every row is built here
+    (``_vendor_scorecard``) and ``query_ordered`` is False: the table sorts them.
     """
     import dataclasses
 
@@ -340,27 +350,267 @@ def vendor_scorecard(filters, policy=None):
     months_per_period = 3 if filters.period == "quarter" else 1
     asked = buckets(filters.start, filters.end, filters.period)
     if not asked:
-        return []
+        return {"rows": [], "row_count": 0, "chart_rows": [], "latest_period": "", "query_ordered": False}
     first = asked[0][0]
     extended = dataclasses.replace(filters, start=month_start(first, -months_per_period))
-    rows, credit_months = _vendor_scorecard(extended, policy)
+    group = "contract" if filters.group == "contract" else "vendor"
+    periods = buckets(extended.start, extended.end, extended.period)
+    source = summary_source(extended, group, staff_months=(periods[0][0], periods[-1][1]))
     filters.state, filters.from_summary = extended.state, extended.from_summary
+    if source and connections[source[0].db].vendor == "postgresql":
+        page = _scorecard_from_sql(filters, policy, source, group, periods, first, limit, order_by)
+        if page is not None:
+            return page
+    rows, credit_months = _vendor_scorecard(extended, policy)
     scores = {(r["key"], r["period_start"]): r["score"] for r in rows}
     result = [r for r in rows if r["period_start"] >= first]
     # credits of the rows shown only (the period before is read for its scores)
     kept = [credit_months.get((r["key"], r["period_start"])) for r in result]
     rates = RateBook(pair[:2] for months in kept for pair in months or ())  # one query for every row
     for r, months in zip(result, kept, strict=True):
-        credits = defaultdict(Decimal)
-        for currency, _, amount in months or ():
-            credits[currency] += amount
-        r["credits"] = {currency: money(amount) for currency, amount in sorted(credits.items())}
-        r["credits_reporting"] = rates.total(months) if months else None
-        r["band"] = policy.band(r["score"])
+        _finish_scorecard_row(r, months, rates, policy)
         previous = scores.get((r["key"], month_start(r["period_start"], -months_per_period)))
         r["previous_score"] = previous
         r["score_change"] = None if r["score"] is None or previous is None else r["score"] - previous
-    return result
+    latest = result[0]["period"] if result else ""
+    chart_rows = [r for r in result if r["period"] == latest and r["score"] is not None][:SCORECARD_CHART_ROWS]
+    return {
+        "rows": result,
+        "row_count": len(result),
+        "chart_rows": chart_rows,
+        "latest_period": latest,
+        "query_ordered": False,
+    }
+
+
+def _finish_scorecard_row(row, months, rates, policy):
+    """A row's credits per currency and in the reporting currency (from its ``(currency, month, amount)``
+    credit months), and its band."""
+    credits = defaultdict(Decimal)
+    for currency, _, amount in months or ():
+        credits[currency] += amount
+    row["credits"] = {currency: money(amount) for currency, amount in sorted(credits.items())}
+    row["credits_reporting"] = rates.total(months) if months else None
+    row["band"] = policy.band(row["score"])
+
+
+# A scorecard row key → the SQL that sorts it as django-tables2 sorts the rows: None before any value, text
+# by code point (as Python compares strings). Percentages and scores are integers there (tenths).
+SCORECARD_ORDER_SQL = {
+    "rank": "score_rank",
+    "name": 'label COLLATE "C"',
+    "period_start": "bucket",
+    "band": 'band COLLATE "C"',
+    "compliance": "compliance10",
+    "attrition": "attrition100",
+    "score": "score10",
+    "score_change": "score_change10",
+    **{key: key for key in ("measured", "met", "minor", "major", "missing_reports", "on_time", "late", "overdue")},
+}
+SCORECARD_DEFAULT_ORDER = 'bucket DESC, score10 IS NULL, score10 DESC, label COLLATE "C", k'
+SCORECARD_CHART_ROWS = 30
+# The integer figures of a scorecard row in ``_scorecard_sql`` → (row key, decimal places).
+SCORECARD_FIXED_POINT = {
+    "compliance10": ("compliance", 1),
+    "reporting10": ("reporting", 1),
+    "replacements10": ("replacements_on_time", 1),
+    "attrition100": ("attrition", 2),
+    "score10": ("score", 1),
+    "previous_score10": ("previous_score", 1),
+    "score_change10": ("score_change", 1),
+}
+SCORECARD_COUNTS = (
+    "measured",
+    "met",
+    "minor",
+    "major",
+    "missing_reports",
+    "departures",
+    "start_headcount",
+    "end_headcount",
+    "on_time",
+    "late",
+    "overdue",
+)
+
+
+def _half_up(numerator, denominator):
+    """SQL: numerator ÷ denominator rounded half up to an integer, for non-negative integers; NULL for ÷ 0."""
+    return f"CASE WHEN ({denominator}) > 0 THEN (2 * ({numerator}) + ({denominator})) / (2 * ({denominator})) END"
+
+
+def _scorecard_sql(filters, policy, source, group, periods, first, limit, order_by):
+    """The SQL (and params) of ``_scorecard_from_sql``: the summary's months added up per row (key, period),
+    the replacement obligations due in each period joined on, every figure and the score computed as the
+    Python functions do (``percent``, ``attrition_percent``, ``overall_score``), ranked per period, the
+    previous period's score alongside, sorted, and cut to the rows asked for and the chart's.
+
+    Percentages and scores are exact integers of tenths (attrition: hundredths), rounded half up, as
+    ``ROUND_HALF_UP``; ``overall_score`` is one integer division (weights in hundredths, the retention part
+    100 − 5 × attrition ÷ months multiplied out). None when a weight has more than 2 decimals."""
+    weights = {key: Decimal(policy.weights.get(key) or 0) * 100 for key in SCORE_WEIGHTS}
+    if any(w != w.to_integral_value() or w < 0 for w in weights.values()):
+        return None
+    w = {key: int(value) for key, value in weights.items()}
+    queryset, prefix = source
+    id_path, label_path, currency_path = _summary_paths(group, prefix)
+    months_per_period = 3 if filters.period == "quarter" else 1
+    summary = (
+        queryset.filter(month__gte=periods[0][0], month__lte=periods[-1][1])
+        .annotate(k=F(id_path), label=F(label_path), cur=F(currency_path))
+        .values(
+            "k",
+            "label",
+            "cur",
+            "month",
+            "measured",
+            "met",
+            "breaches",
+            "minor",
+            "major",
+            "missing_reports",
+            "credit",
+            "start_headcount",
+            "end_headcount",
+            "departures",
+        )
+        .order_by()
+    )
+    summary_sql, summary_params = summary.query.sql_with_params()
+    o_id, o_label = _group_paths(group, "departed__contract__")
+    trunc = TruncQuarter if filters.period == "quarter" else TruncMonth
+    obligations = (
+        ReplacementObligation.objects.with_fulfilment()
+        .filter(filters.contract_q("departed__contract__"), due_on__gte=periods[0][0], due_on__lte=periods[-1][1])
+        .annotate(k=F(o_id), bucket_start=trunc("due_on"))
+        .values("k", "bucket_start")
+        .annotate(label=F(o_label), **_obligation_states(filters.today))
+        .order_by()
+    )
+    obligations_sql, obligations_params = obligations.query.sql_with_params()
+    m = months_per_period
+    bucket = "CAST(DATE_TRUNC('quarter', month) AS DATE)" if m == 3 else "month"
+    last_month = f"CAST(bucket + MAKE_INTERVAL(months => {m - 1}) AS DATE)"
+    previous = f"CAST(c.bucket - MAKE_INTERVAL(months => {m}) AS DATE)"
+    parts = (("compliance10", "compliance"), ("reporting10", "reporting"), ("replacements10", "replacements"))
+    # score in tenths = N ÷ (10 × months × Σ weights present), N = 10 × months × Σ weight × part (tenths)
+    # + retention weight × max(0, 10000 × months − 5 × attrition (hundredths))
+    numerator = " + ".join(f"{10 * m * w[key]} * COALESCE({column}, 0)" for column, key in parts)
+    retention = f"{w['retention']} * GREATEST(0, {10000 * m} - 5 * attrition100)"
+    numerator += f" + CASE WHEN attrition100 IS NULL THEN 0 ELSE {retention} END"
+    present = " + ".join(
+        f"CASE WHEN {column} IS NULL THEN 0 ELSE {w[key]} END"
+        for column, key in (*parts, ("attrition100", "retention"))
+    )
+    band_sql, band_params = "CASE WHEN c.score10 IS NULL THEN NULL", []
+    for label, floor in policy.bands:
+        band_sql += " WHEN c.score10 >= %s THEN %s"
+        band_params += [Decimal(floor) * 10, label]
+    band_sql += " ELSE %s END"
+    band_params.append(policy.lowest_band)
+    ordering = []
+    for key in order_by:
+        column = SCORECARD_ORDER_SQL.get(key.lstrip("-"))
+        if column:
+            ordering.append(f"{column} DESC NULLS LAST" if key.startswith("-") else f"{column} ASC NULLS FIRST")
+    ordering.append(SCORECARD_DEFAULT_ORDER)
+    credit = "credit <> 0"
+    heads = "start_headcount + end_headcount"
+    due = "on_time + late + overdue"
+    sql = f"""
+        WITH f AS (
+            SELECT k, label, bucket, SUM(measured) AS measured, SUM(met) AS met, SUM(minor) AS minor,
+                SUM(major) AS major, SUM(missing_reports) AS missing_reports, SUM(breaches) AS breaches,
+                COALESCE(SUM(start_headcount) FILTER (WHERE month = bucket), 0) AS start_headcount,
+                COALESCE(SUM(end_headcount) FILTER (WHERE month = {last_month}), 0) AS end_headcount,
+                SUM(departures) AS departures,
+                ARRAY_AGG(cur) FILTER (WHERE {credit}) AS credit_currencies,
+                ARRAY_AGG(month) FILTER (WHERE {credit}) AS credit_months,
+                ARRAY_AGG(credit) FILTER (WHERE {credit}) AS credit_amounts
+            FROM (SELECT s.*, {bucket} AS bucket FROM ({summary_sql}) s) s GROUP BY k, label, bucket
+        ), o AS (
+            SELECT o.*, CAST(o.bucket_start AS DATE) AS bucket FROM ({obligations_sql}) o
+        ), s AS MATERIALIZED (
+            SELECT r.*, x.*,
+                CASE WHEN reporting10 IS NOT NULL THEN {_half_up(numerator, f"{10 * m} * ({present})")} END AS score10
+            FROM (
+                SELECT COALESCE(f.k, o.k) AS k, COALESCE(f.label, o.label) AS label,
+                    COALESCE(f.bucket, o.bucket) AS bucket, COALESCE(f.measured, 0) AS measured,
+                    COALESCE(f.met, 0) AS met, COALESCE(f.minor, 0) AS minor, COALESCE(f.major, 0) AS major,
+                    COALESCE(f.missing_reports, 0) AS missing_reports,
+                    COALESCE(f.start_headcount, 0) AS start_headcount, COALESCE(f.end_headcount, 0) AS end_headcount,
+                    COALESCE(f.departures, 0) AS departures, COALESCE(o.on_time, 0) AS on_time,
+                    COALESCE(o.late, 0) AS late, COALESCE(o.overdue, 0) AS overdue
+                FROM (
+                    SELECT * FROM f
+                    WHERE measured > 0 OR breaches > 0 OR start_headcount <> 0 OR end_headcount <> 0 OR departures <> 0
+                ) f FULL JOIN o ON o.k = f.k AND o.bucket = f.bucket
+            ) r CROSS JOIN LATERAL (
+                SELECT {_half_up("1000 * met", "measured")} AS compliance10,
+                    {_half_up("1000 * measured", "measured + missing_reports")} AS reporting10,
+                    {_half_up("1000 * on_time", due)} AS replacements10,
+                    {_half_up("20000 * departures", heads)} AS attrition100
+            ) x
+        ), shown AS MATERIALIZED (
+            SELECT c.*, {band_sql} AS band, b.score10 AS previous_score10, c.score10 - b.score10 AS score_change10,
+                CASE WHEN c.score10 IS NOT NULL THEN ROW_NUMBER() OVER (
+                    PARTITION BY c.bucket, c.score10 IS NULL ORDER BY c.score10 DESC, c.label COLLATE "C", c.k)
+                END AS score_rank
+            FROM s c LEFT JOIN s b ON b.k = c.k AND b.bucket = {previous}
+            WHERE c.bucket >= %s
+        ), page AS (
+            (SELECT *, TRUE AS on_page FROM shown ORDER BY {", ".join(ordering)} LIMIT %s)
+            UNION ALL
+            (SELECT *, FALSE AS on_page FROM shown
+             WHERE bucket = (SELECT MAX(bucket) FROM shown) AND score_rank <= {SCORECARD_CHART_ROWS})
+        )
+        SELECT * FROM (
+            SELECT page.*, f.credit_currencies, f.credit_months, f.credit_amounts,
+                (SELECT MAX(bucket) FROM shown) AS latest, (SELECT COUNT(*) FROM shown) AS row_count
+            FROM page LEFT JOIN f ON f.k = page.k AND f.bucket = page.bucket
+        ) page
+        ORDER BY {", ".join(ordering)}
+    """  # nosec B608  # SQL of Django querysets and fragments built in code; values are bound parameters
+    params = [*summary_params, *obligations_params, *band_params, first, limit]
+    return sql, params
+
+
+def _scorecard_from_sql(filters, policy, source, group, periods, first, limit, order_by):
+    """``scorecard_page`` in one query over the monthly summary (``_scorecard_sql``); None when it cannot."""
+    query = _scorecard_sql(filters, policy, source, group, periods, first, limit, order_by)
+    if query is None:
+        return None
+    with connections[source[0].db].cursor() as cursor:
+        cursor.execute(*query)
+        names = [column[0] for column in cursor.description]
+        fetched = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    labels = {start: label for start, _, label in periods}
+    credit_months = [
+        tuple(zip(f["credit_currencies"], f["credit_months"], f["credit_amounts"], strict=True))
+        if f["credit_months"]
+        else None
+        for f in fetched
+    ]
+    rates = RateBook(pair[:2] for months in credit_months for pair in months or ())
+    rows, chart_rows = [], []  # the page's, the chart's (the newest period's best, perhaps again)
+    for f, months in zip(fetched, credit_months, strict=True):
+        row = {key: f[key] for key in SCORECARD_COUNTS}
+        for column, (key, places) in SCORECARD_FIXED_POINT.items():
+            row[key] = None if f[column] is None else Decimal(f[column]).scaleb(-places)
+        row["key"], row["name"], row["period_start"] = f["k"], f["label"], f["bucket"]
+        row["period"] = labels.get(f["bucket"], str(f["bucket"]))
+        row["rank"] = f["score_rank"]
+        _finish_scorecard_row(row, months, rates, policy)
+        (rows if f["on_page"] else chart_rows).append(row)
+    chart_rows.sort(key=itemgetter("rank"))
+    row_count, latest = (fetched[0]["row_count"], fetched[0]["latest"]) if fetched else (0, None)
+    return {
+        "rows": rows,
+        "row_count": row_count,
+        "chart_rows": chart_rows,
+        "latest_period": labels.get(latest, str(latest)) if fetched else "",
+        "query_ordered": True,
+    }
 
 
 def _vendor_scorecard(filters, policy):

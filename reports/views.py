@@ -182,7 +182,14 @@ class ScorecardView(ReportView):
 
     def build(self, filters):
         policy = queries.scoring_policy()  # read once: the rows' scores and the note
-        rows = queries.vendor_scorecard(filters, policy)
+        # scored, ranked, sorted and cut to the page's rows in SQL (a download: every row)
+        data = queries.scorecard_page(
+            filters,
+            policy,
+            limit=None if self.export else MAX_ROWS_ON_PAGE,
+            order_by=self.sort_keys(tables.ScorecardTable, "scorecard"),
+        )
+        rows = data["rows"]
         drill_down = _link("reports:scorecard") + "?" + urlencode({"group": "contract", "vendor": PK_PLACEHOLDER})
         drill_down += "&" + urlencode(
             {"period": filters.period, "start": f"{filters.start:%Y-%m}", "end": f"{filters.end:%Y-%m}"}
@@ -192,8 +199,7 @@ class ScorecardView(ReportView):
                 row["_link"] = _link("admin:contracts_contract_change", row["key"])
             else:
                 row["_link"] = drill_down.replace(str(PK_PLACEHOLDER), str(row["key"]))
-        latest = rows[0]["period"] if rows else ""
-        scored = [r for r in rows if r["period"] == latest and r["score"] is not None][:30]
+        scored, latest = data["chart_rows"], data["latest_period"]
         chart = charts.bar_chart(
             [r["name"] for r in scored],
             [("Score", [r["score"] for r in scored])],
@@ -216,6 +222,8 @@ class ScorecardView(ReportView):
             title="Scorecard",
             note=note,
             change_label="Change since last " + ("quarter" if filters.period == "quarter" else "month"),
+            total=data["row_count"],
+            query_ordered=data["query_ordered"],
         )
         return {"charts": [chart], "tables": [table]}
 
