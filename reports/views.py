@@ -134,7 +134,10 @@ class ReportView(View):
     def sort_keys(self, table_class, slug):
         """The row keys the request sorts ``table_class`` by (``?<slug>-sort=``, read as django-tables2 reads
         it), for a query that sorts in SQL."""
-        probe = table_class([], slug=slug, title="")
+        return self.table_sort_keys(table_class([], slug=slug, title=""))
+
+    def table_sort_keys(self, probe):
+        """``sort_keys`` of an empty table of the report's columns."""
         RequestConfig(self.request, paginate=False).configure(probe)
         return probe.sort_keys()
 
@@ -235,10 +238,16 @@ class ComplianceTrendView(ReportView):
     default_months = (-11, 0)
 
     def build(self, filters):
-        data = queries.compliance_trend(filters)
+        if self.export:  # every series
+            data = queries.compliance_trend(filters)
+            data.update(chart_series=[], series_count=len(data["series"]), query_ordered=False)
+        else:  # the page's series and the chart's, picked (and sorted) in SQL when it can
+            month_labels = [label for _, _, label in queries.buckets(filters.start, filters.end)]
+            probe = tables.compliance_trend_table([], month_labels, "", "")
+            data = queries.compliance_trend_page(filters, MAX_ROWS_ON_PAGE, self.table_sort_keys(probe))
         months = data["months"]
         labels = [label for _, label in months]
-        shown = _top_series(data["series"], lambda s: sum(s["measured"]))
+        shown = data["chart_series"]
         chart = charts.line_chart(
             labels,
             [(s["name"], s["compliance"]) for s in shown],
@@ -252,10 +261,13 @@ class ComplianceTrendView(ReportView):
             row.update({f"m{i}": value for i, value in enumerate(s["compliance"])})
             rows.append(row)
         note = "Compliance % = measurements meeting the expected level ÷ measurements, by the month the period ends."
-        if len(data["series"]) > len(shown):
+        if data["series_count"] > len(shown):
             note += f" The chart shows the {len(shown)} with the most measurements; the table shows all."
         name_label = "Service type" if filters.group == "service_type" else "Vendor"
-        return {"charts": [chart], "tables": [tables.compliance_trend_table(rows, labels, name_label, note)]}
+        table = tables.compliance_trend_table(
+            rows, labels, name_label, note, total=data["series_count"], query_ordered=data["query_ordered"]
+        )
+        return {"charts": [chart], "tables": [table]}
 
 
 class ServiceCreditsView(ReportView):
@@ -264,7 +276,11 @@ class ServiceCreditsView(ReportView):
     default_months = (-5, 0)
 
     def build(self, filters):
-        data = queries.service_credits(filters, limit=None if self.export else MAX_ROWS_ON_PAGE)
+        data = queries.service_credits(
+            filters,
+            limit=None if self.export else MAX_ROWS_ON_PAGE,
+            owed_order=self.sort_keys(tables.CreditsOwedTable, "owed"),
+        )
         months = queries.buckets(filters.start, filters.end)
         by_month = data["by_month"]
         currencies = sorted({currency for _, currency in by_month})
@@ -302,6 +318,9 @@ class ServiceCreditsView(ReportView):
                 slug="owed",
                 title=f"Owed by each vendor this quarter ({data['quarter']})",
                 note="This quarter, whatever the date range above.",
+                # the first rows, in the order asked, when the database sorted them
+                total=data.get("owed_count"),
+                query_ordered=data.get("owed_count") is not None,
             ),
         ]
         return {"charts": [chart], "tables": report_tables}
