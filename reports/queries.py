@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from operator import itemgetter
 
 from django.db import connections
-from django.db.models import Count, F, Q, Sum, Window
+from django.db.models import Count, F, Min, Q, Sum, Window
 from django.db.models.functions import Coalesce, TruncMonth, TruncQuarter
 from django.utils import timezone
 
@@ -226,16 +226,22 @@ def summary_source(filters, group="vendor", staff_months=None):
     return ContractMonth.objects.filter(filters.contract_q("contract__")), "contract__"
 
 
-def _fetch(queryset):
-    """A ``values()`` queryset's rows as dicts. On PostgreSQL straight from the cursor: the driver already
-    returns ints, Decimals and dates, and skipping Django's per-value converters matters for the pivoted
-    queries' thousands of rows × dozens of columns."""
+def _fetch(queryset, tuples=False):
+    """A ``values()`` queryset's rows as dicts (``tuples``: as tuples, in the order of its columns). On
+    PostgreSQL straight from the cursor: the driver already returns ints, Decimals and dates, and skipping
+    Django's per-value converters matters for the pivoted queries' thousands of rows × dozens of columns."""
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
-        return list(queryset)
+        return (
+            list(queryset.values_list(*queryset.query.values_select, *queryset.query.annotation_select))
+            if tuples
+            else list(queryset)
+        )
     sql, params = queryset.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+        if tuples:
+            return cursor.fetchall()
         names = [column[0] for column in cursor.description]
         # a dict display, not dict(): of plain values it stays out of the garbage collector's lists, and
         # thousands of tracked rows alive through a request made it run a full collection every other page
@@ -1205,6 +1211,36 @@ def _attrition_staff_from_summary(source, group, months, first, last, refresh_mo
     return staff, id_path, label_path
 
 
+def _attrition_contracted(filters, group):
+    """Contracted headcount of the active contracts in force today, per group: ``{key: row}``."""
+    id_path, label_path = _group_paths(group, "")
+    return {
+        item[id_path]: item
+        for item in _fetch(
+            Contract.objects.active()
+            .current(filters.today)
+            .filter(filters.contract_q())
+            .values(id_path, label_path)
+            .annotate(contracted=Sum("contracted_headcount"))
+            .order_by()
+        )
+    }
+
+
+def _attrition_obligations(filters, group):
+    """Replacement obligations per group and state (today): ``({key: row}, label path)``."""
+    id_o, label_o = _group_paths(group, "departed__contract__")
+    obligations = {
+        item[id_o]: item
+        for item in ReplacementObligation.objects.with_fulfilment()
+        .filter(filters.contract_q("departed__contract__"))
+        .values(id_o, label_o)
+        .annotate(**_obligation_states(filters.today))
+        .order_by()
+    }
+    return obligations, label_o
+
+
 def attrition(filters):
     """Per vendor (or contract): contracted vs actual headcount, monthly attrition (rule 6) for each month,
     average and annualised attrition, replacement obligations by state (``states``: all of them, as
@@ -1214,16 +1250,7 @@ def attrition(filters):
     first, last = months[0][0], months[-1][1]
     today = filters.today
 
-    id_path, label_path = _group_paths(group, "")
-    contracted = {
-        item[id_path]: item
-        for item in Contract.objects.active()
-        .current(today)
-        .filter(filters.contract_q())
-        .values(id_path, label_path)
-        .annotate(contracted=Sum("contracted_headcount"))
-        .order_by()
-    }
+    contracted = _attrition_contracted(filters, group)
     source = summary_source(filters, group, staff_months=(first, last))
     if source:
         refresh_month = month_start(filters.state.today)
@@ -1241,20 +1268,21 @@ def attrition(filters):
             )
             .order_by()
         )
-    id_o, label_o = _group_paths(group, "departed__contract__")
-    obligations = {
-        item[id_o]: item
-        for item in ReplacementObligation.objects.with_fulfilment()
-        .filter(filters.contract_q("departed__contract__"))
-        .values(id_o, label_o)
-        .annotate(**_obligation_states(today))
-        .order_by()
-    }
-    rows, totals = {}, {}
-    start_keys, end_keys, left_keys = ([f"{kind}_{i}" for i in range(len(months))] for kind in ("start", "end", "left"))
+    obligations, label_o = _attrition_obligations(filters, group)
     staff = list(staff)
-    for kind, keys in (("start", start_keys), ("end", end_keys), ("left", left_keys)):
-        totals[kind] = [sum(map(itemgetter(key), staff)) for key in keys]  # (a generator: 40 % of the xl page)
+    totals = {}
+    for kind in ("start", "end", "left"):  # (a generator: 40 % of the xl page)
+        totals[kind] = [sum(map(itemgetter(f"{kind}_{i}"), staff)) for i in range(len(months))]
+    result = _attrition_rows(group, months, staff, id_path, label_path, contracted, obligations, label_o)
+    result.sort(key=lambda r: r["name"] or "")
+    return _attrition_result(months, result, totals, obligations)
+
+
+def _attrition_rows(group, months, staff, id_path, label_path, contracted, obligations, label_o):
+    """The attrition report's rows of the groups in ``staff`` (summary rows), ``contracted`` and
+    ``obligations``, unsorted."""
+    rows = {}
+    start_keys, end_keys, left_keys = ([f"{kind}_{i}" for i in range(len(months))] for kind in ("start", "end", "left"))
     for item in staff:
         key = item[id_path]
         lefts = [item[k] for k in left_keys]
@@ -1292,18 +1320,115 @@ def attrition(filters):
         for state in ("pending", "overdue", "on_time", "late"):
             r[state] = states.get(state, 0)
         result.append(r)
-    result.sort(key=lambda r: r["name"] or "")
+    return result
+
+
+def _attrition_result(months, rows, totals, obligations):
     overall = [
         attrition_percent(d, s, e) for s, e, d in zip(totals["start"], totals["end"], totals["left"], strict=True)
     ]
     return {
         "months": [(f, label) for f, _, label in months],
-        "rows": result,
+        "rows": rows,
         "overall": overall,
         "states": [
             (label, sum(item[state] for item in obligations.values())) for state, label in OBLIGATION_STATE_LABELS
         ],
     }
+
+
+def attrition_page(filters, limit, summary_order=(), monthly_order=()):
+    """``attrition`` for a page: ``summary_rows`` and ``monthly_rows`` (the first ``limit`` rows of each table
+    in its order, by name), ``chart_rows`` (the most staff now), ``row_count``; ``query_ordered`` when only
+    those rows were built.
+
+    Over the summary, while both tables are sorted by name: the groups and their headcount today in one
+    query, the month totals of the chart's "All" in another, and the months of the rows shown only in a
+    third (every group's months: 30,000 rows × 36 figures at the xl preset). Otherwise every row, for the
+    tables to sort."""
+    group = "contract" if filters.group == "contract" else "vendor"
+    months = buckets(filters.start, filters.end, "month")
+    first, last = months[0][0], months[-1][1]
+    by_name = all(key.lstrip("-") == "name" for key in (*summary_order, *monthly_order))
+    source = summary_source(filters, group, staff_months=(first, last)) if by_name else None
+    if not source or connections[source[0].db].vendor != "postgresql":
+        data = attrition(filters)
+        chart = sorted(data["rows"], key=itemgetter("headcount"), reverse=True)[:ATTRITION_CHART_ROWS]
+        rows = data["rows"]
+        return {**data, "summary_rows": rows, "monthly_rows": rows, "chart_rows": chart, "row_count": None}
+    queryset, prefix = source
+    id_path, label_path, _ = _summary_paths(group, prefix)
+    refresh_month = month_start(filters.state.today)
+    in_range = Q(month__gte=first, month__lte=last)
+    groups = _fetch(
+        queryset.filter(in_range | Q(month=refresh_month))
+        .values(id_path)
+        .annotate(
+            label=Min(label_path),
+            headcount_now=Sum("headcount_today", filter=Q(month=refresh_month)),
+            figures=Sum(F("start_headcount") + F("end_headcount") + F("departures"), filter=in_range),
+        )
+        .order_by(),
+        tuples=True,
+    )
+    month_totals = {
+        item["month"]: item
+        for item in queryset.filter(in_range)
+        .values("month")
+        .annotate(start=Sum("start_headcount"), end=Sum("end_headcount"), left=Sum("departures"))
+        .order_by()
+    }
+    contracted = _attrition_contracted(filters, group)
+    obligations, label_o = _attrition_obligations(filters, group)
+    # every group's name and headcount now, in the order ``attrition`` lists them (a group with no staff
+    # figure in the range nor today only when contracted or owed a replacement)
+    names, headcounts = {}, {}
+    for key, label, headcount_now, figures in groups:
+        if headcount_now or figures:
+            names[key], headcounts[key] = label, headcount_now or 0
+    contract_label = _group_paths(group, "")[1]
+    for key, item in contracted.items():
+        names.setdefault(key, item[contract_label])
+    for key, item in obligations.items():
+        names.setdefault(key, item[label_o])
+    ordered = sorted(names, key=lambda key: names[key] or "")
+    chart_keys = sorted(ordered, key=lambda key: headcounts.get(key, 0), reverse=True)[:ATTRITION_CHART_ROWS]
+
+    def first_rows(order):
+        return (ordered[::-1] if order and order[0].startswith("-") else ordered)[:limit]
+
+    summary_keys, monthly_keys = first_rows(summary_order), first_rows(monthly_order)
+    shown = {*summary_keys, *monthly_keys, *chart_keys}
+    staff, id_path, label_path = _attrition_staff_from_summary(
+        (queryset.filter(**{f"{id_path}__in": shown}), prefix), group, months, first, last, refresh_month
+    )
+    rows = _attrition_rows(
+        group,
+        months,
+        staff,
+        id_path,
+        label_path,
+        {key: item for key, item in contracted.items() if key in shown},
+        {key: item for key, item in obligations.items() if key in shown},
+        label_o,
+    )
+    by_key = {r["key"]: r for r in rows}
+    totals = {kind: [] for kind in ("start", "end", "left")}
+    for first_day, _, _ in months:
+        item = month_totals.get(first_day) or {}
+        for kind in totals:
+            totals[kind].append(item.get(kind) or 0)
+    result = _attrition_result(months, [], totals, obligations)
+    result.update(
+        summary_rows=[by_key[key] for key in summary_keys],
+        monthly_rows=[by_key[key] for key in monthly_keys],
+        chart_rows=[by_key[key] for key in chart_keys],
+        row_count=len(ordered),
+    )
+    return result
+
+
+ATTRITION_CHART_ROWS = 7
 
 
 # --- 5. sourcing mix & cost ------------------------------------------------------------------

@@ -333,10 +333,22 @@ class AttritionView(ReportView):
     default_months = (-11, 0)
 
     def build(self, filters):
-        data = queries.attrition(filters)
+        if self.export:  # every row
+            data = queries.attrition(filters)
+            data.update(summary_rows=data["rows"], monthly_rows=data["rows"], chart_rows=[], row_count=None)
+        else:  # the rows each table shows (and the chart's) only, when both tables are in name order
+            month_labels = [label for _, _, label in queries.buckets(filters.start, filters.end)]
+            data = queries.attrition_page(
+                filters,
+                MAX_ROWS_ON_PAGE,
+                summary_order=self.sort_keys(tables.AttritionTable, "summary"),
+                monthly_order=self.table_sort_keys(
+                    tables.MonthlyTable([], month_labels=month_labels, slug="monthly", title="")
+                ),
+            )
         states = data["states"]
         labels = [label for _, label in data["months"]]
-        shown = _top_series(data["rows"], lambda r: r["headcount"], MAX_CHART_SERIES - 1)
+        shown = data["chart_rows"]
         chart = charts.line_chart(
             labels,
             [("All", data["overall"])] + [(r["name"], r["monthly"]) for r in shown],
@@ -348,14 +360,17 @@ class AttritionView(ReportView):
             [("Obligations", [n for _, n in states])],
             title="Replacement obligations by state",
         )
-        for r in data["rows"]:
+        for r in {id(r): r for r in (*data["summary_rows"], *data["monthly_rows"], *shown)}.values():
             if filters.group == "contract":
                 r["_link"] = _link("admin:contracts_contract_change", r["key"])
             for i, value in enumerate(r["monthly"]):
                 r[f"m{i}"] = value
+        query_ordered = data["row_count"] is not None
         name = "Contract" if filters.group == "contract" else "Vendor"
         summary = tables.AttritionTable(
-            data["rows"],
+            data["summary_rows"],
+            total=data["row_count"],
+            query_ordered=query_ordered,
             name_label=name,
             extra_columns=[("latest_month", tables.PercentColumn(f"{labels[-1]} %"))],
             slug="summary",
@@ -366,7 +381,9 @@ class AttritionView(ReportView):
         )
         overall = {"name": "All", **{f"m{i}": v for i, v in enumerate(data["overall"])}}
         monthly = tables.MonthlyTable(
-            data["rows"],
+            data["monthly_rows"],
+            total=data["row_count"],
+            query_ordered=query_ordered,
             month_labels=labels,
             name_label=name,
             top_rows=[overall],
