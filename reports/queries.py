@@ -232,11 +232,7 @@ def _fetch(queryset, tuples=False):
     Django's per-value converters matters for the pivoted queries' thousands of rows × dozens of columns."""
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
-        return (
-            list(queryset.values_list(*queryset.query.values_select, *queryset.query.annotation_select))
-            if tuples
-            else list(queryset)
-        )
+        return [tuple(row.values()) for row in queryset] if tuples else list(queryset)
     sql, params = queryset.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
