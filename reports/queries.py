@@ -1121,8 +1121,8 @@ def _first_contract_months(contract_months, months, limit):
             part = part.order_by(Collate("contract__vendor__name", "C"), "contract__reference")
         parts.append(part[:limit])
         found += per_month[month]
-    if not parts:
-        return []
+    if not parts:  # nothing owed in the range (still one query, as every other page)
+        return list(contract_months[:limit])
     if len(parts) == 1:
         return list(parts[0])
     union = parts[0].union(*parts[1:], all=True).order_by("-month", "contract__vendor__name", "contract__reference")
