@@ -493,6 +493,7 @@ def _scorecard_sql(filters, policy, source, group, periods, first, limit, order_
     m = months_per_period
     bucket = "CAST(DATE_TRUNC('quarter', month) AS DATE)" if m == 3 else "month"
     last_month = f"CAST(bucket + MAKE_INTERVAL(months => {m - 1}) AS DATE)"
+    page_last_month = f"CAST(page.bucket + MAKE_INTERVAL(months => {m - 1}) AS DATE)"
     previous = f"CAST(c.bucket - MAKE_INTERVAL(months => {m}) AS DATE)"
     parts = (("compliance10", "compliance"), ("reporting10", "reporting"), ("replacements10", "replacements"))
     # score in tenths = N ÷ (10 × months × Σ weights present), N = 10 × months × Σ weight × part (tenths)
@@ -525,16 +526,15 @@ def _scorecard_sql(filters, policy, source, group, periods, first, limit, order_
                 SUM(major) AS major, SUM(missing_reports) AS missing_reports, SUM(breaches) AS breaches,
                 COALESCE(SUM(start_headcount) FILTER (WHERE month = bucket), 0) AS start_headcount,
                 COALESCE(SUM(end_headcount) FILTER (WHERE month = {last_month}), 0) AS end_headcount,
-                SUM(departures) AS departures,
-                ARRAY_AGG(cur) FILTER (WHERE {credit}) AS credit_currencies,
-                ARRAY_AGG(month) FILTER (WHERE {credit}) AS credit_months,
-                ARRAY_AGG(credit) FILTER (WHERE {credit}) AS credit_amounts
+                SUM(departures) AS departures
             FROM (SELECT s.*, {bucket} AS bucket FROM ({summary_sql}) s) s GROUP BY k, label, bucket
         ), o AS (
             SELECT o.*, CAST(o.bucket_start AS DATE) AS bucket FROM ({obligations_sql}) o
-        ), s AS MATERIALIZED (
-            SELECT r.*, x.*,
-                CASE WHEN reporting10 IS NOT NULL THEN {_half_up(numerator, f"{10 * m} * ({present})")} END AS score10
+        ), p AS MATERIALIZED (
+            SELECT r.*, {_half_up("1000 * met", "measured")} AS compliance10,
+                {_half_up("1000 * measured", "measured + missing_reports")} AS reporting10,
+                {_half_up("1000 * on_time", due)} AS replacements10,
+                {_half_up("20000 * departures", heads)} AS attrition100
             FROM (
                 SELECT COALESCE(f.k, o.k) AS k, COALESCE(f.label, o.label) AS label,
                     COALESCE(f.bucket, o.bucket) AS bucket, COALESCE(f.measured, 0) AS measured,
@@ -547,12 +547,13 @@ def _scorecard_sql(filters, policy, source, group, periods, first, limit, order_
                     SELECT * FROM f
                     WHERE measured > 0 OR breaches > 0 OR start_headcount <> 0 OR end_headcount <> 0 OR departures <> 0
                 ) f FULL JOIN o ON o.k = f.k AND o.bucket = f.bucket
-            ) r CROSS JOIN LATERAL (
-                SELECT {_half_up("1000 * met", "measured")} AS compliance10,
-                    {_half_up("1000 * measured", "measured + missing_reports")} AS reporting10,
-                    {_half_up("1000 * on_time", due)} AS replacements10,
-                    {_half_up("20000 * departures", heads)} AS attrition100
-            ) x
+            ) r
+        ), q AS MATERIALIZED (  -- (each step materialized: the planner would repeat the expressions otherwise)
+            SELECT p.*, {numerator} AS score_numerator, {10 * m} * ({present}) AS score_denominator FROM p
+        ), s AS MATERIALIZED (
+            SELECT q.*, CASE WHEN reporting10 IS NOT NULL
+                THEN {_half_up("score_numerator", "score_denominator")} END AS score10
+            FROM q
         ), shown AS MATERIALIZED (
             SELECT c.*, {band_sql} AS band, b.score10 AS previous_score10, c.score10 - b.score10 AS score_change10,
                 CASE WHEN c.score10 IS NOT NULL THEN ROW_NUMBER() OVER (
@@ -566,14 +567,19 @@ def _scorecard_sql(filters, policy, source, group, periods, first, limit, order_
             (SELECT *, FALSE AS on_page FROM shown
              WHERE bucket = (SELECT MAX(bucket) FROM shown) AND score_rank <= {SCORECARD_CHART_ROWS})
         )
-        SELECT * FROM (
-            SELECT page.*, f.credit_currencies, f.credit_months, f.credit_amounts,
+        SELECT * FROM (  -- the credits of the rows read (their months, from the summary's index)
+            SELECT page.*, credits.*,
                 (SELECT MAX(bucket) FROM shown) AS latest, (SELECT COUNT(*) FROM shown) AS row_count
-            FROM page LEFT JOIN f ON f.k = page.k AND f.bucket = page.bucket
+            FROM page CROSS JOIN LATERAL (
+                SELECT ARRAY_AGG(cur) AS credit_currencies, ARRAY_AGG(month) AS credit_months,
+                    ARRAY_AGG(credit) AS credit_amounts
+                FROM ({summary_sql}) s
+                WHERE s.k = page.k AND s.month >= page.bucket AND s.month <= {page_last_month} AND {credit}
+            ) credits
         ) page
         ORDER BY {", ".join(ordering)}
     """  # nosec B608  # SQL of Django querysets and fragments built in code; values are bound parameters
-    params = [*summary_params, *obligations_params, *band_params, first, limit]
+    params = [*summary_params, *obligations_params, *band_params, first, limit, *summary_params]
     return sql, params
 
 
