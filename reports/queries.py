@@ -340,7 +340,7 @@ def vendor_scorecard(filters, policy=None):
 def scorecard_page(filters, policy=None, limit=None, order_by=()):
     """The scorecard's rows in the order ``order_by`` asks (row keys, ``-`` for descending; then newest
     period, best score, name), at most ``limit`` of them: ``{"rows", "row_count", "chart_rows",
-    "query_ordered"}``. ``chart_rows``: the newest period's 30 best-ranked rows.
+    "latest_period", "query_ordered"}``. ``chart_rows``: the newest period's 30 best-ranked rows.
 
     On PostgreSQL over the monthly summary, scored, ranked, sorted and cut in SQL (``_scorecard_sql``): one
     query and one for exchange rates, whatever the number of vendors. Otherwise every row is built here
@@ -1046,6 +1046,7 @@ def _credit_totals(rows, totals, owed, q_first, row_count=None, by_month=None):
         "owed_this_quarter": owed,
         "total_reporting": rates.total(earned_months),
         "quarter": f"{q_first.year} Q{(q_first.month - 1) // 3 + 1}",
+        "owed_count": None,  # how many vendor-currencies owe, when ``owed_this_quarter`` holds the first only
     }
 
 
