@@ -493,16 +493,25 @@ def _scorecard_sql(filters, policy, source, group, periods, first, limit, order_
     last_month = f"CAST(bucket + MAKE_INTERVAL(months => {m - 1}) AS DATE)"
     page_last_month = f"CAST(page.bucket + MAKE_INTERVAL(months => {m - 1}) AS DATE)"
     previous = f"CAST(c.bucket - MAKE_INTERVAL(months => {m}) AS DATE)"
-    parts = (("compliance10", "compliance"), ("reporting10", "reporting"), ("replacements10", "replacements"))
-    # score in tenths = N ÷ (10 × months × Σ weights present), N = 10 × months × Σ weight × part (tenths)
-    # + retention weight × max(0, 10000 × months − 5 × attrition (hundredths))
-    numerator = " + ".join(f"{10 * m * w[key]} * COALESCE({column}, 0)" for column, key in parts)
-    retention = f"{w['retention']} * GREATEST(0, {10000 * m} - 5 * attrition100)"
-    numerator += f" + CASE WHEN attrition100 IS NULL THEN 0 ELSE {retention} END"
-    present = " + ".join(
-        f"CASE WHEN {column} IS NULL THEN 0 ELSE {w[key]} END"
-        for column, key in (*parts, ("attrition100", "retention"))
+    # each part of the score: (its column, numerator, denominator (the part is present when above 0), weight)
+    parts = [
+        ("compliance10", "1000 * met", "measured", "compliance"),
+        ("reporting10", "1000 * measured", "measured + missing_reports", "reporting"),
+        ("replacements10", "1000 * on_time", "on_time + late + overdue", "replacements"),
+        ("attrition100", "20000 * departures", "start_headcount + end_headcount", "retention"),
+    ]
+    parts = [(column, _half_up(share, base), base, key) for column, share, base, key in parts]
+    # score in tenths = N ÷ (10 × months × Σ weights of the parts present), N = 10 × months × Σ weight × part
+    # (tenths) + retention weight × max(0, 10000 × months − 5 × attrition (hundredths)). The integer expressions
+    # are repeated here rather than read from a step before: cheaper than materializing one more step.
+    numerator = " + ".join(
+        f"{10 * m * w[key]} * COALESCE({expression}, 0)"
+        if key != "retention"
+        else f"CASE WHEN {base} > 0 THEN {w[key]} * GREATEST(0, {10000 * m} - 5 * {expression}) ELSE 0 END"
+        for _, expression, base, key in parts
     )
+    present = " + ".join(f"CASE WHEN {base} > 0 THEN {w[key]} ELSE 0 END" for _, _, base, key in parts)
+    figures = ", ".join(f"{expression} AS {column}" for column, expression, _, _ in parts)
     band_sql, band_params = "CASE WHEN c.score10 IS NULL THEN NULL", []
     for label, floor in policy.bands:
         band_sql += " WHEN c.score10 >= %s THEN %s"
@@ -516,8 +525,6 @@ def _scorecard_sql(filters, policy, source, group, periods, first, limit, order_
             ordering.append(f"{column} DESC NULLS LAST" if key.startswith("-") else f"{column} ASC NULLS FIRST")
     ordering.append(SCORECARD_DEFAULT_ORDER)
     credit = "credit <> 0"
-    heads = "start_headcount + end_headcount"
-    due = "on_time + late + overdue"
     sql = f"""
         WITH f AS (
             SELECT k, label, bucket, SUM(measured) AS measured, SUM(met) AS met, SUM(minor) AS minor,
@@ -528,11 +535,9 @@ def _scorecard_sql(filters, policy, source, group, periods, first, limit, order_
             FROM (SELECT s.*, {bucket} AS bucket FROM ({summary_sql}) s) s GROUP BY k, label, bucket
         ), o AS (
             SELECT o.*, CAST(o.bucket_start AS DATE) AS bucket FROM ({obligations_sql}) o
-        ), p AS MATERIALIZED (
-            SELECT r.*, {_half_up("1000 * met", "measured")} AS compliance10,
-                {_half_up("1000 * measured", "measured + missing_reports")} AS reporting10,
-                {_half_up("1000 * on_time", due)} AS replacements10,
-                {_half_up("20000 * departures", heads)} AS attrition100
+        ), s AS MATERIALIZED (
+            SELECT r.*, {figures}, CASE WHEN measured + missing_reports > 0
+                THEN {_half_up(numerator, f"{10 * m} * ({present})")} END AS score10
             FROM (
                 SELECT COALESCE(f.k, o.k) AS k, COALESCE(f.label, o.label) AS label,
                     COALESCE(f.bucket, o.bucket) AS bucket, COALESCE(f.measured, 0) AS measured,
@@ -546,12 +551,6 @@ def _scorecard_sql(filters, policy, source, group, periods, first, limit, order_
                     WHERE measured > 0 OR breaches > 0 OR start_headcount <> 0 OR end_headcount <> 0 OR departures <> 0
                 ) f FULL JOIN o ON o.k = f.k AND o.bucket = f.bucket
             ) r
-        ), q AS MATERIALIZED (  -- (each step materialized: the planner would repeat the expressions otherwise)
-            SELECT p.*, {numerator} AS score_numerator, {10 * m} * ({present}) AS score_denominator FROM p
-        ), s AS MATERIALIZED (
-            SELECT q.*, CASE WHEN reporting10 IS NOT NULL
-                THEN {_half_up("score_numerator", "score_denominator")} END AS score10
-            FROM q
         ), shown AS MATERIALIZED (
             SELECT c.*, {band_sql} AS band, b.score10 AS previous_score10, c.score10 - b.score10 AS score_change10,
                 CASE WHEN c.score10 IS NOT NULL THEN ROW_NUMBER() OVER (
