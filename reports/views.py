@@ -240,7 +240,8 @@ class ComplianceTrendView(ReportView):
     def build(self, filters):
         if self.export:  # every series
             data = queries.compliance_trend(filters)
-            data.update(chart_series=[], series_count=len(data["series"]), query_ordered=False)
+            chart = _top_series(data["series"], lambda s: sum(s["measured"]))
+            data.update(chart_series=chart, series_count=len(data["series"]), query_ordered=False)
         else:  # the page's series and the chart's, picked (and sorted) in SQL when it can
             month_labels = [label for _, _, label in queries.buckets(filters.start, filters.end)]
             probe = tables.compliance_trend_table([], month_labels, "", "")
@@ -335,7 +336,8 @@ class AttritionView(ReportView):
     def build(self, filters):
         if self.export:  # every row
             data = queries.attrition(filters)
-            data.update(summary_rows=data["rows"], monthly_rows=data["rows"], chart_rows=[], row_count=None)
+            chart = _top_series(data["rows"], lambda r: r["headcount"], MAX_CHART_SERIES - 1)
+            data.update(summary_rows=data["rows"], monthly_rows=data["rows"], chart_rows=chart, row_count=None)
         else:  # the rows each table shows (and the chart's) only, when both tables are in name order
             month_labels = [label for _, _, label in queries.buckets(filters.start, filters.end)]
             data = queries.attrition_page(
