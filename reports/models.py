@@ -84,6 +84,12 @@ class VendorMonth(MonthlyFigures):
     credit_cap = models.DecimalField(max_digits=16, decimal_places=2, default=0)
     credit_contracts = models.IntegerField(default=0, help_text="Contracts that owe or earned back a credit.")
 
+    class Meta:
+        indexes = [
+            # the reports read a few months of every vendor (the scorecard: 2 of ~37 months' rows)
+            models.Index(fields=["month"], name="vendor_month_month_idx"),
+        ]
+
     def __str__(self):
         return f"{self.vendor_id} {self.month:%Y-%m} {self.currency}"
 

@@ -302,7 +302,7 @@ class MonthlyTable(ReportTable):
         super().__init__(data, extra_columns=months + list(after), **kwargs)
 
 
-def compliance_trend_table(rows, month_labels, name_label, note):
+def compliance_trend_table(rows, month_labels, name_label, note, **kwargs):
     return MonthlyTable(
         rows,
         month_labels=month_labels,
@@ -311,6 +311,7 @@ def compliance_trend_table(rows, month_labels, name_label, note):
         slug="trend",
         title="Compliance % per month",
         note=note,
+        **kwargs,
     )
 
 

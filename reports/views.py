@@ -134,7 +134,10 @@ class ReportView(View):
     def sort_keys(self, table_class, slug):
         """The row keys the request sorts ``table_class`` by (``?<slug>-sort=``, read as django-tables2 reads
         it), for a query that sorts in SQL."""
-        probe = table_class([], slug=slug, title="")
+        return self.table_sort_keys(table_class([], slug=slug, title=""))
+
+    def table_sort_keys(self, probe):
+        """``sort_keys`` of an empty table of the report's columns."""
         RequestConfig(self.request, paginate=False).configure(probe)
         return probe.sort_keys()
 
@@ -182,7 +185,14 @@ class ScorecardView(ReportView):
 
     def build(self, filters):
         policy = queries.scoring_policy()  # read once: the rows' scores and the note
-        rows = queries.vendor_scorecard(filters, policy)
+        # scored, ranked, sorted and cut to the page's rows in SQL (a download: every row)
+        data = queries.scorecard_page(
+            filters,
+            policy,
+            limit=None if self.export else MAX_ROWS_ON_PAGE,
+            order_by=self.sort_keys(tables.ScorecardTable, "scorecard"),
+        )
+        rows = data["rows"]
         drill_down = _link("reports:scorecard") + "?" + urlencode({"group": "contract", "vendor": PK_PLACEHOLDER})
         drill_down += "&" + urlencode(
             {"period": filters.period, "start": f"{filters.start:%Y-%m}", "end": f"{filters.end:%Y-%m}"}
@@ -192,8 +202,7 @@ class ScorecardView(ReportView):
                 row["_link"] = _link("admin:contracts_contract_change", row["key"])
             else:
                 row["_link"] = drill_down.replace(str(PK_PLACEHOLDER), str(row["key"]))
-        latest = rows[0]["period"] if rows else ""
-        scored = [r for r in rows if r["period"] == latest and r["score"] is not None][:30]
+        scored, latest = data["chart_rows"], data["latest_period"]
         chart = charts.bar_chart(
             [r["name"] for r in scored],
             [("Score", [r["score"] for r in scored])],
@@ -216,6 +225,8 @@ class ScorecardView(ReportView):
             title="Scorecard",
             note=note,
             change_label="Change since last " + ("quarter" if filters.period == "quarter" else "month"),
+            total=data["row_count"],
+            query_ordered=data["query_ordered"],
         )
         return {"charts": [chart], "tables": [table]}
 
@@ -227,10 +238,17 @@ class ComplianceTrendView(ReportView):
     default_months = (-11, 0)
 
     def build(self, filters):
-        data = queries.compliance_trend(filters)
+        if self.export:  # every series
+            data = queries.compliance_trend(filters)
+            chart = _top_series(data["series"], lambda s: sum(s["measured"]))
+            data.update(chart_series=chart, series_count=len(data["series"]), query_ordered=False)
+        else:  # the page's series and the chart's, picked (and sorted) in SQL when it can
+            month_labels = [label for _, _, label in queries.buckets(filters.start, filters.end)]
+            probe = tables.compliance_trend_table([], month_labels, "", "")
+            data = queries.compliance_trend_page(filters, MAX_ROWS_ON_PAGE, self.table_sort_keys(probe))
         months = data["months"]
         labels = [label for _, label in months]
-        shown = _top_series(data["series"], lambda s: sum(s["measured"]))
+        shown = data["chart_series"]
         chart = charts.line_chart(
             labels,
             [(s["name"], s["compliance"]) for s in shown],
@@ -244,10 +262,13 @@ class ComplianceTrendView(ReportView):
             row.update({f"m{i}": value for i, value in enumerate(s["compliance"])})
             rows.append(row)
         note = "Compliance % = measurements meeting the expected level ÷ measurements, by the month the period ends."
-        if len(data["series"]) > len(shown):
+        if data["series_count"] > len(shown):
             note += f" The chart shows the {len(shown)} with the most measurements; the table shows all."
         name_label = "Service type" if filters.group == "service_type" else "Vendor"
-        return {"charts": [chart], "tables": [tables.compliance_trend_table(rows, labels, name_label, note)]}
+        table = tables.compliance_trend_table(
+            rows, labels, name_label, note, total=data["series_count"], query_ordered=data["query_ordered"]
+        )
+        return {"charts": [chart], "tables": [table]}
 
 
 class ServiceCreditsView(ReportView):
@@ -256,7 +277,11 @@ class ServiceCreditsView(ReportView):
     default_months = (-5, 0)
 
     def build(self, filters):
-        data = queries.service_credits(filters, limit=None if self.export else MAX_ROWS_ON_PAGE)
+        data = queries.service_credits(
+            filters,
+            limit=None if self.export else MAX_ROWS_ON_PAGE,
+            owed_order=self.sort_keys(tables.CreditsOwedTable, "owed"),
+        )
         months = queries.buckets(filters.start, filters.end)
         by_month = data["by_month"]
         currencies = sorted({currency for _, currency in by_month})
@@ -294,6 +319,9 @@ class ServiceCreditsView(ReportView):
                 slug="owed",
                 title=f"Owed by each vendor this quarter ({data['quarter']})",
                 note="This quarter, whatever the date range above.",
+                # the first rows, in the order asked, when the database sorted them
+                total=data.get("owed_count"),
+                query_ordered=data.get("owed_count") is not None,
             ),
         ]
         return {"charts": [chart], "tables": report_tables}
@@ -306,10 +334,23 @@ class AttritionView(ReportView):
     default_months = (-11, 0)
 
     def build(self, filters):
-        data = queries.attrition(filters)
+        if self.export:  # every row
+            data = queries.attrition(filters)
+            chart = _top_series(data["rows"], lambda r: r["headcount"], MAX_CHART_SERIES - 1)
+            data.update(summary_rows=data["rows"], monthly_rows=data["rows"], chart_rows=chart, row_count=None)
+        else:  # the rows each table shows (and the chart's) only, when both tables are in name order
+            month_labels = [label for _, _, label in queries.buckets(filters.start, filters.end)]
+            data = queries.attrition_page(
+                filters,
+                MAX_ROWS_ON_PAGE,
+                summary_order=self.sort_keys(tables.AttritionTable, "summary"),
+                monthly_order=self.table_sort_keys(
+                    tables.MonthlyTable([], month_labels=month_labels, slug="monthly", title="")
+                ),
+            )
         states = data["states"]
         labels = [label for _, label in data["months"]]
-        shown = _top_series(data["rows"], lambda r: r["headcount"], MAX_CHART_SERIES - 1)
+        shown = data["chart_rows"]
         chart = charts.line_chart(
             labels,
             [("All", data["overall"])] + [(r["name"], r["monthly"]) for r in shown],
@@ -321,14 +362,17 @@ class AttritionView(ReportView):
             [("Obligations", [n for _, n in states])],
             title="Replacement obligations by state",
         )
-        for r in data["rows"]:
+        for r in {id(r): r for r in (*data["summary_rows"], *data["monthly_rows"], *shown)}.values():
             if filters.group == "contract":
                 r["_link"] = _link("admin:contracts_contract_change", r["key"])
             for i, value in enumerate(r["monthly"]):
                 r[f"m{i}"] = value
+        query_ordered = data["row_count"] is not None
         name = "Contract" if filters.group == "contract" else "Vendor"
         summary = tables.AttritionTable(
-            data["rows"],
+            data["summary_rows"],
+            total=data["row_count"],
+            query_ordered=query_ordered,
             name_label=name,
             extra_columns=[("latest_month", tables.PercentColumn(f"{labels[-1]} %"))],
             slug="summary",
@@ -339,7 +383,9 @@ class AttritionView(ReportView):
         )
         overall = {"name": "All", **{f"m{i}": v for i, v in enumerate(data["overall"])}}
         monthly = tables.MonthlyTable(
-            data["rows"],
+            data["monthly_rows"],
+            total=data["row_count"],
+            query_ordered=query_ordered,
             month_labels=labels,
             name_label=name,
             top_rows=[overall],
