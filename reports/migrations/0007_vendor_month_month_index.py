@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reports", "0005_summary_state_updated_at"),
+        ("reports", "0006_portfolio_month"),
         ("vendors", "0006_delivery_center_timezone_field"),
     ]
 
