@@ -8,9 +8,17 @@ from django.contrib.auth import get_user_model
 
 from contracts.models import Contract, ReplacementObligation, StaffMember
 from kpis.models import KPI, SLA, Breach, DigestDelivery, Measurement
+from kpis.periods import month_end
+from reports.queries import ReportFilters
 from vendors.models import Certification, DeliveryCenter, Vendor
 
 DAY = datetime.timedelta(days=1)
+TODAY = datetime.date(2026, 3, 31)  # the day the report tests run on (conftest.frozen_today)
+
+
+def report_filters(start, end, **kwargs):
+    """Report filters from ``start``'s month to ``end``'s, as of ``TODAY``."""
+    return ReportFilters(start=start, end=month_end(end), today=TODAY, **kwargs)
 
 
 def build_world(n, owner=None):

@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal as D
 
 import pytest
+import time_machine
 
 from tests.factories import (
     BreachFactory,
@@ -17,6 +18,13 @@ from tests.factories import (
 )
 
 MARCH, FEB = datetime.date(2026, 3, 1), datetime.date(2026, 2, 1)
+
+
+@pytest.fixture
+def frozen_today():
+    """The clock stopped on ``builders.TODAY`` (31 March 2026), midday UTC."""
+    with time_machine.travel(datetime.datetime(2026, 3, 31, 12, tzinfo=datetime.UTC), tick=False):
+        yield
 
 
 @pytest.fixture

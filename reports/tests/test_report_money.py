@@ -6,28 +6,21 @@ import datetime
 from decimal import Decimal as D
 
 import pytest
-import time_machine
 from django.urls import reverse
 
-from kpis.periods import month_end
 from reports import queries
-from reports.queries import ReportFilters
 from reports.summaries import refresh_summaries
 from tests.factories import ExchangeRateFactory
 
-TODAY = datetime.date(2026, 3, 31)
+from .builders import report_filters
+
 MARCH, FEB = datetime.date(2026, 3, 1), datetime.date(2026, 2, 1)
 NBSP = "\u00a0"
 
 
 @pytest.fixture(autouse=True)
-def _frozen_today():
-    with time_machine.travel(datetime.datetime(2026, 3, 31, 12, tzinfo=datetime.UTC), tick=False):
-        yield
-
-
-def _filters(start, end, **kwargs):
-    return ReportFilters(start=start, end=month_end(end), today=TODAY, **kwargs)
+def _frozen(frozen_today):
+    """Every test here runs on TODAY."""
 
 
 @pytest.mark.parametrize("summarised", [False, True], ids=["live", "summaries"])
@@ -36,7 +29,7 @@ def test_service_credits_in_the_reporting_currency_at_each_months_rate(fixture, 
     ExchangeRateFactory(currency="EUR", month=MARCH, rate=D("5"))  # not February's credit's month: unused
     if summarised:
         refresh_summaries()
-    data = queries.service_credits(_filters(FEB, MARCH))
+    data = queries.service_credits(report_filters(FEB, MARCH))
     assert {r["contract"]: r["earned_reporting"].reporting for r in data["rows"]} == {
         "CA": D("10000.00"),
         "CB": D("1100.00"),
@@ -58,19 +51,19 @@ def test_service_credits_in_the_reporting_currency_at_each_months_rate(fixture, 
 
 
 def test_service_credits_without_a_rate_say_so(fixture):
-    data = queries.service_credits(_filters(FEB, MARCH))
+    data = queries.service_credits(report_filters(FEB, MARCH))
     total = data["total_reporting"]
     assert not total.complete and total.reporting == D("10000.00")
     assert total.missing_text == "no rate for EUR 2026-02"
 
 
 def test_scorecard_credits_in_the_reporting_currency(fixture):
-    rows = queries.vendor_scorecard(_filters(FEB, MARCH, period="quarter"))
+    rows = queries.vendor_scorecard(report_filters(FEB, MARCH, period="quarter"))
     by_name = {r["name"]: r for r in rows}
     assert by_name["Beta Services"]["credits_reporting"].missing_text == "no rate for EUR 2026-02"
     assert by_name["Alpha BPO"]["credits_reporting"].reporting == D("10000.00")
     ExchangeRateFactory(currency="EUR", month=FEB, rate=D("1.10"))
-    rows = queries.vendor_scorecard(_filters(FEB, MARCH, period="quarter"))
+    rows = queries.vendor_scorecard(report_filters(FEB, MARCH, period="quarter"))
     assert {r["name"]: r["credits_reporting"].reporting for r in rows} == {
         "Alpha BPO": D("10000.00"),
         "Beta Services": D("1100.00"),
@@ -79,12 +72,12 @@ def test_scorecard_credits_in_the_reporting_currency(fixture):
 
 def test_sourcing_mix_and_renewals_convert_fees_at_the_months_rate(fixture):
     ExchangeRateFactory(currency="EUR", month=MARCH, rate=D("1.10"))
-    data = queries.sourcing_mix(_filters(MARCH, MARCH))
+    data = queries.sourcing_mix(report_filters(MARCH, MARCH))
     total = data["sourcing_model"]["total"]
     # USD 100 000 + EUR 50 000 × 1.10; never 150 000 "mixed"
     assert total["monthly_fee_reporting"].reporting == D("155000.00")
     assert total["monthly_fee_reporting"].by_currency == (("EUR", D("50000.00")), ("USD", D("100000.00")))
-    rows = queries.renewals(_filters(FEB, datetime.date(2026, 8, 1)))["rows"]
+    rows = queries.renewals(report_filters(FEB, datetime.date(2026, 8, 1)))["rows"]
     assert [r["monthly_fee_reporting"].reporting for r in rows] == [D("100000.00")]
 
 

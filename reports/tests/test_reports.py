@@ -7,37 +7,28 @@ import io
 from decimal import Decimal as D
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from kpis.periods import month_end
 from reports import queries
-from reports.queries import ReportFilters
 from tests.factories import (
     UserFactory,
 )
 
-from .builders import build_world
+from .builders import TODAY, build_world, report_filters
 
-TODAY = datetime.date(2026, 3, 31)
 MARCH, FEB = datetime.date(2026, 3, 1), datetime.date(2026, 2, 1)
 REPORT_URLS = ["scorecard", "compliance_trend", "service_credits", "attrition", "sourcing_mix", "renewals"]
 
 
 @pytest.fixture(autouse=True)
-def _frozen_today():
-    with time_machine.travel(datetime.datetime(2026, 3, 31, 12, tzinfo=datetime.UTC), tick=False):
-        yield
-
-
-def _filters(start, end, **kwargs):
-    return ReportFilters(start=start, end=month_end(end), today=TODAY, **kwargs)
+def _frozen(frozen_today):
+    """Every test here runs on TODAY."""
 
 
 def test_scorecard_figures(fixture):
-    rows = queries.vendor_scorecard(_filters(MARCH, MARCH))
+    rows = queries.vendor_scorecard(report_filters(MARCH, MARCH))
     by_name = {r["name"]: r for r in rows}
     a, b = by_name["Alpha BPO"], by_name["Beta Services"]
     assert (a["measured"], a["met"], a["compliance"]) == (3, 1, D("33.3"))
@@ -56,27 +47,29 @@ def test_scorecard_rows_stay_out_of_the_garbage_collectors_lists(fixture):
     """The scorecard builds a row per vendor-period (20,000 at the xl preset); rows holding a container were
     tracked by the garbage collector and made it run two full collections per page view. The credits are
     kept beside the rows, as tuples, and still reach the rows shown."""
-    rows, credit_months = queries._vendor_scorecard(_filters(FEB, MARCH), queries.scoring_policy())
+    rows, credit_months = queries._vendor_scorecard(report_filters(FEB, MARCH), queries.scoring_policy())
     assert rows and not any(gc.is_tracked(r) for r in rows)
     alpha = next(r for r in rows if r["name"] == "Alpha BPO" and r["period_start"] == MARCH)
     assert credit_months[(alpha["key"], MARCH)] == (("USD", MARCH, D("10000.00")),)
-    shown = queries.vendor_scorecard(_filters(MARCH, MARCH))
+    shown = queries.vendor_scorecard(report_filters(MARCH, MARCH))
     assert next(r for r in shown if r["name"] == "Alpha BPO")["credits"] == {"USD": D("10000.00")}
 
 
 def test_scorecard_by_quarter_and_drill_down_to_contracts(fixture):
-    rows = queries.vendor_scorecard(_filters(FEB, MARCH, period="quarter", group="contract", vendor_id=fixture["b"].pk))
+    rows = queries.vendor_scorecard(
+        report_filters(FEB, MARCH, period="quarter", group="contract", vendor_id=fixture["b"].pk)
+    )
     assert [(r["name"], r["period"], r["measured"], r["met"], r["major"]) for r in rows] == [("CB", "2026 Q1", 3, 2, 1)]
     assert rows[0]["credits"] == {"EUR": D("1000.00")}
 
 
 def test_compliance_trend(fixture):
-    data = queries.compliance_trend(_filters(FEB, MARCH))
+    data = queries.compliance_trend(report_filters(FEB, MARCH))
     series = {s["name"]: s for s in data["series"]}
     assert series["Beta Services"]["compliance"] == [D("0.0"), D("100.0")]
     assert series["Beta Services"]["total_compliance"] == D("66.7")
     assert series["Alpha BPO"]["compliance"] == [None, D("33.3")]
-    by_type = queries.compliance_trend(_filters(FEB, MARCH, group="service_type"))
+    by_type = queries.compliance_trend(report_filters(FEB, MARCH, group="service_type"))
     assert {s["name"]: s["total_compliance"] for s in by_type["series"]} == {
         "Back office": D("66.7"),
         "Front office": D("33.3"),
@@ -84,7 +77,7 @@ def test_compliance_trend(fixture):
 
 
 def test_service_credits_against_cap(fixture):
-    data = queries.service_credits(_filters(FEB, MARCH))
+    data = queries.service_credits(report_filters(FEB, MARCH))
     rows = [
         (r["contract"], r["month"], r["currency"], r["earned"], r["cap"], r["percent_of_cap"], r["capped"])
         for r in data["rows"]
@@ -102,7 +95,7 @@ def test_service_credits_against_cap(fixture):
 
 
 def test_attrition_and_replacements(fixture):
-    data = queries.attrition(_filters(FEB, MARCH))
+    data = queries.attrition(report_filters(FEB, MARCH))
     rows = {r["name"]: r for r in data["rows"]}
     a = rows["Alpha BPO"]
     assert (a["contracted"], a["headcount"], a["gap"], a["departures"]) == (10, 9, -1, 1)
@@ -116,7 +109,7 @@ def test_attrition_and_replacements(fixture):
 
 
 def test_sourcing_mix_and_savings(fixture):
-    data = queries.sourcing_mix(_filters(MARCH, MARCH))
+    data = queries.sourcing_mix(report_filters(MARCH, MARCH))
     by_model = {r["key"]: r for r in data["sourcing_model"]["rows"]}
     offshore = by_model["offshore"]
     assert (
@@ -134,7 +127,7 @@ def test_sourcing_mix_and_savings(fixture):
 
 
 def test_renewals_by_notice_deadline(fixture):
-    data = queries.renewals(_filters(FEB, datetime.date(2026, 8, 1)))
+    data = queries.renewals(report_filters(FEB, datetime.date(2026, 8, 1)))
     assert [(r["contract"], r["notice_deadline"], r["days_left"], r["bucket"]) for r in data["rows"]] == [
         ("CA", datetime.date(2026, 4, 1), 1, "Within 30 days")
     ]
@@ -299,7 +292,9 @@ def test_scorecard_ranks_within_each_period(fixture, from_summary):
         from reports.summaries import refresh_summaries
 
         refresh_summaries(today=TODAY)
-    rows = queries.vendor_scorecard(_filters(FEB, MARCH, period="quarter", group="contract", use_summary=from_summary))
+    rows = queries.vendor_scorecard(
+        report_filters(FEB, MARCH, period="quarter", group="contract", use_summary=from_summary)
+    )
     assert [(r["name"], r["period"], r["rank"]) for r in rows] == [("CB", "2026 Q1", 1), ("CA", "2026 Q1", 2)]
     assert rows[0]["score"] > rows[1]["score"]
 
@@ -311,7 +306,7 @@ def test_scorecard_period_with_nothing_measured_has_no_score(fixture, from_summa
         from reports.summaries import refresh_summaries
 
         refresh_summaries(today=TODAY)
-    rows = queries.vendor_scorecard(_filters(FEB, MARCH, group="contract", use_summary=from_summary))
+    rows = queries.vendor_scorecard(report_filters(FEB, MARCH, group="contract", use_summary=from_summary))
     february = {r["name"]: r for r in rows if r["period"] == "Feb 2026"}
     ca = february["CA"]
     assert (ca["measured"], ca["missing_reports"], ca["start_headcount"]) == (0, 0, 10)
