@@ -71,7 +71,8 @@ def _csv_datetime(value):
     return value.isoformat(timespec="seconds")
 
 
-def _csv_text(value):
+def csv_text(value):
+    """Text as a CSV field: made safe against formula injection (as :func:`safe_cell`)."""
     return "'" + value if value.startswith(FORMULA_PREFIXES) and not _PLAIN_NUMBER.fullmatch(value) else value
 
 
@@ -79,7 +80,7 @@ def _csv_text(value):
 _CSV_BY_TYPE = {
     type(None): lambda value: "",
     bool: lambda value: "yes" if value else "no",
-    str: _csv_text,
+    str: csv_text,
     int: str,
     Decimal: _plain_number,
     float: _plain_number,
@@ -195,8 +196,14 @@ def _csv_fields(row, zone):
 def csv_response(rows, filename, stream=True):
     """A CSV download. Streamed by default: ``rows`` is consumed lazily, so a list exported over a
     server-side cursor takes constant memory; ``stream=False`` for a small, already fetched result."""
-    response_class = StreamingHttpResponse if stream else HttpResponse
-    return _attachment(response_class(csv_lines(rows), content_type=CSV_CONTENT_TYPE), filename)
+    if stream:
+        return streamed_csv_response(csv_lines(rows), filename)
+    return _attachment(HttpResponse(csv_lines(rows), content_type=CSV_CONTENT_TYPE), filename)
+
+
+def streamed_csv_response(lines, filename):
+    """A CSV download of text already written as CSV (``lines``, consumed as the client reads)."""
+    return _attachment(StreamingHttpResponse(lines, content_type=CSV_CONTENT_TYPE), filename)
 
 
 def xlsx_response(rows, filename, title="Export"):

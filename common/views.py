@@ -23,11 +23,11 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 from django_tables2.export import ExportMixin as TableExportMixin
 
-from .exports import csv_response, xlsx_response
+from .exports import streamed_csv_response, xlsx_response
 from .page_cache import CachedContentMixin
 from .pagination import ListPaginator
 from .policy import perm_name
-from .table_exports import export_rows
+from .table_exports import export_csv_lines, export_rows
 
 
 @login_not_required
@@ -136,21 +136,26 @@ class ObjectListView(CachedContentMixin, TableExportMixin, SingleTableMixin, Fil
         return context
 
     def create_export(self, export_format):
-        rows = self.export_rows()
         filename = self.get_export_filename(export_format)
         if export_format == "csv":
-            return csv_response(rows, filename)
-        return xlsx_response(rows, filename, title=self.get_title())
+            table = self.export_table()
+            lines = export_csv_lines(table, table.data.data, self.exclude_columns, self.export_chunk_size)
+            return streamed_csv_response(lines, filename)
+        return xlsx_response(self.export_rows(), filename, title=self.get_title())
 
-    def export_rows(self):
-        """The header and the table's export values (typed: dates, numbers, None), read as ``values_list``
-        rows over a server-side cursor (``common.table_exports``): never all in memory (the CSV streams them;
-        the XLSX writer spools them to a file)."""
+    def export_table(self):
+        """The table, sorted as requested (the way RequestConfig would), not paginated."""
         table = self.get_table_class()(data=self.get_table_data(), **self.get_table_kwargs())
-        # Apply the requested sort the way RequestConfig would, without paginating.
         order_by = self.request.GET.get(table.prefixed_order_by_field)
         if order_by:
             table.order_by = order_by
+        return table
+
+    def export_rows(self):
+        """The header and the table's export values (typed: dates, numbers, None), read as ``values_list``
+        rows over a server-side cursor (``common.table_exports``): never all in memory (the XLSX writer spools
+        them to a file; the CSV, ``export_csv_lines``, streams the same cells)."""
+        table = self.export_table()
         return export_rows(table, table.data.data, self.exclude_columns, self.export_chunk_size)
 
 

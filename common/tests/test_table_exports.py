@@ -13,7 +13,7 @@ from django.urls import resolve, reverse
 from django.utils import timezone
 
 from common.exports import csv_lines
-from common.table_exports import export_rows
+from common.table_exports import export_csv_lines, export_rows
 from contracts.models import Contract, ReplacementObligation, StaffMember
 from governance.models import CorrectiveAction
 from kpis.models import Breach
@@ -189,3 +189,34 @@ def test_a_column_the_export_cannot_read_as_one_value_is_refused(table_class, me
     queryset = table_class._meta.model.objects.all()
     with pytest.raises(ImproperlyConfigured, match=message):
         next(export_rows(table_class(queryset), queryset))
+
+
+def test_the_breach_list_csv_is_copied_as_text_and_written_as_from_typed_rows(admin_user, world):
+    """At PostgreSQL the breach list's CSV comes from ``COPY`` text (no column needs its typed value): text that
+    COPY escapes (tabs, newlines, backslashes, quotes) and text a spreadsheet would run come out as the typed
+    rows write them, and so do labels, amounts, dates and local timestamps, chunk after chunk."""
+    name = '-Tab\there, "quoted"\nnew line \\N ü\r'
+    Vendor.objects.filter(pk__in=Breach.objects.values("contract__vendor")[:1]).update(name=name)
+    Breach.objects.filter(pk=Breach.objects.order_by("-pk").values("pk")[:1]).update(actual=Decimal("-0.50"))
+    for url in [reverse("kpis:breach_list"), reverse("kpis:breach_list") + "?sort=-vendor"]:
+        view = _view(url, admin_user)
+        table = view.export_table()
+        copied = "".join(export_csv_lines(table, table.data.data, rows_per_chunk=2))
+        assert copied == "".join(csv_lines(_as_values(view)))
+        assert "\"'" + name.replace('"', '""') + '"' in copied  # quoted, and made safe
+        assert ",-0.50," in copied
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_csv_download_the_client_leaves_stops_the_copy(admin_user):
+    """A client that hangs up mid-download ends the ``COPY``: the connection is ready for the next request."""
+    from django.db import connection
+
+    bulk_world(5, admin_user, prefix="C")
+    table = _view(reverse("kpis:breach_list"), admin_user).export_table()
+    lines = export_csv_lines(table, table.data.data, rows_per_chunk=1)
+    assert next(lines).startswith("#,")
+    lines.close()
+    assert connection.connection.info.transaction_status == 0  # idle: no COPY under way
+    again = "".join(export_csv_lines(table, table.data.data))
+    assert again.count("\n") == 1 + Breach.objects.count() > 5
