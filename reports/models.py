@@ -65,6 +65,8 @@ class ContractMonth(MonthlyFigures):
                 name="contract_month_owing_idx",
                 condition=models.Q(credit__gt=0) | models.Q(earned_back__gt=0),
             ),
+            # the roster on the refresh day of every contract (the sourcing mix): the rows of one month only
+            models.Index(fields=["month"], name="contract_month_roster_idx", condition=models.Q(headcount_today__gt=0)),
         ]
 
     def __str__(self):

@@ -6,6 +6,7 @@ conditional aggregates, and Python only arranges the (already aggregated) rows.
 """
 
 import datetime
+import heapq
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -193,10 +194,11 @@ def _staff_in(filters, first, last):
 
 
 # --- summary tables ----------------------------------------------------------------------------
-def summary_source(filters, group="vendor", staff_months=None):
+def summary_source(filters, group="vendor", staff_months=None, refreshed_on=None):
     """Where a report reads its monthly figures: ``(queryset, contract prefix)`` over ``VendorMonth`` (the
     vendor view, no contract filter but the vendor) or ``ContractMonth``; None while the summaries have
-    never been built, or when ``staff_months`` (first, last) reaches outside the staff window kept.
+    never been built, when ``staff_months`` (first, last) reaches outside the staff window kept, or when
+    ``refreshed_on`` (a day, for figures "as of the refresh day") is not the day they were refreshed for.
 
     ``filters.use_summary = False`` forces the live tables (tests compare both).
     """
@@ -212,6 +214,8 @@ def summary_source(filters, group="vendor", staff_months=None):
     if staff_months and not (
         state.window_start <= staff_months[0] and month_start(staff_months[1]) <= state.window_end
     ):
+        return None
+    if refreshed_on is not None and refreshed_on != state.today:
         return None
     filters.from_summary = True
     if group == "vendor" and not filters.service_type and not filters.sourcing_model:
@@ -233,8 +237,12 @@ def _fetch(queryset):
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
         return list(queryset)
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
+    return _fetch_sql(queryset.db, *queryset.query.sql_with_params())
+
+
+def _fetch_sql(using, sql, params):
+    """The rows of ``sql`` as dicts (SQL written around querysets, or ``_fetch``'s)."""
+    with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
         names = [column[0] for column in cursor.description]
         # a dict display, not dict(): of plain values it stays out of the garbage collector's lists, and
@@ -525,6 +533,19 @@ def _scorecard_sql(filters, policy, source, group, periods, first, limit, order_
             ordering.append(f"{column} DESC NULLS LAST" if key.startswith("-") else f"{column} ASC NULLS FIRST")
     ordering.append(SCORECARD_DEFAULT_ORDER)
     credit = "credit <> 0"
+    score = f"CASE WHEN measured + missing_reports > 0 THEN {_half_up(numerator, f'{10 * m} * ({present})')} END"
+    # The previous period's score: for every row when the page is sorted by the change, else for the rows read
+    # only (the default page: half the rows scored, no join of every row to the one before).
+    previous_columns = previous_join = page_previous_columns = page_previous_join = ""
+    if any(key.lstrip("-") == "score_change" for key in order_by):
+        previous_columns = "b.score10 AS previous_score10, c.score10 - b.score10 AS score_change10,"
+        previous_join = f"LEFT JOIN s b ON b.k = c.k AND b.bucket = {previous}"
+    else:
+        page_previous_columns = "b.score10 AS previous_score10, page.score10 - b.score10 AS score_change10,"
+        page_previous_join = (
+            f"LEFT JOIN (SELECT k, bucket, {score} AS score10 FROM r) b"
+            f" ON b.k = page.k AND b.bucket = CAST(page.bucket - MAKE_INTERVAL(months => {m}) AS DATE)"
+        )
     sql = f"""
         WITH f AS (
             SELECT k, label, bucket, SUM(measured) AS measured, SUM(met) AS met, SUM(minor) AS minor,
@@ -535,28 +556,26 @@ def _scorecard_sql(filters, policy, source, group, periods, first, limit, order_
             FROM (SELECT s.*, {bucket} AS bucket FROM ({summary_sql}) s) s GROUP BY k, label, bucket
         ), o AS (
             SELECT o.*, CAST(o.bucket_start AS DATE) AS bucket FROM ({obligations_sql}) o
-        ), s AS MATERIALIZED (
-            SELECT r.*, {figures}, CASE WHEN measured + missing_reports > 0
-                THEN {_half_up(numerator, f"{10 * m} * ({present})")} END AS score10
+        ), r AS MATERIALIZED (
+            SELECT COALESCE(f.k, o.k) AS k, COALESCE(f.label, o.label) AS label,
+                COALESCE(f.bucket, o.bucket) AS bucket, COALESCE(f.measured, 0) AS measured,
+                COALESCE(f.met, 0) AS met, COALESCE(f.minor, 0) AS minor, COALESCE(f.major, 0) AS major,
+                COALESCE(f.missing_reports, 0) AS missing_reports,
+                COALESCE(f.start_headcount, 0) AS start_headcount, COALESCE(f.end_headcount, 0) AS end_headcount,
+                COALESCE(f.departures, 0) AS departures, COALESCE(o.on_time, 0) AS on_time,
+                COALESCE(o.late, 0) AS late, COALESCE(o.overdue, 0) AS overdue
             FROM (
-                SELECT COALESCE(f.k, o.k) AS k, COALESCE(f.label, o.label) AS label,
-                    COALESCE(f.bucket, o.bucket) AS bucket, COALESCE(f.measured, 0) AS measured,
-                    COALESCE(f.met, 0) AS met, COALESCE(f.minor, 0) AS minor, COALESCE(f.major, 0) AS major,
-                    COALESCE(f.missing_reports, 0) AS missing_reports,
-                    COALESCE(f.start_headcount, 0) AS start_headcount, COALESCE(f.end_headcount, 0) AS end_headcount,
-                    COALESCE(f.departures, 0) AS departures, COALESCE(o.on_time, 0) AS on_time,
-                    COALESCE(o.late, 0) AS late, COALESCE(o.overdue, 0) AS overdue
-                FROM (
-                    SELECT * FROM f
-                    WHERE measured > 0 OR breaches > 0 OR start_headcount <> 0 OR end_headcount <> 0 OR departures <> 0
-                ) f FULL JOIN o ON o.k = f.k AND o.bucket = f.bucket
-            ) r
+                SELECT * FROM f
+                WHERE measured > 0 OR breaches > 0 OR start_headcount <> 0 OR end_headcount <> 0 OR departures <> 0
+            ) f FULL JOIN o ON o.k = f.k AND o.bucket = f.bucket
+        ), s AS (
+            SELECT r.*, {figures}, {score} AS score10 FROM r
         ), shown AS MATERIALIZED (
-            SELECT c.*, {band_sql} AS band, b.score10 AS previous_score10, c.score10 - b.score10 AS score_change10,
+            SELECT c.*, {band_sql} AS band, {previous_columns}
                 CASE WHEN c.score10 IS NOT NULL THEN ROW_NUMBER() OVER (
                     PARTITION BY c.bucket, c.score10 IS NULL ORDER BY c.score10 DESC, c.label COLLATE "C", c.k)
                 END AS score_rank
-            FROM s c LEFT JOIN s b ON b.k = c.k AND b.bucket = {previous}
+            FROM s c {previous_join}
             WHERE c.bucket >= %s
         ), page AS (
             (SELECT *, TRUE AS on_page FROM shown ORDER BY {", ".join(ordering)} LIMIT %s)
@@ -565,9 +584,9 @@ def _scorecard_sql(filters, policy, source, group, periods, first, limit, order_
              WHERE bucket = (SELECT MAX(bucket) FROM shown) AND score_rank <= {SCORECARD_CHART_ROWS})
         )
         SELECT * FROM (  -- the credits of the rows read (their months, from the summary's index)
-            SELECT page.*, credits.*,
+            SELECT page.*, {page_previous_columns} credits.*,
                 (SELECT MAX(bucket) FROM shown) AS latest, (SELECT COUNT(*) FROM shown) AS row_count
-            FROM page CROSS JOIN LATERAL (
+            FROM page {page_previous_join} CROSS JOIN LATERAL (
                 SELECT ARRAY_AGG(cur) AS credit_currencies, ARRAY_AGG(month) AS credit_months,
                     ARRAY_AGG(credit) AS credit_amounts
                 FROM ({summary_sql}) s
@@ -1214,16 +1233,16 @@ def _attrition_staff_from_summary(source, group, months, first, last, refresh_mo
 def _attrition_contracted(filters, group):
     """Contracted headcount of the active contracts in force today, per group: ``{key: row}``."""
     id_path, label_path = _group_paths(group, "")
+    contracts = Contract.objects.active().current(filters.today).filter(filters.contract_q())
+    if connections[contracts.db].vendor == "postgresql":  # labels looked up per group, not joined to each contract
+        grouped = contracts.values(id_path).annotate(contracted=Sum("contracted_headcount")).order_by()
+        return {
+            key: {id_path: key, label_path: label, "contracted": contracted}
+            for key, contracted, label in _labelled(grouped, id_path, group)
+        }
     return {
         item[id_path]: item
-        for item in _fetch(
-            Contract.objects.active()
-            .current(filters.today)
-            .filter(filters.contract_q())
-            .values(id_path, label_path)
-            .annotate(contracted=Sum("contracted_headcount"))
-            .order_by()
-        )
+        for item in contracts.values(id_path, label_path).annotate(contracted=Sum("contracted_headcount")).order_by()
     }
 
 
@@ -1232,11 +1251,13 @@ def _attrition_obligations(filters, group):
     id_o, label_o = _group_paths(group, "departed__contract__")
     obligations = {
         item[id_o]: item
-        for item in ReplacementObligation.objects.with_fulfilment()
-        .filter(filters.contract_q("departed__contract__"))
-        .values(id_o, label_o)
-        .annotate(**_obligation_states(filters.today))
-        .order_by()
+        for item in _fetch(
+            ReplacementObligation.objects.with_fulfilment()
+            .filter(filters.contract_q("departed__contract__"))
+            .values(id_o, label_o)
+            .annotate(**_obligation_states(filters.today))
+            .order_by()
+        )
     }
     return obligations, label_o
 
@@ -1360,8 +1381,10 @@ def attrition_page(filters, limit, summary_order=(), monthly_order=()):
     id_path, label_path, _ = _summary_paths(group, prefix)
     refresh_month = month_start(filters.state.today)
     in_range = Q(month__gte=first, month__lte=last)
+    # (the refresh month is in the default range: then one range of the month index, not a scan of every month)
+    read = in_range if first <= refresh_month <= last else in_range | Q(month=refresh_month)
     groups = _labelled(
-        queryset.filter(in_range | Q(month=refresh_month))
+        queryset.filter(read)
         .values(id_path)
         .annotate(
             headcount_now=Sum("headcount_today", filter=Q(month=refresh_month)),
@@ -1371,9 +1394,14 @@ def attrition_page(filters, limit, summary_order=(), monthly_order=()):
         id_path,
         group,
     )
+    totals_source = queryset
+    if prefix is None and not filters.vendor_id:  # every vendor's months added up: the portfolio's
+        from .models import PortfolioMonth
+
+        totals_source = PortfolioMonth.objects.all()
     month_totals = {
         item["month"]: item
-        for item in queryset.filter(in_range)
+        for item in totals_source.filter(in_range)
         .values("month")
         .annotate(start=Sum("start_headcount"), end=Sum("end_headcount"), left=Sum("departures"))
         .order_by()
@@ -1392,7 +1420,8 @@ def attrition_page(filters, limit, summary_order=(), monthly_order=()):
     for key, item in obligations.items():
         names.setdefault(key, item[label_o])
     ordered = sorted(names, key=lambda key: names[key] or "")
-    chart_keys = sorted(ordered, key=lambda key: headcounts.get(key, 0), reverse=True)[:ATTRITION_CHART_ROWS]
+    # (``nlargest`` is that sort, stable, cut: without sorting 10,000 groups for 7 of them)
+    chart_keys = heapq.nlargest(ATTRITION_CHART_ROWS, ordered, key=lambda key: headcounts.get(key, 0))
 
     def first_rows(order):
         return (ordered[::-1] if order and order[0].startswith("-") else ordered)[:limit]
@@ -1474,30 +1503,65 @@ def _dimension_label(dimension, value):
     return "Unknown"
 
 
+SOURCING_GROUP = ("sourcing_model", "service_type", "delivery_country", "currency")
+
+
+def _sourcing_groups(filters, first, last, staff_day):
+    """The sourcing mix's rows: its contracts (active, overlapping first..last) grouped by ``SOURCING_GROUP``,
+    with their number, fees, baseline, contracted headcount and ``headcount``, the staff on their rosters on
+    ``staff_day``. One query.
+
+    The roster: from the summary when it was refreshed on ``staff_day`` (``headcount_today`` on the rows of
+    that month), as other reports read their headcount now; otherwise counted live, contract by contract."""
+    contracts = (
+        Contract.objects.active()
+        .filter(filters.contract_q(), start_date__lte=last, end_date__gte=first)
+        .annotate(delivery_country=Coalesce("delivery_center__country", "vendor__country"))
+    )
+    source = summary_source(filters, "contract", refreshed_on=staff_day)
+    if source is None or connections[contracts.db].vendor != "postgresql":
+        return list(
+            contracts.annotate(roster=subquery_count(StaffMember.objects.active_on(staff_day), "contract"))
+            .values(*SOURCING_GROUP)
+            .annotate(
+                n_contracts=Count("pk"),
+                fee=Sum("monthly_fee"),
+                baseline=Sum("baseline_monthly_cost"),
+                contracted=Sum("contracted_headcount"),
+                headcount=Sum("roster"),
+            )
+            .order_by()
+        )
+    from .models import ContractMonth
+
+    # the summary's rows of that month with anyone on the roster (a partial index holds just those), hashed
+    # and joined to the contracts: 50,000 counts of the staff table at the xl preset were 90 % of the report
+    roster = ContractMonth.objects.filter(month=month_start(staff_day), headcount_today__gt=0).values(
+        "contract_id", "headcount_today"
+    )
+    contracts_sql, contracts_params = (
+        contracts.values("id", *SOURCING_GROUP, "monthly_fee", "baseline_monthly_cost", "contracted_headcount")
+        .order_by()
+        .query.sql_with_params()
+    )
+    roster_sql, roster_params = roster.query.sql_with_params()
+    group = ", ".join(f"c.{name}" for name in SOURCING_GROUP)
+    return _fetch_sql(
+        contracts.db,
+        f"SELECT {group}, COUNT(*) AS n_contracts, SUM(c.monthly_fee) AS fee,"  # nosec B608  # SQL of Django querysets; values are bound parameters
+        " SUM(c.baseline_monthly_cost) AS baseline, SUM(c.contracted_headcount) AS contracted,"
+        " COALESCE(SUM(r.headcount_today), 0) AS headcount"
+        f" FROM ({contracts_sql}) c LEFT JOIN ({roster_sql}) r ON r.contract_id = c.id GROUP BY {group}",
+        [*contracts_params, *roster_params],
+    )
+
+
 def sourcing_mix(filters):
     """Spend, baseline, savings and headcount by sourcing model, service type and delivery country, per
     currency, for contracts active during the range. One query, grouped by all three dimensions and
     added up per dimension here."""
     first, last = month_start(filters.start), month_end(filters.end)
-    staff_day = min(last, filters.today)
-    groups = (
-        Contract.objects.active()
-        .filter(filters.contract_q(), start_date__lte=last, end_date__gte=first)
-        .annotate(
-            delivery_country=Coalesce("delivery_center__country", "vendor__country"),
-            roster=subquery_count(StaffMember.objects.active_on(staff_day), "contract"),
-        )
-        .values("sourcing_model", "service_type", "delivery_country", "currency")
-        .annotate(
-            n_contracts=Count("pk"),
-            fee=Sum("monthly_fee"),
-            baseline=Sum("baseline_monthly_cost"),
-            contracted=Sum("contracted_headcount"),
-            headcount=Sum("roster"),
-        )
-        .order_by()
-    )
-    groups = list(groups)
+    groups = _sourcing_groups(filters, first, last, staff_day=min(last, filters.today))
     # Fees in the reporting currency at the rate of the range's last month (one query, none in one currency).
     rate_month = month_start(filters.end)
     rates = RateBook((item["currency"], rate_month) for item in groups)

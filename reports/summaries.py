@@ -150,6 +150,9 @@ def _contract_month_select(contract_ids, today, window_first, window_last):
     sql = (
         f"SELECT contract_id, month, {totals} FROM ({measurements} UNION ALL {breaches} UNION ALL {staff}) u"  # nosec B608  # SQL from model table names and fragments built in code; values are bound parameters
         " GROUP BY contract_id, month"
+        # Written month by month, as ``VendorMonth``: the sourcing mix reads the refresh month's roster of every
+        # contract (``contract_month_roster_idx``), and a whole refresh's rows of a month then share a few pages.
+        " ORDER BY month, contract_id"
     )
     return sql, params
 

@@ -31,7 +31,7 @@ def _frozen_today():
         yield
 
 
-REPORTS = ["vendor_scorecard", "compliance_trend", "service_credits", "attrition"]
+REPORTS = ["vendor_scorecard", "compliance_trend", "service_credits", "attrition", "sourcing_mix"]
 FILTERS = [
     pytest.param({}, id="defaults"),
     pytest.param({"period": "quarter"}, id="quarter"),
@@ -100,6 +100,30 @@ def test_staff_figures_outside_the_window_come_from_the_live_tables(fixture):
     trend = _filters(fixture, datetime.date(2020, 1, 1), datetime.date(2020, 6, 1))
     queries.compliance_trend(trend)  # no staff figures: any month is in the summary
     assert trend.from_summary
+
+
+def _sourcing_headcounts(fixture, today=TODAY):
+    filters = ReportFilters(start=MARCH, end=month_end(MARCH), today=today)
+    rows = queries.sourcing_mix(filters)["sourcing_model"]["rows"]
+    return {r["key"]: r["headcount"] for r in rows}, filters.from_summary
+
+
+def test_sourcing_mix_roster_follows_the_refresh_of_a_staff_change(fixture):
+    refresh_summaries(today=TODAY)
+    assert _sourcing_headcounts(fixture) == ({"offshore": 9, "nearshore": 0}, True)
+    ca, cb = fixture["ca"], fixture["cb"]
+    leavers = StaffMember.objects.filter(contract=ca, left_on__isnull=True).order_by("pk")[:2]
+    StaffMember.objects.filter(pk__in=[s.pk for s in leavers]).update(left_on=FEB)
+    StaffMember.objects.create(contract=cb, employee_ref="N1", full_name="New Hire", joined_on=FEB)
+    assert _sourcing_headcounts(fixture)[0] == {"offshore": 9, "nearshore": 0}  # as of the refresh
+    refresh_summaries([ca.pk, cb.pk], today=TODAY)  # what the staffing check does after the change
+    assert _sourcing_headcounts(fixture) == ({"offshore": 7, "nearshore": 1}, True)
+
+
+def test_sourcing_mix_counts_the_roster_live_on_another_day_than_the_refresh(fixture):
+    refresh_summaries(today=datetime.date(2026, 3, 30))
+    StaffMember.objects.create(contract=fixture["cb"], employee_ref="N1", full_name="New Hire", joined_on=MARCH)
+    assert _sourcing_headcounts(fixture) == ({"offshore": 9, "nearshore": 1}, False)
 
 
 def _snapshot():
