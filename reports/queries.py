@@ -543,7 +543,7 @@ def _scorecard_sql(filters, policy, source, group, periods, first, limit, order_
     else:
         page_previous_columns = "b.score10 AS previous_score10, page.score10 - b.score10 AS score_change10,"
         page_previous_join = (
-            f"LEFT JOIN (SELECT k, bucket, {score} AS score10 FROM r) b"
+            f"LEFT JOIN (SELECT k, bucket, {score} AS score10 FROM r) b"  # nosec B608  # SQL assembled from code fragments; values are bound parameters
             f" ON b.k = page.k AND b.bucket = CAST(page.bucket - MAKE_INTERVAL(months => {m}) AS DATE)"
         )
     sql = f"""
